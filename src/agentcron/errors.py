@@ -1,0 +1,43 @@
+"""One exception tree for agentcron; every error carries a message a person can act on.
+
+::
+
+    AgentCronError                 root: `code` is stable, `message` is for people
+    ├── UserError                  the person's mistake: fix the input and retry
+    │   └── ScheduleError          a "when" that cannot be understood or never happens
+    └── ConfigurationError         the operator's setup is wrong or incomplete
+
+Front doors render these the same way: the CLI prints the message and exits 2,
+the HTTP API answers 4xx with ``{"code", "message"}``, chat tools hand the message
+back to the model so it can correct itself.
+"""
+
+from __future__ import annotations
+
+
+class AgentCronError(Exception):
+    """Something went wrong in agentcron."""
+
+    code = "error"
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or (self.__doc__ or self.code).strip()
+        super().__init__(self.message)
+
+
+class UserError(AgentCronError):
+    """The request cannot be carried out as given."""
+
+    code = "invalid_request"
+
+
+class ScheduleError(UserError):
+    """The schedule could not be understood or has no future occurrence."""
+
+    code = "invalid_schedule"
+
+
+class ConfigurationError(AgentCronError):
+    """agentcron is not configured correctly."""
+
+    code = "configuration"

@@ -1,0 +1,29 @@
+"""Schedules: when a task runs. Pure code, no I/O; time is always an argument.
+
+``parse(text, tz, now)`` turns what a person or a model says into one of four
+schedules (Once, Interval, Cron, RRule); each offers ``next_after``,
+``preview``, ``describe`` and a ``normalized`` text that parses back to itself.
+"""
+
+from agentcron.errors import ScheduleError
+from agentcron.schedules._base import Schedule, ScheduleKind
+from agentcron.schedules._zones import get_zone
+from agentcron.schedules.cron import Cron, CronExpression
+from agentcron.schedules.interval import Interval
+from agentcron.schedules.once import Once
+from agentcron.schedules.parse import parse
+from agentcron.schedules.rrule import RRule, RRuleSpec
+
+__all__ = [
+    "Cron",
+    "CronExpression",
+    "Interval",
+    "Once",
+    "RRule",
+    "RRuleSpec",
+    "Schedule",
+    "ScheduleError",
+    "ScheduleKind",
+    "get_zone",
+    "parse",
+]

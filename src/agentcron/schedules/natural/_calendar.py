@@ -1,0 +1,118 @@
+"""Day phrases in English: 'tomorrow', 'next monday', 'december 25', 'the 1st', '2026-12-25'."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from agentcron.errors import ScheduleError
+from agentcron.schedules._words import MONTH_NAMES
+from agentcron.schedules.natural._lexicon import (
+    MONTH,
+    NUMBER,
+    ORDINAL,
+    PART_OF_DAY,
+    WEEKDAY,
+    month_value,
+    number_value,
+    ordinal_value,
+    weekday_value,
+)
+
+_YEAR = r"(?P<year>\d{4})"
+_MONTH_DAY = re.compile(
+    rf"^(?:on\s+)?(?:the\s+)?(?:(?P<m1>{MONTH})\s+(?:the\s+)?(?P<d1>{ORDINAL})"
+    rf"|(?P<d2>{ORDINAL})\s+(?:of\s+)?(?P<m2>{MONTH}))(?:\s+{_YEAR})?$"
+)
+_ISO_DATE = re.compile(r"^(?:on\s+)?(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$")
+_DAY_OF_MONTH = re.compile(
+    rf"^(?:on\s+)?the\s+(?P<d>{ORDINAL})(?:\s+(?:day\s+)?of\s+(?:the|this)\s+month)?$"
+)
+_WEEKDAY = re.compile(
+    rf"^(?:(?:on|this|coming|this\s+coming)\s+)?(?P<next>next\s+)?(?P<wd>{WEEKDAY})"
+    rf"(?:\s+(?P<part>{PART_OF_DAY}))?(?P<nextweek>\s+next\s+week)?$"
+)
+_RELATIVE_DAY = re.compile(
+    rf"^(?P<day>today|tonight|tomorrow|(?:the\s+)?day\s+after\s+tomorrow|this\s+(?P<this>{PART_OF_DAY}))"
+    rf"(?:\s+(?P<part>{PART_OF_DAY}))?$"
+)
+_IN_DAYS = re.compile(rf"^in\s+(?P<n>{NUMBER})\s+(?P<unit>days?|weeks?)$")
+
+
+@dataclass(frozen=True)
+class DayPhrase:
+    """Calendar days a phrase may mean, best first; the first still ahead is chosen."""
+
+    candidates: tuple[date, ...]
+    part_of_day: str | None = None
+
+
+def parse_day(text: str, today: date) -> DayPhrase | None:
+    """The days ``text`` names relative to ``today``, or None when it names no day."""
+    if match := _RELATIVE_DAY.match(text):
+        offset = {"today": 0, "tonight": 0, "tomorrow": 1}.get(match.group("day"), 2)
+        if match.group("this"):
+            offset = 0
+        part = match.group("part") or match.group("this")
+        if match.group("day") == "tonight":
+            part = "night"
+        return DayPhrase((today + timedelta(days=offset),), part)
+    if match := _IN_DAYS.match(text):
+        days = number_value(match.group("n")) * (7 if match.group("unit").startswith("w") else 1)
+        return DayPhrase((today + timedelta(days=days),))
+    if match := _WEEKDAY.match(text):
+        return _weekday(match, today)
+    if match := _ISO_DATE.match(text):
+        return DayPhrase((_real_date(int(match["y"]), int(match["m"]), int(match["d"])),))
+    if match := _MONTH_DAY.match(text):
+        month = month_value(match["m1"] or match["m2"])
+        day = ordinal_value(match["d1"] or match["d2"])
+        if match["year"]:
+            return DayPhrase((_real_date(int(match["year"]), month, day),))
+        _real_date(2024, month, day)  # a leap year: rejects only days no year has
+        years = [y for y in range(today.year, today.year + 9) if _exists(y, month, day)]
+        return DayPhrase(tuple(date(y, month, day) for y in years[:2]))
+    if match := _DAY_OF_MONTH.match(text):
+        day = ordinal_value(match["d"])
+        if not 1 <= day <= 31:
+            raise ScheduleError(f"There is no day {day} in a month.")
+        months = [_add_months(today.replace(day=1), k) for k in range(4)]
+        return DayPhrase(
+            tuple(m.replace(day=day) for m in months if _exists(m.year, m.month, day))[:2]
+        )
+    return None
+
+
+def _weekday(match: re.Match[str], today: date) -> DayPhrase:
+    weekday = weekday_value(match["wd"])
+    ahead = (weekday - today.weekday()) % 7
+    part = match["part"]
+    if match["nextweek"]:
+        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=1)
+        return DayPhrase((monday + timedelta(days=weekday),), part)
+    if match["next"]:
+        return DayPhrase((today + timedelta(days=ahead or 7),), part)
+    first = today + timedelta(days=ahead)
+    return DayPhrase((first, first + timedelta(days=7)), part)
+
+
+def _exists(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def _real_date(year: int, month: int, day: int) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        name = MONTH_NAMES[month - 1] if 1 <= month <= 12 else f"month {month}"
+        raise ScheduleError(f"{name} {day} does not exist.") from None
+
+
+def _add_months(first_of_month: date, months: int) -> date:
+    year, month = divmod(first_of_month.month - 1 + months, 12)
+    return date(first_of_month.year + year, month + 1, 1)

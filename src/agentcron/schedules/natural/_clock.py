@@ -1,0 +1,79 @@
+"""Times of day in English: '7am', '8:30', '18:00', 'noon', 'at 9', '9am and 5pm'."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import time
+
+from agentcron.errors import ScheduleError
+from agentcron.schedules.natural._lexicon import PART_OF_DAY
+
+_STRICT = r"(?:\d{1,2}(?::\d{2}){0,2}\s*(?:am|pm)|\d{1,2}:\d{2}(?::\d{2})?|noon|midday|midnight)"
+_LOOSE = r"(?:\d{1,2}(?::\d{2}){0,2}\s*(?:am|pm)?|noon|midday|midnight)"
+_SEP = r"(?:\s*(?:,|and|&)\s*|\s+)"
+_PART = rf"(?:\s+(?:in\s+the\s+(?P<part>{PART_OF_DAY})|(?P<night>at\s+night)))?"
+_CLAUSE = re.compile(
+    rf"(?<![\w:.-])(?:(?:at|@)\s*(?P<loose>{_LOOSE}(?:{_SEP}{_LOOSE})*)"
+    rf"|(?P<strict>{_STRICT}(?:{_SEP}{_STRICT})*)){_PART}(?![\w:])"
+)
+_ONE = re.compile(r"(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?\s*(am|pm)?|noon|midday|midnight")
+
+
+@dataclass(frozen=True)
+class TimeClause:
+    """The times of day a phrase names, and whether each hour came without am/pm."""
+
+    times: tuple[time, ...]
+    bare_hours: tuple[bool, ...]
+    part_of_day: str | None
+
+    def resolved(self, part_of_day: str | None) -> tuple[time, ...]:
+        """Apply 'evening', 'tonight'... to hours given without am/pm (7 -> 19:00)."""
+        part = self.part_of_day or part_of_day
+        if part not in ("afternoon", "evening", "night"):
+            return self.times
+        return tuple(
+            t.replace(hour=t.hour + 12) if bare and 1 <= t.hour <= 11 else t
+            for t, bare in zip(self.times, self.bare_hours, strict=True)
+        )
+
+
+def extract_time_clause(text: str) -> tuple[TimeClause | None, str]:
+    """Find the one time clause in ``text``; return it and the text without it."""
+    matches = list(_CLAUSE.finditer(text))
+    if not matches:
+        return None, text
+    if len(matches) > 1:
+        found = " and ".join(f"'{m.group(0).strip()}'" for m in matches)
+        raise ScheduleError(f"Found more than one time of day ({found}); give the times together.")
+    match = matches[0]
+    listed = match.group("loose") or match.group("strict")
+    times: list[time] = []
+    bare: list[bool] = []
+    for item in _ONE.finditer(listed):
+        moment, is_bare = _parse_time(item)
+        times.append(moment)
+        bare.append(is_bare)
+    part = match.group("part") or ("night" if match.group("night") else None)
+    rest = (text[: match.start()] + " " + text[match.end() :]).strip()
+    return TimeClause(tuple(times), tuple(bare), part), " ".join(rest.split())
+
+
+def _parse_time(item: re.Match[str]) -> tuple[time, bool]:
+    word = item.group(0)
+    if word in ("noon", "midday"):
+        return time(12, 0), False
+    if word == "midnight":
+        return time(0, 0), False
+    hour = int(item.group(1))
+    minute = int(item.group(2) or 0)
+    second = int(item.group(3) or 0)
+    meridiem = item.group(4)
+    if meridiem:
+        if not 1 <= hour <= 12:
+            raise ScheduleError(f"'{word}' is not a time: with am/pm the hour must be 1-12.")
+        hour = hour % 12 + (12 if meridiem == "pm" else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise ScheduleError(f"'{word}' is not a time of day (00:00 to 23:59).")
+    return time(hour, minute, second), meridiem is None

@@ -1,0 +1,224 @@
+"""The recurring core of a phrase: 'every weekday', 'on the last day of every month', ..."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from agentcron.errors import ScheduleError
+from agentcron.schedules._words import MONTH_NAMES
+from agentcron.schedules.natural._lexicon import (
+    EVERY,
+    LIST_SEPARATOR,
+    MONTH,
+    NUMBER,
+    ORDINAL,
+    PART_OF_DAY,
+    WEEKDAY,
+    WEEKDAY_PLURAL,
+    month_value,
+    number_value,
+    ordinal_value,
+    weekday_value,
+)
+from agentcron.schedules.rrule import Frequency
+
+_N = rf"(?:(?P<n>{NUMBER}|other)\s+)?"
+_WEEKDAYS = rf"(?P<days>{WEEKDAY_PLURAL}(?:{LIST_SEPARATOR}{WEEKDAY_PLURAL})*)"
+_MONTH_DAYS = rf"(?P<mdays>(?:{ORDINAL}|last\s+day)(?:{LIST_SEPARATOR}(?:{ORDINAL}|last\s+day))*)"
+_NTH = r"(?P<nth>first|second|third|fourth|fifth|last|second\s+to\s+last|[1-5](?:st|nd|rd|th))"
+_DAY_NAME = rf"(?P<wd>{WEEKDAY}|weekday|weekend\s+day|day)"
+_THE_MONTH = rf"(?:the|every|each)\s+{_N}months?"
+
+_SPAN_UNITS = {
+    "s": timedelta(seconds=1),
+    "m": timedelta(minutes=1),
+    "h": timedelta(hours=1),
+}
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """What the recurring core says, before times and bounds are added."""
+
+    freq: Frequency
+    interval: int = 1
+    byday: tuple[tuple[int, int], ...] = ()
+    bymonthday: tuple[int, ...] = ()
+    bymonth: tuple[int, ...] = ()
+    bysetpos: tuple[int, ...] = ()
+    part_of_day: str | None = None
+
+
+def _rx(*alternatives: str) -> tuple[re.Pattern[str], ...]:
+    """Whole-phrase patterns; separate alternatives may reuse group names."""
+    return tuple(re.compile(rf"^{pattern}$") for pattern in alternatives)
+
+
+def _match(patterns: tuple[re.Pattern[str], ...], text: str) -> re.Match[str] | None:
+    return next((m for p in patterns if (m := p.match(text))), None)
+
+
+_INTERVAL = _rx(
+    rf"(?:{EVERY}\s+(?:(?P<n>{NUMBER}|\d+\.\d+)\s+)?(?P<unit>seconds?|secs?|minutes?|mins?|hours?|hrs?)"
+    r"|(?P<hourly>hourly)|(?P<half>every\s+half(?:\s+an)?\s+hour|half-hourly)"
+    r"|(?P<quarter>every\s+quarter(?:\s+of\s+an)?\s+hour))"
+)
+_DAILY = _rx(
+    rf"{EVERY}\s+{_N}days?|daily|every\s+single\s+day|nightly",
+    rf"{EVERY}(?:\s+day)?\s+(?:in\s+the\s+)?(?P<part>{PART_OF_DAY})",
+)
+_WORKDAYS = _rx(
+    rf"(?:(?:{EVERY}|on)\s+)?(?:week\s*days?|working\s+days?|work\s*days?|business\s+days?)"
+    rf"(?:\s+(?:in\s+the\s+)?(?P<part>{PART_OF_DAY}))?"
+)
+_WEEKENDS = _rx(r"(?:(?:every|each|on)\s+)?weekends?(?:\s+days?)?")
+_WEEKLY_EVERY = _rx(
+    rf"(?:{EVERY}\s+{_N}weeks?\s+on|(?:weekly|bi-?weekly|fortnightly)\s+on|{EVERY}\s+(?P<other>other\s+)?)"
+    rf"\s*{_WEEKDAYS}(?:\s+(?P<part>{PART_OF_DAY})s?)?"
+)
+_WEEKLY_PLURAL = _rx(rf"(?:on\s+)?{_WEEKDAYS}(?:\s+(?P<part>{PART_OF_DAY})s?)?")
+_MONTHLY_DAYS = _rx(
+    rf"(?:{EVERY}\s+{_N}months?|monthly)\s+on\s+the\s+{_MONTH_DAYS}(?:\s+days?)?",
+    rf"(?:on\s+)?the\s+{_MONTH_DAYS}\s+(?:day\s+)?of\s+{_THE_MONTH}",
+    rf"{EVERY}\s+{_MONTH_DAYS}\s+(?:day\s+)?of\s+{_THE_MONTH}",
+)
+_MONTHLY_NTH = _rx(
+    rf"(?:{EVERY}|on\s+the|the)\s+{_NTH}\s+{_DAY_NAME}\s+(?:of|in)\s+{_THE_MONTH}",
+    rf"(?:{EVERY}\s+{_N}months?|monthly)\s+on\s+the\s+{_NTH}\s+{_DAY_NAME}",
+)
+_MD = (
+    rf"(?:the\s+)?(?:(?P<m1>{MONTH})\s+(?:the\s+)?(?P<d1>{ORDINAL})"
+    rf"|(?P<d2>{ORDINAL})\s+(?:of\s+)?(?P<m2>{MONTH}))"
+)
+_YEARLY = _rx(
+    rf"(?:{EVERY}\s+{_N}years?|yearly|annually)\s+on\s+{_MD}",
+    rf"{EVERY}\s+{_MD}",
+    rf"(?:on\s+)?{_MD}\s+(?:every|each)\s+year",
+)
+_YEARLY_NTH = _rx(
+    rf"(?:{EVERY}(?:\s+year\s+on)?|yearly\s+on|annually\s+on)\s+the\s+{_NTH}\s+{_DAY_NAME}"
+    rf"\s+(?:of|in)\s+(?P<month>{MONTH})"
+)
+_VAGUE = _rx(rf"(?:{EVERY}\s+{_N}(?:weeks?|months?|years?)|weekly|monthly|yearly|annually)")
+
+
+def parse_interval(core: str) -> timedelta | None:
+    """The span of 'every 15 minutes', 'hourly', 'every half hour'; None for other phrases."""
+    match = _match(_INTERVAL, core)
+    if not match:
+        return None
+    if match["hourly"]:
+        return timedelta(hours=1)
+    if match["half"]:
+        return timedelta(minutes=30)
+    if match["quarter"]:
+        return timedelta(minutes=15)
+    raw = match["n"] or "1"
+    count = float(raw) if "." in raw else number_value(raw)
+    span = _SPAN_UNITS[match["unit"][0]] * count
+    if span < timedelta(seconds=1):
+        raise ScheduleError(f"An interval must be at least one second; '{core}' is not.")
+    if span % timedelta(seconds=1):
+        raise ScheduleError(f"'{core}' is not a whole number of seconds.")
+    return span
+
+
+def parse_recurrence(core: str) -> Recurrence | None:
+    """The recurrence a core phrase names, or None when it names none."""
+    if match := _match(_DAILY, core):
+        return Recurrence(Frequency.DAILY, _count(match), part_of_day=_part(match))
+    if match := _match(_WORKDAYS, core):
+        return Recurrence(Frequency.WEEKLY, byday=_days(range(5)), part_of_day=_part(match))
+    if _match(_WEEKENDS, core):
+        return Recurrence(Frequency.WEEKLY, byday=_days((5, 6)))
+    if match := _match(_WEEKLY_EVERY, core):
+        interval = 2 if match["other"] or "bi" in core or "fortnight" in core else _count(match)
+        return Recurrence(
+            Frequency.WEEKLY, interval, _weekday_list(match["days"]), part_of_day=_part(match)
+        )
+    if (match := _match(_WEEKLY_PLURAL, core)) and _all_plural(match["days"]):
+        return Recurrence(
+            Frequency.WEEKLY, byday=_weekday_list(match["days"]), part_of_day=_part(match)
+        )
+    if match := _match(_MONTHLY_DAYS, core):
+        return Recurrence(Frequency.MONTHLY, _count(match), bymonthday=_month_days(match["mdays"]))
+    if match := _match(_MONTHLY_NTH, core):
+        return _nth_day(Frequency.MONTHLY, match, ())
+    if match := _match(_YEARLY, core):
+        month = month_value(match["m1"] or match["m2"])
+        day = ordinal_value(match["d1"] or match["d2"])
+        if day == -1:
+            return Recurrence(Frequency.YEARLY, _count(match), bymonthday=(-1,), bymonth=(month,))
+        _check_day_of_month(month, day)
+        return Recurrence(Frequency.YEARLY, _count(match), bymonthday=(day,), bymonth=(month,))
+    if match := _match(_YEARLY_NTH, core):
+        return _nth_day(Frequency.YEARLY, match, (month_value(match["month"]),))
+    if _match(_VAGUE, core):
+        raise ScheduleError(
+            f"'{core}' does not say on which day. Say e.g. 'every week on monday' or "
+            "'every month on the 1st'."
+        )
+    return None
+
+
+def _count(match: re.Match[str]) -> int:
+    raw = match.groupdict().get("n")
+    value = number_value(raw) if raw else 1
+    if value < 1:
+        raise ScheduleError("A repeat interval must be at least 1.")
+    return value
+
+
+def _part(match: re.Match[str]) -> str | None:
+    return match.groupdict().get("part")
+
+
+def _days(days: Iterable[int]) -> tuple[tuple[int, int], ...]:
+    return tuple((d, 0) for d in days)
+
+
+def _weekday_list(text: str) -> tuple[tuple[int, int], ...]:
+    found = sorted({weekday_value(w) for w in re.findall(WEEKDAY, text)})
+    return tuple((d, 0) for d in found)
+
+
+def _all_plural(text: str) -> bool:
+    words = [w for w in re.findall(r"[a-z]+", text) if w not in ("and", "or")]
+    return all(w.endswith("s") and w not in ("tues", "thurs", "weds") for w in words)
+
+
+def _month_days(text: str) -> tuple[int, ...]:
+    days = set()
+    for item in re.findall(rf"last\s+day|{ORDINAL}", text):
+        day = -1 if item.startswith("last") else ordinal_value(item)
+        if day != -1 and not 1 <= day <= 31:
+            raise ScheduleError(f"There is no day {day} in a month.")
+        days.add(day)
+    return tuple(sorted(days))
+
+
+def _nth_value(word: str) -> int:
+    if word.startswith("second") and word.endswith("last"):
+        return -2
+    return ordinal_value(word)
+
+
+def _nth_day(freq: Frequency, match: re.Match[str], months: tuple[int, ...]) -> Recurrence:
+    nth = _nth_value(match["nth"])
+    name = match["wd"]
+    interval = _count(match)
+    if name == "day":
+        return Recurrence(freq, interval, bymonthday=(nth,), bymonth=months)
+    if name in ("weekday", "weekend day"):
+        group = range(5) if name == "weekday" else (5, 6)
+        return Recurrence(freq, interval, byday=_days(group), bysetpos=(nth,), bymonth=months)
+    return Recurrence(freq, interval, byday=((weekday_value(name), nth),), bymonth=months)
+
+
+def _check_day_of_month(month: int, day: int) -> None:
+    longest = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
+    if not 1 <= day <= longest:
+        raise ScheduleError(f"{MONTH_NAMES[month - 1]} {day} does not exist.")

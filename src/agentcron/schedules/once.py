@@ -1,0 +1,34 @@
+"""One-off schedules: a single instant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from agentcron.clock import ensure_utc
+from agentcron.schedules._base import Schedule, ScheduleKind
+from agentcron.schedules._words import WEEKDAY_NAMES, clock_time
+
+
+@dataclass(frozen=True)
+class Once(Schedule):
+    """Fires once, at ``at`` (stored in UTC)."""
+
+    at: datetime
+    timezone: str
+    kind = ScheduleKind.ONCE
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at", ensure_utc(self.at))
+
+    def next_after(self, after: datetime) -> datetime | None:
+        return self.at if self.at > ensure_utc(after) else None
+
+    def describe(self) -> str:
+        local = self.at.astimezone(self.zone)
+        day = f"{WEEKDAY_NAMES[local.weekday()]} {local.day} {local:%B} {local.year}"
+        return f"once on {day} at {clock_time(local.hour, local.minute, local.second)} ({self.timezone})"
+
+    @property
+    def normalized(self) -> str:
+        return self.at.astimezone(self.zone).isoformat()

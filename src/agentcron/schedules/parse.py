@@ -1,0 +1,75 @@
+"""``parse``: any text a person or a model may give for "when", turned into a Schedule."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from agentcron.clock import ensure_utc
+from agentcron.errors import ScheduleError
+from agentcron.schedules._base import Schedule
+from agentcron.schedules._zones import get_zone
+from agentcron.schedules.cron import Cron, looks_like_cron
+from agentcron.schedules.iso import (
+    looks_like_duration,
+    looks_like_instant,
+    looks_like_repeating,
+    parse_duration_schedule,
+    parse_instant,
+    parse_repeating,
+)
+from agentcron.schedules.natural import parse_natural
+from agentcron.schedules.rrule import parse_rrule
+
+MAX_LENGTH = 500
+_RRULE = re.compile(r"^\s*(?:DTSTART|RRULE:|FREQ=)", re.IGNORECASE)
+_ONE_OFF_EXAMPLES = ("tomorrow at 9am", "in 2 hours")
+_RECURRING_EXAMPLES = ("every weekday at 8:30", "every monday at 9am")
+_RECURRING_HINT = re.compile(r"\b(every|each|daily|weekly|monthly|yearly|hourly|until)\b", re.I)
+
+
+def parse(text: str, tz: str, now: datetime) -> Schedule:
+    """Parse ``text`` as a schedule in the IANA zone ``tz``, relative to the instant ``now``.
+
+    Accepts ISO 8601 instants, durations (``PT15M``) and repeating intervals
+    (``R/<start>/PT15M``), cron, RFC 5545 RRULE and English phrases. Raises
+    ScheduleError, with two working examples, for anything else and for
+    schedules that never fire after ``now``.
+    """
+    now = ensure_utc(now)
+    get_zone(tz)
+    stripped = text.strip()
+    if not stripped:
+        raise ScheduleError(_with_examples("The schedule is empty.", stripped))
+    if len(stripped) > MAX_LENGTH:
+        raise ScheduleError(
+            f"The schedule is {len(stripped)} characters long; at most {MAX_LENGTH}."
+        )
+    try:
+        schedule = _parse_form(stripped, tz, now)
+    except ScheduleError as error:
+        raise ScheduleError(_with_examples(error.message, stripped)) from None
+    if schedule.next_after(now) is None:
+        raise ScheduleError(_with_examples(f"'{stripped}' has no occurrence after now.", stripped))
+    return schedule
+
+
+def _parse_form(text: str, tz: str, now: datetime) -> Schedule:
+    if looks_like_repeating(text):
+        return parse_repeating(text, tz)
+    if looks_like_duration(text):
+        return parse_duration_schedule(text, tz, now)
+    if _RRULE.match(text):
+        return parse_rrule(text, tz, now)
+    if looks_like_cron(text):
+        return Cron.from_text(text, tz)
+    if looks_like_instant(text):
+        return parse_instant(text, tz, now)
+    return parse_natural(text, tz, now)
+
+
+def _with_examples(message: str, text: str) -> str:
+    first, second = _RECURRING_EXAMPLES if _RECURRING_HINT.search(text) else _ONE_OFF_EXAMPLES
+    if first in message:
+        return message
+    return f"{message} Try for example '{first}' or '{second}'."
