@@ -24,7 +24,7 @@ _UNITS = [
     "seventeen",
     "eighteen",
     "nineteen",
-]  # noqa: E501
+]
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "ninety": 90}
 NUMBER_WORDS: dict[str, int] = {"a": 1, "an": 1, "single": 1} | {
     w: i for i, w in enumerate(_UNITS, start=1)
