@@ -53,7 +53,8 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg'].removeprefix('Value error, ')}"
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: "
+            + e["msg"].removeprefix("Value error, ")
             for e in error.errors()
         )
         raise ConfigurationError(f"Invalid configuration ({problems}).") from None
@@ -65,7 +66,7 @@ def machine_timezone() -> str:
 
     try:
         return tzlocal.get_localzone_name() or "UTC"
-    except (tzlocal.utils.ZoneInfoNotFoundError, ValueError, OSError):
+    except (LookupError, ValueError, OSError):
         return "UTC"
 
 

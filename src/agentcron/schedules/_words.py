@@ -51,7 +51,7 @@ def clock_times(hours: Iterable[int], minutes: Iterable[int], seconds: Iterable[
 
 
 def weekday_phrase(weekdays: Iterable[int]) -> str:
-    """Python weekday numbers (Monday = 0) as 'every day', 'every weekday', 'every Monday and Friday'."""
+    """Weekday numbers (Monday = 0) as 'every day', 'every weekday', 'every Monday and Friday'."""
     days = frozenset(weekdays)
     if len(days) == 7:
         return "every day"

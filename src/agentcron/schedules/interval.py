@@ -30,7 +30,7 @@ class Interval(Schedule):
             )
         object.__setattr__(self, "anchor", ensure_utc(self.anchor))
 
-    def next_after(self, after: datetime) -> datetime | None:
+    def next_after(self, after: datetime) -> datetime:
         after = ensure_utc(after)
         if after < self.anchor:
             return self.anchor

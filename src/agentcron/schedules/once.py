@@ -27,7 +27,8 @@ class Once(Schedule):
     def describe(self) -> str:
         local = self.at.astimezone(self.zone)
         day = f"{WEEKDAY_NAMES[local.weekday()]} {local.day} {local:%B} {local.year}"
-        return f"once on {day} at {clock_time(local.hour, local.minute, local.second)} ({self.timezone})"
+        at = clock_time(local.hour, local.minute, local.second)
+        return f"once on {day} at {at} ({self.timezone})"
 
     @property
     def normalized(self) -> str:

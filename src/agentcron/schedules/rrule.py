@@ -53,7 +53,7 @@ class Frequency(IntEnum):
 
 @dataclass(frozen=True)
 class RRuleSpec:
-    """One recurrence rule; ``dtstart`` and ``until`` are naive wall times of the schedule's zone."""
+    """One recurrence rule; ``dtstart`` and ``until`` are naive wall times of its zone."""
 
     freq: Frequency
     dtstart: datetime

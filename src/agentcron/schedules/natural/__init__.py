@@ -10,7 +10,7 @@ must be used: a phrase with words left over is refused rather than guessed.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -60,10 +60,27 @@ def normalize(text: str) -> str:
     return " ".join(s.split()).strip(" ,")
 
 
+@dataclass(frozen=True)
+class _Request:
+    """What every step needs to know: the phrase as given, the zone and now."""
+
+    original: str
+    timezone: str
+    now: datetime
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return get_zone(self.timezone)
+
+    @property
+    def local_now(self) -> datetime:
+        return wall_time(self.now, self.zone)
+
+
 def parse_natural(text: str, timezone: str, now: datetime) -> Schedule:
     """Read an English phrase as a schedule in ``timezone``, relative to ``now``."""
-    zone = get_zone(timezone)
-    now = ensure_utc(now)
+    get_zone(timezone)
+    request = _Request(text.strip(), timezone, ensure_utc(now))
     phrase = normalize(text)
     until_text, phrase = _take(_UNTIL, phrase)
     for_match, phrase = _take_match(_FOR, phrase)
@@ -73,15 +90,15 @@ def parse_natural(text: str, timezone: str, now: datetime) -> Schedule:
     bounds = _Bounds(until_text, for_match, start_text)
 
     if (span := parse_interval(core)) is not None:
-        return _interval(span, clause, bounds, timezone, now)
+        return _interval(span, clause, bounds, request)
     if (recurrence := parse_recurrence(core)) is not None:
-        return _recurring(recurrence, clause, bounds, timezone, now)
+        return _recurring(recurrence, clause, bounds, request)
     if bounds.any():
         raise ScheduleError(
-            f"'{text.strip()}': 'until', 'for' and 'starting' only apply to repeating "
+            f"'{request.original}': 'until', 'for' and 'starting' only apply to repeating "
             "schedules, such as 'every day at 8am for 10 days'."
         )
-    return _once(core, clause, text.strip(), zone, timezone, now)
+    return _once(core, clause, request)
 
 
 class _Bounds:
@@ -105,9 +122,9 @@ def _take_match(pattern: re.Pattern[str], text: str) -> tuple[re.Match[str] | No
 
 
 def _interval(
-    span: timedelta, clause: TimeClause | None, bounds: _Bounds, timezone: str, now: datetime
+    span: timedelta, clause: TimeClause | None, bounds: _Bounds, request: _Request
 ) -> Schedule:
-    zone = get_zone(timezone)
+    zone, timezone, now = request.zone, request.timezone, request.now
     start_time = clause.resolved(None) if clause else None
     if bounds.start:
         start_clause, start_day = extract_time_clause(bounds.start)
@@ -119,8 +136,7 @@ def _interval(
     if start_time is not None and len(start_time) != 1:
         raise ScheduleError("An interval starts at one time of day, e.g. 'every 2 hours from 9am'.")
     if start_time:
-        local_now = wall_time(now, zone)
-        anchor_wall = datetime.combine(local_now.date(), start_time[0])
+        anchor_wall = datetime.combine(request.local_now.date(), start_time[0])
         schedule: Interval = Interval(span, to_instant(anchor_wall, zone), timezone)
     else:
         schedule = starting_now(span, now, timezone)
@@ -133,15 +149,13 @@ def _interval(
         if seconds % s == 0
     )
     first = schedule.next_after(now)
-    assert first is not None  # an interval never ends
     spec = RRuleSpec(freq, dtstart=wall_time(first, zone), interval=seconds // size)
-    return _bounded(spec, bounds, timezone, now)
+    return _bounded(spec, bounds, request)
 
 
 def _recurring(
-    recurrence: Recurrence, clause: TimeClause | None, bounds: _Bounds, timezone: str, now: datetime
+    recurrence: Recurrence, clause: TimeClause | None, bounds: _Bounds, request: _Request
 ) -> Schedule:
-    zone = get_zone(timezone)
     if clause is None:
         raise ScheduleError("Say at what time, e.g. 'every monday at 9am' or 'every day at 18:30'.")
     times = clause.resolved(recurrence.part_of_day)
@@ -154,7 +168,7 @@ def _recurring(
             f"The times {listed} cannot share one schedule (their minutes differ); "
             "create one task per time."
         )
-    lower = wall_time(now, zone).replace(microsecond=0)
+    lower = request.local_now.replace(microsecond=0)
     if bounds.start:
         day = _first_day(bounds.start, lower.date())
         lower = max(lower, datetime.combine(day, time()) - timedelta(seconds=1))
@@ -180,11 +194,11 @@ def _recurring(
         interval=recurrence.interval,
         bysecond=() if seconds == (0,) else seconds,
     )
-    return _bounded(spec, bounds, timezone, now)
+    return _bounded(spec, bounds, request)
 
 
-def _bounded(spec: RRuleSpec, bounds: _Bounds, timezone: str, now: datetime) -> RRule:
-    zone = get_zone(timezone)
+def _bounded(spec: RRuleSpec, bounds: _Bounds, request: _Request) -> RRule:
+    zone = request.zone
     if bounds.count:
         amount = number_value(bounds.count["n"])
         unit = bounds.count["unit"]
@@ -207,8 +221,8 @@ def _bounded(spec: RRuleSpec, bounds: _Bounds, timezone: str, now: datetime) -> 
         if spec.until is not None:
             raise ScheduleError("Give either 'until' or 'for', not both.")
         spec = replace(spec, until=wall_time(to_instant(until, zone), zone))
-    schedule = RRule(spec, timezone)
-    if schedule.next_after(now) is None:
+    schedule = RRule(spec, request.timezone)
+    if schedule.next_after(request.now) is None:
         raise ScheduleError(
             f"That schedule has no occurrence before its end ({bounds.until or 'the limit'})."
         )
@@ -227,62 +241,47 @@ def _first_day(text: str, earliest: date) -> date:
     raise ScheduleError(f"'{text}' is in the past.")
 
 
-def _once(
-    core: str,
-    clause: TimeClause | None,
-    original: str,
-    zone: ZoneInfo,
-    timezone: str,
-    now: datetime,
-) -> Schedule:
-    local_now = wall_time(now, zone)
+def _once(core: str, clause: TimeClause | None, request: _Request) -> Schedule:
+    local_now = request.local_now
     if core in ("now", "right now", "immediately", "asap"):
         raise ScheduleError("'now' is not a moment ahead; try 'in 1 minute'.")
     if (span := parse_in_span(core)) is not None:
         if clause is None:
-            base = to_instant(local_now + timedelta(days=span.days), zone)
-            return Once((base + span.elapsed).replace(microsecond=0), timezone)
+            base = to_instant(local_now + timedelta(days=span.days), request.zone)
+            return Once((base + span.elapsed).replace(microsecond=0), request.timezone)
         if span.elapsed:
-            raise ScheduleError(f"'{original}' gives both a span and a time; give one of them.")
-        return _at_first_future(
-            DayPhrase((local_now.date() + timedelta(days=span.days),)),
-            clause,
-            original,
-            zone,
-            timezone,
-            now,
-        )
+            raise ScheduleError(
+                f"'{request.original}' gives both a span and a time; give one of them."
+            )
+        day = DayPhrase((local_now.date() + timedelta(days=span.days),))
+        return _at_first_future(day, clause, request)
     if not core:
         if clause is None:
             raise ScheduleError("The schedule is empty.")
         today = local_now.date()
-        return _at_first_future(
-            DayPhrase((today, today + timedelta(days=1))), clause, original, zone, timezone, now
-        )
-    if (day := parse_day(core, local_now.date())) is not None:
+        return _at_first_future(DayPhrase((today, today + timedelta(days=1))), clause, request)
+    if (phrase := parse_day(core, local_now.date())) is not None:
         if clause is None:
             raise ScheduleError(f"Say at what time on that day, e.g. '{core} at 9am'.")
-        return _at_first_future(day, clause, original, zone, timezone, now)
-    fallback = parse_with_dateparser(original, clause, local_now)
+        return _at_first_future(phrase, clause, request)
+    fallback = parse_with_dateparser(request.original, clause, local_now)
     if fallback is not None:
-        instant = to_instant(fallback, zone)
-        if instant <= now:
-            raise ScheduleError(f"'{original}' is in the past.")
-        return Once(instant, timezone)
-    raise ScheduleError(f"Could not understand '{core or original}'.")
+        instant = to_instant(fallback, request.zone)
+        if instant <= request.now:
+            raise ScheduleError(f"'{request.original}' is in the past.")
+        return Once(instant, request.timezone)
+    raise ScheduleError(f"Could not understand '{core or request.original}'.")
 
 
-def _at_first_future(
-    day: DayPhrase, clause: TimeClause, original: str, zone: ZoneInfo, timezone: str, now: datetime
-) -> Once:
+def _at_first_future(day: DayPhrase, clause: TimeClause, request: _Request) -> Once:
     times = clause.resolved(day.part_of_day)
     if len(times) != 1:
         raise ScheduleError("A one-off reminder has one time; create one task per time.")
     for candidate in day.candidates:
-        instant = to_instant(datetime.combine(candidate, times[0]), zone)
-        if instant > now:
-            return Once(instant, timezone)
-    local_now = wall_time(now, zone)
+        instant = to_instant(datetime.combine(candidate, times[0]), request.zone)
+        if instant > request.now:
+            return Once(instant, request.timezone)
     raise ScheduleError(
-        f"'{original}' is in the past (it is now {local_now:%a %d %b %H:%M} in {timezone})."
+        f"'{request.original}' is in the past "
+        f"(it is now {request.local_now:%a %d %b %H:%M} in {request.timezone})."
     )
