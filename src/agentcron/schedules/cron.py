@@ -83,7 +83,7 @@ def looks_like_cron(text: str) -> bool:
     if len(tokens) not in (5, 6) or not all(_FIELD_TOKEN.match(t) for t in tokens):
         return False
     words = {w for t in tokens for w in _NAME.findall(t)}
-    return words <= set(_MONTHS) | set(_DAYS) | {"l"}
+    return words <= set(_MONTHS) | set(_DAYS) | {"l", "w", "lw"}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 from agentcron.clock import ensure_utc
 from agentcron.errors import ScheduleError
 from agentcron.schedules._base import Schedule
-from agentcron.schedules._zones import get_zone
+from agentcron.schedules._zones import get_zone, zone_name
 from agentcron.schedules.cron import Cron, looks_like_cron
 from agentcron.schedules.iso import (
     looks_like_duration,
@@ -37,7 +37,7 @@ def parse(text: str, tz: str, now: datetime) -> Schedule:
     schedules that never fire after ``now``.
     """
     now = ensure_utc(now)
-    get_zone(tz)
+    tz = zone_name(get_zone(tz))
     stripped = text.strip()
     if not stripped:
         raise ScheduleError(_with_examples("The schedule is empty.", stripped))

@@ -138,15 +138,15 @@ def _dateutil_rule(spec: RRuleSpec, start: datetime) -> du.rrule:
         elif spec.freq == Frequency.WEEKLY:
             byday = ((origin.weekday(), 0),)
     finer = spec.freq.value  # dateutil defaults every unit coarser than FREQ from DTSTART
-    horizon = min(start.year + _SEARCH_YEARS, 9999)
-    until = spec.until if spec.until is not None else datetime(horizon, 12, 31, 23, 59, 59)
+    horizon = datetime(min(start.year + _SEARCH_YEARS, 9999), 12, 31, 23, 59, 59)
+    until = min(spec.until or horizon, horizon)
     return du.rrule(
         spec.freq.value,
         dtstart=start,
         interval=spec.interval,
         wkst=spec.wkst,
         count=spec.count,
-        until=min(until, datetime(horizon, 12, 31, 23, 59, 59)),
+        until=None if spec.count is not None else until,
         bysetpos=spec.bysetpos or None,
         bymonth=bymonth or None,
         bymonthday=bymonthday or None,
