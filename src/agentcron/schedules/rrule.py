@@ -237,7 +237,9 @@ def parse_rrule(text: str, timezone: str, now: datetime) -> RRule:
         raise ScheduleError("The recurrence rule has no RRULE part, e.g. 'RRULE:FREQ=DAILY'.")
     zone = get_zone(zone_label)
     if dtstart is None:
-        dtstart = wall_time(ensure_utc(now), zone).replace(microsecond=0)
+        # Without DTSTART, units finer than FREQ default from now: cut to the minute so
+        # "FREQ=DAILY;BYHOUR=9;BYMINUTE=0" fires at 09:00:00, not at now's second.
+        dtstart = wall_time(ensure_utc(now), zone).replace(second=0, microsecond=0)
     spec = _parse_rule_parts(rule_parts.upper(), dtstart, zone)
     return RRule(spec, zone_label)
 
