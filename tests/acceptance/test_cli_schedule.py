@@ -98,8 +98,10 @@ def test_naive_now_is_read_in_the_zone() -> None:
     ],
 )
 def test_bad_input_exits_2_with_one_clear_line(args: list[str], fragment: str) -> None:
-    result = agentcron("schedule", "parse", *args, "--now", NOW) if "--now" not in args else (
-        agentcron("schedule", "parse", *args)
+    result = (
+        agentcron("schedule", "parse", *args, "--now", NOW)
+        if "--now" not in args
+        else (agentcron("schedule", "parse", *args))
     )
     assert result.returncode == 2
     assert result.stdout == ""
