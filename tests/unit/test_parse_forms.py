@@ -47,6 +47,12 @@ class TestIso:
             "2026-11-22T17:00:00+01:00",
         ]
 
+    def test_repeat_count_is_the_number_of_occurrences(self) -> None:
+        assert local("R2/2026-12-01T09:00:00+01:00/PT1H", n=5) == [
+            "2026-12-01T09:00:00+01:00",
+            "2026-12-01T10:00:00+01:00",
+        ]
+
     def test_interval_in_the_future_starts_at_its_anchor(self) -> None:
         assert local("R/2026-12-01T09:00:00+01:00/P1D", n=2) == [
             "2026-12-01T09:00:00+01:00",
@@ -61,7 +67,8 @@ class TestIso:
             ("2026-02-30T10:00", "not a valid date-time"),
             ("P1M", "no fixed length"),
             ("PT0S", "zero"),
-            ("R5/2026-12-01T09:00:00+01:00/PT1H", "repeat count"),
+            ("R0/2026-12-01T09:00:00+01:00/PT1H", "at least once"),
+            ("R/2026-12-01T09:00:00+01:00", "should look like"),
         ],
     )
     def test_rejected(self, text: str, fragment: str) -> None:

@@ -77,7 +77,7 @@ _WEEKDAY = _Field("day-of-week", 0, 7, _DAYS)
 def looks_like_cron(text: str) -> bool:
     """True for text shaped like a cron expression (a macro, or 5-6 cron-like fields)."""
     stripped = text.strip().lower()
-    if stripped.startswith("@"):
+    if re.fullmatch(r"@[a-z]+", stripped):
         return True
     tokens = stripped.split()
     if len(tokens) not in (5, 6) or not all(_FIELD_TOKEN.match(t) for t in tokens):

@@ -16,11 +16,15 @@ _UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
 
 @dataclass(frozen=True)
 class Interval(Schedule):
-    """Fires at ``anchor + k * every`` for k = 0, 1, 2, ... (elapsed time, not wall time)."""
+    """Fires at ``anchor + k * every`` for k = 0, 1, 2, ... (elapsed time, not wall time).
+
+    With ``count``, only the first ``count`` occurrences.
+    """
 
     every: timedelta
     anchor: datetime
     timezone: str
+    count: int | None = None
     kind = ScheduleKind.INTERVAL
 
     def __post_init__(self) -> None:
@@ -28,22 +32,29 @@ class Interval(Schedule):
             raise ScheduleError(
                 f"An interval must be a positive whole number of seconds, got {self.every}."
             )
+        if self.count is not None and self.count < 1:
+            raise ScheduleError(f"An interval repeats at least once, not {self.count} times.")
         object.__setattr__(self, "anchor", ensure_utc(self.anchor))
 
-    def next_after(self, after: datetime) -> datetime:
+    def next_after(self, after: datetime) -> datetime | None:
         after = ensure_utc(after)
-        if after < self.anchor:
-            return self.anchor
-        return self.anchor + ((after - self.anchor) // self.every + 1) * self.every
+        index = 0 if after < self.anchor else (after - self.anchor) // self.every + 1
+        if self.count is not None and index >= self.count:
+            return None
+        return self.anchor + index * self.every
 
     def describe(self) -> str:
         local = self.anchor.astimezone(self.zone)
         start = f"{local:%Y-%m-%d} {clock_time(local.hour, local.minute, local.second)}"
-        return f"every {span_words(self.every)} from {start} ({self.timezone})"
+        times = f", {plural(self.count, 'time')}" if self.count is not None else ""
+        return f"every {span_words(self.every)} from {start}{times} ({self.timezone})"
 
     @property
     def normalized(self) -> str:
-        return f"R/{self.anchor.astimezone(self.zone).isoformat()}/{iso_duration(self.every)}"
+        """ISO 8601 repeating interval: ``R[n]/<anchor>/<duration>``, n = number of occurrences."""
+        repeat = "" if self.count is None else str(self.count)
+        anchor = self.anchor.astimezone(self.zone).isoformat()
+        return f"R{repeat}/{anchor}/{iso_duration(self.every)}"
 
 
 def span_words(span: timedelta) -> str:

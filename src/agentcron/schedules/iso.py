@@ -88,15 +88,12 @@ def parse_duration_schedule(text: str, timezone: str, now: datetime) -> Interval
 
 
 def parse_repeating(text: str, timezone: str) -> Interval:
-    """'R/<start>/<duration>': every duration from start, forever."""
+    """'R/<start>/<duration>' forever, or 'R<n>/<start>/<duration>' for n occurrences."""
     parts = text.strip().split("/")
-    if len(parts) != 3 or parts[0].upper() != "R":
-        if parts[0].upper() != "R":
-            raise ScheduleError(
-                f"'{text}': a repeat count is not supported; use an RRULE with COUNT, e.g. "
-                "'FREQ=DAILY;COUNT=5'."
-            )
+    head = parts[0].upper()
+    if len(parts) != 3 or not re.fullmatch(r"R\d*", head):
         raise ScheduleError(f"'{text}' should look like 'R/2026-11-23T09:00:00+01:00/PT15M'.")
     get_zone(timezone)
     anchor = _to_instant(parts[1], timezone)
-    return Interval(parse_duration(parts[2]), anchor, timezone)
+    count = int(head[1:]) if len(head) > 1 else None
+    return Interval(parse_duration(parts[2]), anchor, timezone, count=count)

@@ -23,8 +23,13 @@ from agentcron.schedules.rrule import parse_rrule
 
 MAX_LENGTH = 500
 _RRULE = re.compile(r"^\s*(?:DTSTART|RRULE:|FREQ=)", re.IGNORECASE)
-_ONE_OFF_EXAMPLES = ("tomorrow at 9am", "in 2 hours")
-_RECURRING_EXAMPLES = ("every weekday at 8:30", "every monday at 9am")
+_ONE_OFF_EXAMPLES = ("tomorrow at 9am", "in 2 hours", "friday at 6pm", "december 24 at 8pm")
+_RECURRING_EXAMPLES = (
+    "every weekday at 8:30",
+    "every monday at 9am",
+    "every day at 18:30",
+    "on the 1st of every month at 9am",
+)
 _RECURRING_HINT = re.compile(r"\b(every|each|daily|weekly|monthly|yearly|hourly|until)\b", re.I)
 
 
@@ -69,7 +74,7 @@ def _parse_form(text: str, tz: str, now: datetime) -> Schedule:
 
 
 def _with_examples(message: str, text: str) -> str:
-    first, second = _RECURRING_EXAMPLES if _RECURRING_HINT.search(text) else _ONE_OFF_EXAMPLES
-    if first in message:
-        return message
+    """Append two working examples of the kind the person seemed to want, not yet quoted."""
+    examples = _RECURRING_EXAMPLES if _RECURRING_HINT.search(text) else _ONE_OFF_EXAMPLES
+    first, second = [e for e in examples if f"'{e}'" not in message][:2]
     return f"{message} Try for example '{first}' or '{second}'."

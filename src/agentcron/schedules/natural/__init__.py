@@ -38,13 +38,12 @@ _UNTIL = re.compile(
 )
 _FOR = re.compile(
     rf"\s*\bfor\s+(?:the\s+next\s+)?(?P<n>{NUMBER})\s+"
-    r"(?P<unit>days?|weeks?|months?|years?|times|occurrences|runs)\b"
+    r"(?P<unit>minutes?|hours?|days?|weeks?|months?|years?|times|occurrences|runs)\b"
 )
 _STARTING = re.compile(
-    r"\s*\b(?:starting|beginning|from|as\s+of)(?:\s+(?:on|at))?\s+(?P<value>.+?)"
+    r"\s*\b(?:starting|beginning|from|as\s+of)(?:\s+(?:on|at))?\s+(?!now\b)(?P<value>.+?)"
     r"(?=\s+(?:until|till|for)\b|$)"
 )
-_FLOOR_UNITS = (Frequency.SECONDLY, Frequency.MINUTELY, Frequency.HOURLY)
 
 
 def normalize(text: str) -> str:
@@ -142,15 +141,13 @@ def _interval(
         schedule = starting_now(span, now, timezone)
     if not (bounds.until or bounds.count):
         return schedule
-    seconds = int(span.total_seconds())
-    freq, size = next(
-        (f, s)
-        for f, s in ((Frequency.HOURLY, 3600), (Frequency.MINUTELY, 60), (Frequency.SECONDLY, 1))
-        if seconds % s == 0
-    )
-    first = schedule.next_after(now)
-    spec = RRuleSpec(freq, dtstart=wall_time(first, zone), interval=seconds // size)
-    return _bounded(spec, bounds, request)
+    (first,) = schedule.preview(1, now)  # an unbounded interval always has a next occurrence
+    count, until = _limits(bounds, wall_time(first, zone), request)
+    if until is not None:
+        count = (to_instant(until, zone) - first) // span + 1
+    if not count or count < 1:
+        raise ScheduleError(f"That schedule has no occurrence before its end ({bounds.until}).")
+    return Interval(span, first, timezone, count=count)
 
 
 def _recurring(
@@ -159,6 +156,10 @@ def _recurring(
     if clause is None:
         raise ScheduleError("Say at what time, e.g. 'every monday at 9am' or 'every day at 18:30'.")
     times = clause.resolved(recurrence.part_of_day)
+    if clause.crosses_midnight(recurrence.part_of_day) and recurrence.freq != Frequency.DAILY:
+        raise ScheduleError(
+            "After midnight is the next day: say e.g. 'every tuesday at 1am' instead."
+        )
     hours = tuple(sorted({t.hour for t in times}))
     minutes = tuple(sorted({t.minute for t in times}))
     seconds = tuple(sorted({t.second for t in times}))
@@ -198,35 +199,39 @@ def _recurring(
 
 
 def _bounded(spec: RRuleSpec, bounds: _Bounds, request: _Request) -> RRule:
-    zone = request.zone
-    if bounds.count:
-        amount = number_value(bounds.count["n"])
-        unit = bounds.count["unit"]
-        if unit in ("times", "occurrences", "runs"):
-            spec = replace(spec, count=amount)
-        else:
-            step = {"d": relativedelta(days=amount), "w": relativedelta(weeks=amount)}.get(
-                unit[0],
-                relativedelta(months=amount) if unit[0] == "m" else relativedelta(years=amount),
-            )
-            spec = replace(spec, until=spec.dtstart + step - timedelta(seconds=1))
-    if bounds.until:
-        until_clause, until_day = extract_time_clause(bounds.until)
-        end = until_clause.resolved(None)[0] if until_clause else time(23, 59, 59)
-        if until_day:
-            until = datetime.combine(_first_day(until_day, spec.dtstart.date()), end)
-        else:
-            until = datetime.combine(spec.dtstart.date(), end)
-            until += timedelta(days=1) if until < spec.dtstart else timedelta(0)
-        if spec.until is not None:
-            raise ScheduleError("Give either 'until' or 'for', not both.")
-        spec = replace(spec, until=wall_time(to_instant(until, zone), zone))
-    schedule = RRule(spec, request.timezone)
+    count, until = _limits(bounds, spec.dtstart, request)
+    schedule = RRule(replace(spec, count=count, until=until), request.timezone)
     if schedule.next_after(request.now) is None:
         raise ScheduleError(
             f"That schedule has no occurrence before its end ({bounds.until or 'the limit'})."
         )
     return schedule
+
+
+def _limits(
+    bounds: _Bounds, first: datetime, request: _Request
+) -> tuple[int | None, datetime | None]:
+    """COUNT, or the wall time of the last moment allowed, from 'for ...' and 'until ...'."""
+    if bounds.count and bounds.until:
+        raise ScheduleError("Give either 'until' or 'for', not both.")
+    if bounds.count:
+        amount = number_value(bounds.count["n"])
+        unit = bounds.count["unit"].rstrip("s") + "s"
+        if unit in ("times", "occurrences", "runs"):
+            return amount, None
+        step = relativedelta(**{unit: amount})  # type: ignore[arg-type]
+        return None, first + step - timedelta(seconds=1)
+    if not bounds.until:
+        return None, None
+    until_clause, until_day = extract_time_clause(bounds.until)
+    end = until_clause.resolved(None)[0] if until_clause else time(23, 59, 59)
+    if until_day:
+        until = datetime.combine(_first_day(until_day, first.date()), end)
+    else:
+        until = datetime.combine(first.date(), end)
+        until += timedelta(days=1) if until < first else timedelta(0)
+    zone = request.zone
+    return None, wall_time(to_instant(until, zone), zone)
 
 
 def _first_day(text: str, earliest: date) -> date:
@@ -247,7 +252,9 @@ def _once(core: str, clause: TimeClause | None, request: _Request) -> Schedule:
         raise ScheduleError("'now' is not a moment ahead; try 'in 1 minute'.")
     if (span := parse_in_span(core)) is not None:
         if clause is None:
-            base = to_instant(local_now + timedelta(days=span.days), request.zone)
+            base = request.now
+            if span.days:  # calendar days keep the wall time; the rest is elapsed time
+                base = to_instant(local_now + timedelta(days=span.days), request.zone)
             return Once((base + span.elapsed).replace(microsecond=0), request.timezone)
         if span.elapsed:
             raise ScheduleError(
@@ -277,8 +284,9 @@ def _at_first_future(day: DayPhrase, clause: TimeClause, request: _Request) -> O
     times = clause.resolved(day.part_of_day)
     if len(times) != 1:
         raise ScheduleError("A one-off reminder has one time; create one task per time.")
+    shift = timedelta(days=1) if clause.crosses_midnight(day.part_of_day) else timedelta(0)
     for candidate in day.candidates:
-        instant = to_instant(datetime.combine(candidate, times[0]), request.zone)
+        instant = to_instant(datetime.combine(candidate + shift, times[0]), request.zone)
         if instant > request.now:
             return Once(instant, request.timezone)
     raise ScheduleError(

@@ -29,14 +29,40 @@ class TimeClause:
     part_of_day: str | None
 
     def resolved(self, part_of_day: str | None) -> tuple[time, ...]:
-        """Apply 'evening', 'tonight'... to hours given without am/pm (7 -> 19:00)."""
+        """Apply 'evening', 'tonight'... to hours given without am/pm.
+
+        In the afternoon and evening 7 is 19:00; at night 11 is 23:00, while 12 is
+        midnight and 1 to 5 are the small hours (see ``crosses_midnight``).
+        """
         part = self.part_of_day or part_of_day
         if part not in ("afternoon", "evening", "night"):
             return self.times
         return tuple(
-            t.replace(hour=t.hour + 12) if bare and 1 <= t.hour <= 11 else t
+            _shift(t, part) if bare else t
             for t, bare in zip(self.times, self.bare_hours, strict=True)
         )
+
+    def crosses_midnight(self, part_of_day: str | None) -> bool:
+        """True for 'tonight at 12' or 'tonight at 1': the time falls on the next day."""
+        if (self.part_of_day or part_of_day) != "night":
+            return False
+        return any(
+            bare and (t.hour == 12 or 1 <= t.hour <= _SMALL_HOURS_END)
+            for t, bare in zip(self.times, self.bare_hours, strict=True)
+        )
+
+
+_SMALL_HOURS_END = 5
+
+
+def _shift(moment: time, part: str) -> time:
+    if part == "night" and moment.hour == 12:
+        return moment.replace(hour=0)
+    if part == "night" and moment.hour <= _SMALL_HOURS_END:
+        return moment
+    if 1 <= moment.hour <= 11:
+        return moment.replace(hour=moment.hour + 12)
+    return moment
 
 
 def extract_time_clause(text: str) -> tuple[TimeClause | None, str]:
