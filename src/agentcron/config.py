@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError, field_validator
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -22,6 +26,49 @@ class Settings(BaseSettings):
 
     timezone: str | None = None
     """The person's IANA time zone; when unset, the machine's zone is used."""
+
+    user: str = Field(default="local", min_length=1, max_length=64)
+    """The owner of tasks created from the CLI."""
+
+    database_url: str | None = None
+    """SQLAlchemy URL of the store; unset means SQLite in ``home``."""
+
+    home: Path | None = None
+    """Where the embedded store lives (default: the user's data folder)."""
+
+    concurrency: int = Field(default=64, ge=1, le=10_000)
+    """Runs executed at once by one in-process worker."""
+
+    lease_seconds: float = Field(default=30.0, ge=1.0)
+    """How long a run stays owned by a worker without a renewal."""
+
+    scheduler_batch_size: int = Field(default=500, ge=1, le=50_000)
+    """Due tasks claimed per scheduler transaction."""
+
+    scheduler_max_sleep_seconds: float = Field(default=60.0, gt=0)
+    """Safety net: the scheduler looks at the store at least this often."""
+
+    run_all_limit: int = Field(default=100, ge=1)
+    """At most this many catch-up runs per task under the run_all misfire policy."""
+
+    max_active_tasks: int = Field(default=1000, ge=1)
+    """Per-person limit of active and paused tasks."""
+
+    min_agent_interval_seconds: int = Field(default=300, ge=0)
+    """Shortest time allowed between two runs of one agent task."""
+
+    max_instructions_chars: int = Field(default=20_000, ge=1)
+    """Longest instructions or message a task may carry."""
+
+    shell_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Programs the shell action may run (comma-separated in the environment)."""
+
+    @field_validator("shell_allow", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
 
     @field_validator("timezone")
     @classmethod

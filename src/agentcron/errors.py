@@ -4,8 +4,13 @@
 
     AgentCronError                 root: `code` is stable, `message` is for people
     ├── UserError                  the person's mistake: fix the input and retry
-    │   └── ScheduleError          a "when" that cannot be understood or never happens
-    └── ConfigurationError         the operator's setup is wrong or incomplete
+    │   ├── ScheduleError          a "when" that cannot be understood or never happens
+    │   ├── InvalidInputError      a field is missing, too long or malformed
+    │   ├── NotFoundError          no such task or run (for this person)
+    │   ├── ConflictError          the change does not fit the current state
+    │   └── LimitError             a per-person limit would be exceeded
+    ├── ConfigurationError         the operator's setup is wrong or incomplete
+    └── RuntimeFailure             something failed while running; may work on retry
 
 Front doors render these the same way: the CLI prints the message and exits 2,
 the HTTP API answers 4xx with ``{"code", "message"}``, chat tools hand the message
@@ -41,3 +46,33 @@ class ConfigurationError(AgentCronError):
     """agentcron is not configured correctly."""
 
     code = "configuration"
+
+
+class InvalidInputError(UserError):
+    """A value is missing, too long or malformed."""
+
+    code = "invalid_input"
+
+
+class NotFoundError(UserError):
+    """No such task or run."""
+
+    code = "not_found"
+
+
+class ConflictError(UserError):
+    """The change does not fit the current state of the task or run."""
+
+    code = "conflict"
+
+
+class LimitError(UserError):
+    """A per-person limit would be exceeded."""
+
+    code = "limit_reached"
+
+
+class RuntimeFailure(AgentCronError):
+    """Something failed while running; a retry may succeed."""
+
+    code = "runtime_failure"

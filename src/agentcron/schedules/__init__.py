@@ -11,7 +11,7 @@ from agentcron.schedules._zones import get_zone
 from agentcron.schedules.cron import Cron, CronExpression
 from agentcron.schedules.interval import Interval
 from agentcron.schedules.once import Once
-from agentcron.schedules.parse import parse
+from agentcron.schedules.parse import parse, parse_normalized
 from agentcron.schedules.rrule import RRule, RRuleSpec
 
 __all__ = [
@@ -26,4 +26,5 @@ __all__ = [
     "ScheduleKind",
     "get_zone",
     "parse",
+    "parse_normalized",
 ]

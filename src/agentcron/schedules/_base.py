@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from agentcron.clock import ensure_utc
-from agentcron.schedules._zones import get_zone
+from agentcron.schedules._zones import get_zone, zone_name
 
 
 class ScheduleKind(StrEnum):
@@ -45,6 +46,11 @@ class Schedule(ABC):
     def normalized(self) -> str:
         """The canonical text form: ``parse(s.normalized, s.timezone, now)`` gives ``s`` back."""
 
+    @abstractmethod
+    def with_timezone(self, timezone: str) -> Schedule:
+        """The same schedule for a person now living in ``timezone``: wall times are kept,
+        elapsed-time intervals keep their instants."""
+
     def preview(self, n: int, after: datetime) -> list[datetime]:
         """The next ``n`` occurrences after ``after`` (fewer when the schedule ends)."""
         occurrences: list[datetime] = []
@@ -54,6 +60,10 @@ class Schedule(ABC):
             if cursor is not None:
                 occurrences.append(cursor)
         return occurrences
+
+    def _rezoned(self, timezone: str) -> Schedule:
+        """A copy with another zone and nothing else changed."""
+        return replace(self, timezone=zone_name(get_zone(timezone)))  # type: ignore[type-var]
 
     def __str__(self) -> str:
         return self.normalized

@@ -357,6 +357,9 @@ class Cron(Schedule):
     def describe(self) -> str:
         return f"{self.expression.describe()} ({self.timezone})"
 
+    def with_timezone(self, timezone: str) -> Schedule:
+        return self._rezoned(timezone)
+
     @property
     def normalized(self) -> str:
         return self.expression.text

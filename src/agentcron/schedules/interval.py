@@ -49,6 +49,9 @@ class Interval(Schedule):
         times = f", {plural(self.count, 'time')}" if self.count is not None else ""
         return f"every {span_words(self.every)} from {start}{times} ({self.timezone})"
 
+    def with_timezone(self, timezone: str) -> Schedule:
+        return self._rezoned(timezone)
+
     @property
     def normalized(self) -> str:
         """ISO 8601 repeating interval: ``R[n]/<anchor>/<duration>``, n = number of occurrences."""

@@ -42,7 +42,7 @@ def parse_instant(text: str, timezone: str, now: datetime) -> Once:
         raise ScheduleError(
             f"'{stripped}' is a date without a time. Add one, e.g. '{stripped} 09:00'."
         )
-    instant = _to_instant(stripped, timezone)
+    instant = instant_of(stripped, timezone)
     if instant <= ensure_utc(now):
         local_now = ensure_utc(now).astimezone(get_zone(timezone))
         raise ScheduleError(
@@ -51,7 +51,8 @@ def parse_instant(text: str, timezone: str, now: datetime) -> Once:
     return Once(instant, timezone)
 
 
-def _to_instant(text: str, timezone: str) -> datetime:
+def instant_of(text: str, timezone: str) -> datetime:
+    """The instant of an ISO 8601 date-time; without an offset, a wall time in ``timezone``."""
     try:
         moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
     except ValueError:
@@ -94,6 +95,6 @@ def parse_repeating(text: str, timezone: str) -> Interval:
     if len(parts) != 3 or not re.fullmatch(r"R\d*", head):
         raise ScheduleError(f"'{text}' should look like 'R/2026-11-23T09:00:00+01:00/PT15M'.")
     get_zone(timezone)
-    anchor = _to_instant(parts[1], timezone)
+    anchor = instant_of(parts[1], timezone)
     count = int(head[1:]) if len(head) > 1 else None
     return Interval(parse_duration(parts[2]), anchor, timezone, count=count)

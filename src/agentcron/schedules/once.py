@@ -8,6 +8,7 @@ from datetime import datetime
 from agentcron.clock import ensure_utc
 from agentcron.schedules._base import Schedule, ScheduleKind
 from agentcron.schedules._words import WEEKDAY_NAMES, clock_time
+from agentcron.schedules._zones import get_zone, to_instant, wall_time, zone_name
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,10 @@ class Once(Schedule):
         day = f"{WEEKDAY_NAMES[local.weekday()]} {local.day} {local:%B} {local.year}"
         at = clock_time(local.hour, local.minute, local.second)
         return f"once on {day} at {at} ({self.timezone})"
+
+    def with_timezone(self, timezone: str) -> Schedule:
+        zone = get_zone(timezone)
+        return Once(to_instant(wall_time(self.at, self.zone), zone), zone_name(zone))
 
     @property
     def normalized(self) -> str:

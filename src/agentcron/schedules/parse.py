@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from agentcron.clock import ensure_utc
 from agentcron.errors import ScheduleError
@@ -11,6 +12,7 @@ from agentcron.schedules._base import Schedule
 from agentcron.schedules._zones import get_zone, zone_name
 from agentcron.schedules.cron import Cron, looks_like_cron
 from agentcron.schedules.iso import (
+    instant_of,
     looks_like_duration,
     looks_like_instant,
     looks_like_repeating,
@@ -19,9 +21,11 @@ from agentcron.schedules.iso import (
     parse_repeating,
 )
 from agentcron.schedules.natural import parse_natural
+from agentcron.schedules.once import Once
 from agentcron.schedules.rrule import parse_rrule
 
 MAX_LENGTH = 500
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _RRULE = re.compile(r"^\s*(?:DTSTART|RRULE:|FREQ=)", re.IGNORECASE)
 _ONE_OFF_EXAMPLES = ("tomorrow at 9am", "in 2 hours", "friday at 6pm", "december 24 at 8pm")
 _RECURRING_EXAMPLES = (
@@ -71,6 +75,24 @@ def _parse_form(text: str, tz: str, now: datetime) -> Schedule:
     if looks_like_instant(text):
         return parse_instant(text, tz, now)
     return parse_natural(text, tz, now)
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_normalized(text: str, tz: str) -> Schedule:
+    """A stored schedule back from its normalized text, whether or not it is still ahead.
+
+    Schedules are immutable, so the result is cached: the scheduler reads the same
+    few schedules over and over.
+    """
+    if looks_like_repeating(text):
+        return parse_repeating(text, tz)
+    if _RRULE.match(text):
+        return parse_rrule(text, tz, _EPOCH)  # a normalized rule always has its DTSTART
+    if looks_like_cron(text):
+        return Cron.from_text(text, tz)
+    if looks_like_instant(text):
+        return Once(instant_of(text, tz), tz)
+    raise ScheduleError(f"'{text}' is not a normalized schedule.")
 
 
 def _with_examples(message: str, text: str) -> str:

@@ -210,6 +210,9 @@ class RRule(Schedule):
     def describe(self) -> str:
         return f"{describe_rule(self.rule)} ({self.timezone})"
 
+    def with_timezone(self, timezone: str) -> Schedule:
+        return self._rezoned(timezone)
+
     @property
     def normalized(self) -> str:
         start = f"DTSTART;TZID={self.timezone}:{self.rule.dtstart:%Y%m%dT%H%M%S}"

@@ -1,0 +1,31 @@
+"""The store: SQLAlchemy models, the database connection and Alembic migrations."""
+
+from agentcron.store.database import Database, default_sqlite_path, sqlite_url
+from agentcron.store.models import (
+    ACTIVE_RUN_STATUSES,
+    FINAL_RUN_STATUSES,
+    MisfirePolicy,
+    OverlapPolicy,
+    Run,
+    RunStatus,
+    RunTrigger,
+    Task,
+    TaskStatus,
+    User,
+)
+
+__all__ = [
+    "ACTIVE_RUN_STATUSES",
+    "FINAL_RUN_STATUSES",
+    "Database",
+    "MisfirePolicy",
+    "OverlapPolicy",
+    "Run",
+    "RunStatus",
+    "RunTrigger",
+    "Task",
+    "TaskStatus",
+    "User",
+    "default_sqlite_path",
+    "sqlite_url",
+]

@@ -1,0 +1,216 @@
+"""Every TaskService operation, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from agentcron.errors import (
+    ConflictError,
+    InvalidInputError,
+    LimitError,
+    NotFoundError,
+    ScheduleError,
+)
+from agentcron.service import TaskService
+from agentcron.store import Run, RunStatus, Task
+from agentcron.testing import FakeClock
+
+REMINDER = {"action": "reminder", "payload": {"message": "call mom"}}
+
+
+async def count(service: TaskService, model: type[Task] | type[Run]) -> int:
+    async with service.database.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_create_computes_next_run_in_the_owner_zone(service: TaskService) -> None:
+    task = await service.create(
+        "ann", {"title": "Stand-up", "when": "every weekday at 8:30", **REMINDER}
+    )
+    assert task.id > 0
+    assert task.timezone == "Europe/Paris"
+    assert task.description == "every weekday at 08:30 (Europe/Paris)"
+    assert task.next_run_at == datetime(2026, 11, 23, 7, 30, tzinfo=UTC)
+    assert task.status == "active"
+    assert (await service.get("ann", task.id)) == task
+
+
+async def test_zone_can_be_given_per_task(service: TaskService) -> None:
+    task = await service.create(
+        "ann",
+        {"title": "NY", "when": "tomorrow at 9am", "timezone": "America/New_York", **REMINDER},
+    )
+    assert task.next_run_at == datetime(2026, 11, 23, 14, tzinfo=UTC)
+
+
+async def test_idempotency_key_returns_the_same_task(service: TaskService) -> None:
+    request = {"title": "Once", "when": "in 5 minutes", "idempotency_key": "turn-7", **REMINDER}
+    first = await service.create("ann", request)
+    second = await service.create("ann", request | {"title": "Once again"})
+    assert second.id == first.id
+    assert second.title == "Once"
+    other_owner = await service.create("bob", request)
+    assert other_owner.id != first.id
+    assert await count(service, Task) == 2
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "error", "fragment"),
+    [
+        ({"title": "", "when": "tomorrow at 9am"}, InvalidInputError, "title"),
+        (
+            {"title": "x", "when": "tomorrow at 9am", "timezone": "Mars/Base"},
+            ScheduleError,
+            "Unknown time zone",
+        ),
+        ({"title": "x", "when": "2020-01-01 09:00"}, ScheduleError, "in the past"),
+        ({"title": "x", "when": "every blue moon"}, ScheduleError, "Could not understand"),
+        (
+            {"title": "x", "when": "tomorrow at 9am", "action": "teleport"},
+            InvalidInputError,
+            "Unknown action",
+        ),
+        ({"title": "x", "when": "tomorrow at 9am", "payload": {}}, InvalidInputError, "message"),
+        (
+            {"title": "x", "when": "tomorrow at 9am", "payload": {"message": "m" * 1_000_000}},
+            InvalidInputError,
+            "at most",
+        ),
+        ({"title": "x", "when": "tomorrow at 9am", "bogus": 1}, InvalidInputError, "bogus"),
+        (
+            {
+                "title": "x",
+                "when": "tomorrow at 9am",
+                "action": "shell",
+                "payload": {"command": "rm -rf /"},
+            },
+            InvalidInputError,
+            "may not run 'rm'",
+        ),
+        (
+            {"title": "x", "when": "every day at 9am", "ends_at": "2026-11-22T12:00:00+00:00"},
+            InvalidInputError,
+            "no occurrence",
+        ),
+    ],
+)
+async def test_bad_input_is_refused_and_nothing_is_written(
+    service: TaskService, request_fields: dict[str, object], error: type[Exception], fragment: str
+) -> None:
+    payload = {"payload": {"message": "hi"}} if "payload" not in request_fields else {}
+    with pytest.raises(error, match=fragment):
+        await service.create("ann", {**payload, **request_fields})
+    assert await count(service, Task) == 0
+
+
+async def test_unknown_owner_and_other_owners_tasks_are_not_found(service: TaskService) -> None:
+    task = await service.create("ann", {"title": "mine", "when": "in 1 hour", **REMINDER})
+    with pytest.raises(NotFoundError, match=f"no task {task.id}"):
+        await service.get("bob", task.id)
+    with pytest.raises(NotFoundError):
+        await service.cancel("bob", task.id)
+    with pytest.raises(NotFoundError, match="no task 999"):
+        await service.get("ann", 999)
+    with pytest.raises(NotFoundError, match="carol"):
+        await service.create("carol", {"title": "x", "when": "in 1 hour", **REMINDER})
+
+
+async def test_list_filters(service: TaskService, clock: FakeClock) -> None:
+    soon = await service.create(
+        "ann", {"title": "Water plants", "when": "in 10 minutes", **REMINDER}
+    )
+    later = await service.create(
+        "ann", {"title": "Pay rent", "when": "december 1 at 9am", **REMINDER}
+    )
+    await service.create("bob", {"title": "Bob's", "when": "in 5 minutes", **REMINDER})
+    await service.pause("ann", later.id)
+    assert [t.id for t in await service.list_tasks("ann")] == [soon.id, later.id]
+    assert [t.id for t in await service.list_tasks("ann", status=["paused"])] == [later.id]
+    assert [t.id for t in await service.list_tasks("ann", text="PLANTS")] == [soon.id]
+    due = await service.list_tasks("ann", due_before=clock.now() + timedelta(hours=1))
+    assert [t.id for t in due] == [soon.id]
+    with pytest.raises(InvalidInputError, match="Unknown status"):
+        await service.list_tasks("ann", status=["sleeping"])
+
+
+async def test_update_reschedules_and_checks_versions(service: TaskService) -> None:
+    task = await service.create("ann", {"title": "Gym", "when": "every monday at 7am", **REMINDER})
+    changed = await service.update(
+        "ann", task.id, {"when": "every tuesday at 18:00", "title": "Gym!"}
+    )
+    assert changed.title == "Gym!"
+    assert changed.description == "every Tuesday at 18:00 (Europe/Paris)"
+    assert changed.next_run_at == datetime(2026, 11, 24, 17, tzinfo=UTC)
+    assert changed.version == task.version + 1
+    moved = await service.update("ann", task.id, {"timezone": "Asia/Kolkata"})
+    assert moved.next_run_at == datetime(2026, 11, 24, 12, 30, tzinfo=UTC)
+    with pytest.raises(ConflictError, match="changed since you read it"):
+        await service.update("ann", task.id, {"title": "stale", "expected_version": task.version})
+    with pytest.raises(ScheduleError):
+        await service.update("ann", task.id, {"when": "every fortnight-ish"})
+    assert (await service.get("ann", task.id)).title == "Gym!"
+    updated = await service.update("ann", task.id, {"payload": {"message": "new words"}})
+    assert updated.payload == {"message": "new words"}
+
+
+async def test_pause_resume_cancel(service: TaskService) -> None:
+    task = await service.create("ann", {"title": "t", "when": "every day at 9am", **REMINDER})
+    assert (await service.pause("ann", task.id)).status == "paused"
+    assert (await service.pause("ann", task.id)).status == "paused"  # idempotent
+    assert (await service.resume("ann", task.id)).status == "active"
+    cancelled = await service.cancel("ann", task.id)
+    assert cancelled.status == "cancelled"
+    assert cancelled.next_run_at is None
+    with pytest.raises(ConflictError, match="cancelled"):
+        await service.resume("ann", task.id)
+    with pytest.raises(ConflictError):
+        await service.update("ann", task.id, {"title": "again"})
+
+
+async def test_trigger_adds_a_run_now_without_moving_the_schedule(
+    service: TaskService, clock: FakeClock
+) -> None:
+    task = await service.create("ann", {"title": "t", "when": "every day at 9am", **REMINDER})
+    run = await service.trigger("ann", task.id)
+    assert run.trigger == "manual"
+    assert run.status == "queued"
+    assert run.scheduled_for == clock.now()
+    assert (await service.get("ann", task.id)).next_run_at == task.next_run_at
+    assert [r.id for r in await service.list_runs("ann", task.id)] == [run.id]
+    assert (await service.get_run("ann", run.id)).id == run.id
+    with pytest.raises(NotFoundError):
+        await service.get_run("bob", run.id)
+
+
+async def test_cancel_cancels_waiting_runs(service: TaskService) -> None:
+    task = await service.create("ann", {"title": "t", "when": "every day at 9am", **REMINDER})
+    run = await service.trigger("ann", task.id)
+    await service.cancel("ann", task.id)
+    assert (await service.get_run("ann", run.id)).status == "cancelled"
+
+
+async def test_retry_requeues_only_failed_runs(service: TaskService) -> None:
+    task = await service.create("ann", {"title": "t", "when": "every day at 9am", **REMINDER})
+    run = await service.trigger("ann", task.id)
+    with pytest.raises(ConflictError, match="only failed runs"):
+        await service.retry("ann", run.id)
+    async with service.database.sessions() as session, session.begin():
+        stored = await session.get(Run, run.id)
+        assert stored is not None
+        stored.status = RunStatus.FAILED
+        stored.error = "boom"
+    retried = await service.retry("ann", run.id)
+    assert retried.status == "queued"
+    assert retried.error is None
+
+
+async def test_limits(service: TaskService) -> None:
+    service.settings.max_active_tasks = 2
+    for index in range(2):
+        await service.create("ann", {"title": f"t{index}", "when": "in 1 hour", **REMINDER})
+    with pytest.raises(LimitError, match="2 active or paused tasks"):
+        await service.create("ann", {"title": "one too many", "when": "in 1 hour", **REMINDER})
+    assert await count(service, Task) == 2
