@@ -1,0 +1,282 @@
+"""The engine's statements against the store, written once for SQLite and PostgreSQL.
+
+Hot paths use Core statements and executemany so a burst of thousands of
+occurrences costs a few round trips, not one transaction per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agentcron.store.models import (
+    ACTIVE_RUN_STATUSES,
+    OverlapPolicy,
+    Run,
+    RunStatus,
+    Task,
+    TaskStatus,
+)
+
+TAKEABLE = (RunStatus.QUEUED, RunStatus.RETRYING)
+
+
+async def claim_due_tasks(
+    session: AsyncSession, now: datetime, limit: int, *, postgres: bool
+) -> Sequence[Task]:
+    """Active tasks due by ``now``, locked against other schedulers on PostgreSQL."""
+    query = (
+        select(Task)
+        .where(Task.status == TaskStatus.ACTIVE, Task.next_run_at <= now)
+        .order_by(Task.next_run_at)
+        .limit(limit)
+    )
+    if postgres:
+        query = query.with_for_update(skip_locked=True)
+    return (await session.scalars(query)).all()
+
+
+async def busy_task_ids(session: AsyncSession, task_ids: Sequence[int]) -> set[int]:
+    """Which of these tasks have a run queued, running or retrying."""
+    if not task_ids:
+        return set()
+    rows = await session.execute(
+        select(Run.task_id)
+        .where(Run.task_id.in_(task_ids), Run.status.in_(ACTIVE_RUN_STATUSES))
+        .distinct()
+    )
+    return {row[0] for row in rows}
+
+
+async def insert_runs(
+    session: AsyncSession, rows: list[dict[str, Any]], *, postgres: bool
+) -> list[tuple[int, str, datetime]]:
+    """Insert runs, skipping occurrences that already have one; (id, status, not_before)."""
+    if not rows:
+        return []
+    insert = pg_insert(Run) if postgres else sqlite_insert(Run)
+    statement = insert.on_conflict_do_nothing(
+        index_elements=[Run.task_id, Run.scheduled_for]
+    ).returning(Run.id, Run.status, Run.not_before)
+    result = await session.execute(statement, rows)
+    return [(row[0], row[1], row[2]) for row in result]
+
+
+async def advance_tasks(session: AsyncSession, changes: list[dict[str, Any]]) -> None:
+    """Bulk update of next_run_at, status and run_count, by primary key."""
+    if changes:
+        await session.execute(update(Task), changes)
+
+
+@dataclass(frozen=True)
+class TakenRun:
+    """A run this worker now owns, with what its action needs."""
+
+    id: int
+    task_id: int
+    scheduled_for: datetime
+    attempt: int
+    owner_id: str
+    title: str
+    action: str
+    payload: dict[str, Any]
+    timezone: str
+    timeout_seconds: float
+    max_attempts: int
+    backoff_seconds: float
+    backoff_max_seconds: float
+    overlap_policy: str
+
+
+async def take_runs(
+    session: AsyncSession,
+    run_ids: Sequence[int],
+    now: datetime,
+    lease: timedelta,
+    worker_id: str,
+) -> list[TakenRun]:
+    """Own the given runs that are still waiting and due (a conditional update).
+
+    A run of a 'queue'-overlap task waits while another run of its task is running.
+    """
+    if not run_ids:
+        return []
+    running_queue_tasks = (
+        select(Run.task_id)
+        .join(Task, Task.id == Run.task_id)
+        .where(Run.status == RunStatus.RUNNING, Task.overlap_policy == OverlapPolicy.QUEUE)
+        .scalar_subquery()
+    )
+    taken = await session.execute(
+        update(Run)
+        .where(
+            Run.id.in_(run_ids),
+            Run.status.in_(TAKEABLE),
+            Run.not_before <= now,
+            Run.task_id.not_in(running_queue_tasks),
+        )
+        .values(
+            status=RunStatus.RUNNING,
+            attempt=Run.attempt + 1,
+            started_at=func.coalesce(Run.started_at, now),
+            lease_expires_at=now + lease,
+            worker_id=worker_id,
+        )
+        .returning(Run.id, Run.task_id, Run.scheduled_for, Run.attempt)
+    )
+    runs = taken.all()
+    if not runs:
+        return []
+    tasks = {
+        task.id: task
+        for task in await session.scalars(select(Task).where(Task.id.in_({r[1] for r in runs})))
+    }
+    return [
+        TakenRun(
+            id=run_id,
+            task_id=task_id,
+            scheduled_for=scheduled_for,
+            attempt=attempt,
+            owner_id=tasks[task_id].owner_id,
+            title=tasks[task_id].title,
+            action=tasks[task_id].action,
+            payload=dict(tasks[task_id].payload),
+            timezone=tasks[task_id].timezone,
+            timeout_seconds=tasks[task_id].timeout_seconds,
+            max_attempts=tasks[task_id].max_attempts,
+            backoff_seconds=tasks[task_id].backoff_seconds,
+            backoff_max_seconds=tasks[task_id].backoff_max_seconds,
+            overlap_policy=tasks[task_id].overlap_policy,
+        )
+        for run_id, task_id, scheduled_for, attempt in runs
+    ]
+
+
+async def record_outcomes(
+    session: AsyncSession, outcomes: list[dict[str, Any]], worker_id: str, *, postgres: bool
+) -> set[int]:
+    """Write finished attempts of the runs this worker still owns; their ids.
+
+    A run cancelled meanwhile, or recovered by another worker after a lost lease,
+    is not overwritten.
+    """
+    if not outcomes:
+        return set()
+    query = select(Run.id).where(
+        Run.id.in_([o["run_id"] for o in outcomes]),
+        Run.status == RunStatus.RUNNING,
+        Run.worker_id == worker_id,
+    )
+    if postgres:
+        query = query.with_for_update()
+    owned = {row[0] for row in await session.execute(query)}
+    mine = [o for o in outcomes if o["run_id"] in owned]
+    if mine:
+        statement = (
+            update(Run)
+            .where(Run.id == bindparam("run_id"))
+            .values(
+                status=bindparam("status"),
+                finished_at=bindparam("finished_at"),
+                not_before=bindparam("not_before"),
+                output=bindparam("output"),
+                result=bindparam("result"),
+                error=bindparam("error"),
+                usage=bindparam("usage"),
+                lease_expires_at=None,
+            )
+        )
+        connection = await session.connection()
+        await connection.execute(statement, mine)
+    return owned
+
+
+async def complete_tasks(session: AsyncSession, task_ids: Sequence[int], now: datetime) -> None:
+    """Mark tasks whose goal was reached as completed."""
+    if task_ids:
+        await session.execute(
+            update(Task)
+            .where(Task.id.in_(task_ids), Task.status.in_([TaskStatus.ACTIVE, TaskStatus.PAUSED]))
+            .values(status=TaskStatus.COMPLETED, next_run_at=None, updated_at=now)
+        )
+
+
+async def renew_leases(
+    session: AsyncSession, run_ids: Sequence[int], now: datetime, lease: timedelta, worker_id: str
+) -> set[int]:
+    """Extend the leases of runs still owned and running; the ids still held."""
+    if not run_ids:
+        return set()
+    renewed = await session.execute(
+        update(Run)
+        .where(Run.id.in_(run_ids), Run.status == RunStatus.RUNNING, Run.worker_id == worker_id)
+        .values(lease_expires_at=now + lease)
+        .returning(Run.id)
+    )
+    return {row[0] for row in renewed}
+
+
+async def recover_expired(session: AsyncSession, now: datetime) -> int:
+    """Runs whose worker vanished: retried while attempts remain, else failed."""
+    expired = and_(Run.status == RunStatus.RUNNING, Run.lease_expires_at < now)
+    exhausted = select(Task.max_attempts).where(Task.id == Run.task_id).scalar_subquery()
+    failed = await session.execute(
+        update(Run)
+        .where(expired, Run.attempt >= exhausted)
+        .values(
+            status=RunStatus.FAILED,
+            finished_at=now,
+            lease_expires_at=None,
+            error="the worker running it stopped; no attempts left",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    retried = await session.execute(
+        update(Run)
+        .where(expired)
+        .values(
+            status=RunStatus.RETRYING,
+            not_before=now,
+            lease_expires_at=None,
+            worker_id=None,
+            error="the worker running it stopped; retrying",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(failed, "rowcount", 0) or 0) + int(getattr(retried, "rowcount", 0) or 0)
+
+
+async def dispatchable_runs(
+    session: AsyncSession, now: datetime, exclude: set[int], limit: int
+) -> list[int]:
+    """Waiting runs that are due and not already handed to this process's executor."""
+    query = (
+        select(Run.id)
+        .where(Run.status.in_(TAKEABLE), Run.not_before <= now)
+        .order_by(Run.not_before)
+        .limit(limit + len(exclude))
+    )
+    ids = [row[0] for row in await session.execute(query)]
+    return [run_id for run_id in ids if run_id not in exclude][:limit]
+
+
+async def next_wake(session: AsyncSession, now: datetime) -> datetime | None:
+    """The earliest instant something comes due: a task's next run, or a waiting run's start.
+
+    Waiting runs already due are the sweep's business and do not count here.
+    """
+    task_due = await session.scalar(
+        select(func.min(Task.next_run_at)).where(Task.status == TaskStatus.ACTIVE)
+    )
+    run_due = await session.scalar(
+        select(func.min(Run.not_before)).where(Run.status.in_(TAKEABLE), Run.not_before > now)
+    )
+    candidates = [value for value in (task_due, run_due) if value is not None]
+    return min(candidates) if candidates else None

@@ -1,0 +1,150 @@
+"""The runner: take runs under a lease, perform their action, turn the result into an outcome.
+
+Writing outcomes is the recorder's job (batched); the runner only decides what
+an attempt amounts to: succeeded, retrying (with backoff) or failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from agentcron.actions import ActionContext, ActionFailed, ActionRegistry, ActionResult
+from agentcron.clock import Clock
+from agentcron.config import Settings
+from agentcron.engine.queries import TakenRun, take_runs
+from agentcron.errors import AgentCronError
+from agentcron.store import Database, RunStatus
+
+log = logging.getLogger("agentcron.runner")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt of one run amounted to."""
+
+    run: TakenRun
+    status: RunStatus
+    finished_at: datetime | None
+    not_before: datetime
+    output: str | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    usage: dict[str, Any] | None = None
+    complete_task: bool = False
+    notify: bool = True
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run.id,
+            "status": self.status.value,
+            "finished_at": self.finished_at,
+            "not_before": self.not_before,
+            "output": self.output,
+            "result": self.result,
+            "error": self.error,
+            "usage": self.usage,
+        }
+
+
+def backoff_delay(
+    attempt: int, base: float, ceiling: float, rng: random.Random | None = None
+) -> float:
+    """Exponential backoff with jitter: between half and all of base * 2^(attempt-1)."""
+    full = min(ceiling, base * 2.0 ** max(attempt - 1, 0))
+    return full * (0.5 + 0.5 * (rng or random).random())
+
+
+class Runner:
+    """Performs runs for one worker (``worker_id``)."""
+
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        settings: Settings,
+        actions: ActionRegistry,
+        worker_id: str,
+    ) -> None:
+        self.database = database
+        self.clock = clock
+        self.settings = settings
+        self.actions = actions
+        self.worker_id = worker_id
+        self.lease = timedelta(seconds=settings.lease_seconds)
+
+    async def take(self, run_ids: Sequence[int]) -> list[TakenRun]:
+        """Own those of ``run_ids`` that are still waiting and due; the others are left alone."""
+        now = await self.database.now(self.clock)
+        async with self.database.sessions() as session, session.begin():
+            return await take_runs(session, run_ids, now, self.lease, self.worker_id)
+
+    async def perform(self, run: TakenRun) -> Outcome:
+        """One attempt of ``run``, within its timeout; never raises for a failing action."""
+        started = time.perf_counter()
+        try:
+            action = self.actions.get(run.action)
+            context = ActionContext(
+                run_id=run.id,
+                task_id=run.task_id,
+                task_title=run.title,
+                owner_id=run.owner_id,
+                timezone=run.timezone,
+                scheduled_for=run.scheduled_for,
+                attempt=run.attempt,
+                payload=run.payload,
+                settings=self.settings,
+            )
+            async with asyncio.timeout(run.timeout_seconds):
+                result = await action.run(context)
+        except TimeoutError:
+            return self._failure(run, f"timed out after {run.timeout_seconds:g} s", True, None)
+        except ActionFailed as error:
+            return self._failure(run, error.message, error.retryable, error.retry_after)
+        except AgentCronError as error:
+            return self._failure(run, error.message, False, None)
+        except Exception as error:
+            log.exception("run %s: action %s raised", run.id, run.action)
+            return self._failure(run, f"{type(error).__name__}: {error}", True, None)
+        log.debug("run %s succeeded in %.1f ms", run.id, (time.perf_counter() - started) * 1e3)
+        return self._success(run, result)
+
+    def _success(self, run: TakenRun, result: ActionResult) -> Outcome:
+        now = self.clock.now()
+        return Outcome(
+            run=run,
+            status=RunStatus.SUCCEEDED,
+            finished_at=now,
+            not_before=run.scheduled_for,
+            output=result.output,
+            result=result.result or None,
+            usage=result.usage,
+            complete_task=result.complete,
+            notify=result.notify,
+        )
+
+    def _failure(
+        self, run: TakenRun, error: str, retryable: bool, retry_after: float | None
+    ) -> Outcome:
+        now = self.clock.now()
+        if retryable and run.attempt < run.max_attempts:
+            delay = backoff_delay(run.attempt, run.backoff_seconds, run.backoff_max_seconds)
+            if retry_after is not None:
+                delay = max(delay, retry_after)
+            return Outcome(
+                run=run,
+                status=RunStatus.RETRYING,
+                finished_at=None,
+                not_before=now + timedelta(seconds=delay),
+                error=f"attempt {run.attempt} of {run.max_attempts}: {error}",
+            )
+        final = error if not retryable else f"gave up after {run.attempt} attempts: {error}"
+        return Outcome(
+            run=run, status=RunStatus.FAILED, finished_at=now, not_before=now, error=final
+        )

@@ -1,0 +1,90 @@
+"""Waking the scheduler early when tasks change, in this process or in another one.
+
+In one process an asyncio event does it. Another process (``agentcron add``
+while ``agentcron serve`` runs on the same SQLite file) sends one datagram to a
+Unix socket next to the database; on PostgreSQL, ``NOTIFY agentcron_wake``
+reaches every scheduler listening.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from pathlib import Path
+
+log = logging.getLogger("agentcron.wakeup")
+PG_CHANNEL = "agentcron_wake"
+
+
+class Wakeup:
+    """An event the scheduler sleeps on; ``wake()`` ends the sleep."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def wake(self) -> None:
+        self._event.set()
+
+    async def sleep(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; True when woken early."""
+        if seconds > 0 and not self._event.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(seconds):
+                    await self._event.wait()
+        woken = self._event.is_set()
+        self._event.clear()
+        return woken
+
+
+def socket_path(database_file: Path) -> Path:
+    return database_file.with_name(database_file.name + ".wake")
+
+
+class SocketListener(asyncio.DatagramProtocol):
+    """Turns datagrams on the wake socket into wake-ups."""
+
+    def __init__(self, wakeup: Wakeup) -> None:
+        self.wakeup = wakeup
+
+    def datagram_received(self, data: bytes, addr: object) -> None:
+        self.wakeup.wake()
+
+
+async def listen_on_socket(path: Path, wakeup: Wakeup) -> asyncio.DatagramTransport:
+    """Bind the wake socket (replacing a stale one left by a crashed process)."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(
+        lambda: SocketListener(wakeup), local_addr=str(path), family=socket.AF_UNIX
+    )
+    os.chmod(path, 0o600)
+    return transport
+
+
+def send_to_socket(path: Path) -> None:
+    """Wake a serve process listening at ``path``; nothing happens when none is."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sender:
+        try:
+            sender.sendto(b"wake", str(path))
+        except OSError:
+            log.debug("no scheduler listening at %s", path)
+
+
+async def listen_on_postgres(dsn: str, wakeup: Wakeup) -> None:
+    """Wake on every ``NOTIFY agentcron_wake``; reconnects until cancelled."""
+    import psycopg  # noqa: PLC0415 - only the distributed shape needs it
+
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as connection:
+                await connection.execute(f"LISTEN {PG_CHANNEL}")
+                wakeup.wake()  # changes made while not listening are seen now
+                async for _ in connection.notifies():
+                    wakeup.wake()
+        except psycopg.Error:
+            log.exception("listening for wake-ups failed; reconnecting in 1 s")
+            await asyncio.sleep(1)
