@@ -1,0 +1,58 @@
+"""``agentcron serve``: the whole of agentcron in one process, until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import UTC
+
+from agentcron.cli._context import current_settings
+from agentcron.cli._output import console, fail
+from agentcron.config import Settings, default_timezone
+from agentcron.engine.app import Engine
+from agentcron.engine.runner import Outcome
+from agentcron.errors import AgentCronError
+
+
+async def print_outcomes(outcomes: list[Outcome]) -> None:
+    """Until notification channels exist, a run's message goes to the serve console."""
+    for outcome in outcomes:
+        run = outcome.run
+        stamp = f"{(outcome.finished_at or outcome.not_before).astimezone(UTC):%H:%M:%S}Z"
+        label = f"{run.title}[/] (task {run.task_id}, run {run.id})"
+        if outcome.status == "succeeded" and outcome.notify:
+            console.print(f"{stamp} [bold]{label}: {outcome.output}")
+        elif outcome.status != "succeeded":
+            console.print(f"{stamp} [yellow]{label} {outcome.status}: {outcome.error}")
+
+
+async def serve_until_stopped(settings: Settings) -> None:
+    engine = Engine(settings, on_output=print_outcomes)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await engine.start()
+    await engine.service.ensure_user(settings.user, timezone=default_timezone(settings))
+    where = engine.database.url.split("///")[-1] if engine.database.is_sqlite else "PostgreSQL"
+    console.print(
+        f"agentcron serving ({where}; user {settings.user}, zone {default_timezone(settings)}, "
+        f"concurrency {settings.concurrency}). Ctrl-C stops."
+    )
+    await stop.wait()
+    console.print("stopping: letting running runs finish...")
+    await engine.stop(grace=10.0)
+    console.print("stopped.")
+
+
+def serve() -> None:
+    """Run the scheduler and an in-process worker (migrates the store first)."""
+    settings = current_settings()
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        asyncio.run(serve_until_stopped(settings))
+    except AgentCronError as error:
+        fail(error)

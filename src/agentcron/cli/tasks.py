@@ -1,0 +1,266 @@
+"""Task commands: add, ls, show, edit, pause, resume, cancel, run, runs, retry."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from agentcron.cli._context import run_with_service
+from agentcron.cli._output import console, fail, print_json
+from agentcron.cli._render import show_run, show_runs, show_task, show_tasks, when
+from agentcron.errors import InvalidInputError
+from agentcron.service import TaskService
+from agentcron.views import TaskView
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+TaskId = Annotated[
+    int, typer.Argument(help="The task's id (see 'agentcron ls').", show_default=False)
+]
+
+
+def _payload(
+    action: str, message: str | None, instructions: str | None, payload: str | None, title: str
+) -> dict[str, Any]:
+    """The action's payload from the convenient flags or from --payload JSON."""
+    data: dict[str, Any] = {}
+    if payload is not None:
+        try:
+            parsed = json.loads(payload)
+        except json.JSONDecodeError as error:
+            raise InvalidInputError(
+                f"--payload is not valid JSON: {error.msg} at {error.pos}."
+            ) from None
+        if not isinstance(parsed, dict):
+            raise InvalidInputError('--payload must be a JSON object, e.g. \'{"message": "hi"}\'.')
+        data = parsed
+    if message is not None:
+        data["message"] = message
+    if instructions is not None:
+        data["instructions"] = instructions
+    if action == "reminder" and "message" not in data:
+        data["message"] = title
+    return data
+
+
+def _done(task: TaskView, as_json: bool, verb: str) -> None:
+    if as_json:
+        print_json(task.to_dict())
+        return
+    console.print(
+        f'{verb} task [bold]{task.id}[/] "{task.title}": {task.description}; '
+        f"next run {when(task.next_run_at, task.timezone)}"
+    )
+
+
+def add(
+    title: Annotated[str, typer.Argument(help="A short name for the task.", show_default=False)],
+    when_: Annotated[
+        str, typer.Option("--when", "-w", help="When: 'every weekday at 8:30', cron, RRULE, ISO.")
+    ],
+    tz: Annotated[str | None, typer.Option("--tz", help="IANA zone (default: yours).")] = None,
+    action: Annotated[
+        str | None, typer.Option("--action", help="reminder, http, shell or agent.")
+    ] = None,
+    message: Annotated[
+        str | None, typer.Option("--message", "-m", help="The reminder's message.")
+    ] = None,
+    instructions: Annotated[
+        str | None, typer.Option("--instructions", help="What the agent should do.")
+    ] = None,
+    payload: Annotated[
+        str | None, typer.Option("--payload", help="The action's payload as JSON.")
+    ] = None,
+    idempotency_key: Annotated[
+        str | None, typer.Option("--idempotency-key", help="Same key, same task.")
+    ] = None,
+    misfire: Annotated[
+        str | None, typer.Option("--misfire", help="run_once, skip or run_all.")
+    ] = None,
+    overlap: Annotated[str | None, typer.Option("--overlap", help="skip, queue or allow.")] = None,
+    max_attempts: Annotated[
+        int | None, typer.Option("--max-attempts", help="Attempts per run.")
+    ] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds per attempt.")] = None,
+    jitter: Annotated[
+        int | None, typer.Option("--jitter", help="Up to this many seconds of delay.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a task."""
+    chosen = action or ("agent" if instructions is not None else "reminder")
+    request: dict[str, Any] = {
+        "title": title,
+        "when": when_,
+        "timezone": tz,
+        "action": chosen,
+        "idempotency_key": idempotency_key,
+        "misfire_policy": misfire,
+        "overlap_policy": overlap,
+        "max_attempts": max_attempts,
+        "timeout_seconds": timeout,
+        "jitter_seconds": jitter,
+    }
+
+    async def work(service: TaskService, owner: str) -> TaskView:
+        request["payload"] = _payload(chosen, message, instructions, payload, title)
+        return await service.create(owner, {k: v for k, v in request.items() if v is not None})
+
+    _done(run_with_service(work), as_json, "Created")
+
+
+def ls(
+    status: Annotated[
+        list[str] | None, typer.Option("--status", "-s", help="Only these statuses.")
+    ] = None,
+    search: Annotated[str | None, typer.Option("--search", help="Text in the title.")] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", "-a", help="Include completed and cancelled.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """List your tasks, soonest first."""
+    statuses = status or (None if show_all else ["active", "paused"])
+
+    async def work(service: TaskService, owner: str) -> list[TaskView]:
+        return await service.list_tasks(owner, status=statuses, text=search)
+
+    tasks = run_with_service(work)
+    if as_json:
+        print_json([t.to_dict() for t in tasks])
+    else:
+        show_tasks(tasks)
+
+
+def show(task_id: TaskId, as_json: JsonFlag = False) -> None:
+    """Show one task."""
+
+    async def work(service: TaskService, owner: str) -> TaskView:
+        return await service.get(owner, task_id)
+
+    task = run_with_service(work)
+    if as_json:
+        print_json(task.to_dict())
+    else:
+        show_task(task)
+
+
+def edit(
+    task_id: TaskId,
+    title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
+    when_: Annotated[str | None, typer.Option("--when", "-w", help="New schedule.")] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="New time zone (wall times kept).")] = None,
+    message: Annotated[
+        str | None, typer.Option("--message", "-m", help="New reminder message.")
+    ] = None,
+    instructions: Annotated[
+        str | None, typer.Option("--instructions", help="New agent instructions.")
+    ] = None,
+    payload: Annotated[str | None, typer.Option("--payload", help="New payload as JSON.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a task; a new schedule or zone recomputes the next run."""
+
+    async def work(service: TaskService, owner: str) -> TaskView:
+        changes: dict[str, Any] = {"title": title, "when": when_, "timezone": tz}
+        if message is not None or instructions is not None or payload is not None:
+            current = await service.get(owner, task_id)
+            merged = dict(current.payload) if payload is None else {}
+            merged |= _payload(current.action, message, instructions, payload, current.title)
+            changes["payload"] = merged
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if not changes:
+            raise InvalidInputError("Nothing to change: give --title, --when, --tz, --message...")
+        return await service.update(owner, task_id, changes)
+
+    _done(run_with_service(work), as_json, "Updated")
+
+
+def pause(task_id: TaskId, as_json: JsonFlag = False) -> None:
+    """Stop a task from firing until resumed."""
+    _done(run_with_service(lambda s, o: s.pause(o, task_id)), as_json, "Paused")
+
+
+def resume(task_id: TaskId, as_json: JsonFlag = False) -> None:
+    """Fire a paused task again (missed occurrences follow its misfire policy)."""
+    _done(run_with_service(lambda s, o: s.resume(o, task_id)), as_json, "Resumed")
+
+
+def cancel(task_id: TaskId, as_json: JsonFlag = False) -> None:
+    """Stop a task for good."""
+    _done(run_with_service(lambda s, o: s.cancel(o, task_id)), as_json, "Cancelled")
+
+
+def run(task_id: TaskId, as_json: JsonFlag = False) -> None:
+    """Run a task now, once, without changing its schedule."""
+    queued = run_with_service(lambda s, o: s.trigger(o, task_id))
+    if as_json:
+        print_json(queued.to_dict())
+    else:
+        console.print(f"Queued run [bold]{queued.id}[/] of task {task_id}.")
+
+
+def runs(
+    task_id: TaskId,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="How many.")] = 20,
+    as_json: JsonFlag = False,
+) -> None:
+    """A task's run history: scheduled and started times, status, output."""
+
+    async def work(service: TaskService, owner: str) -> tuple[TaskView, list[Any]]:
+        return await service.get(owner, task_id), await service.list_runs(
+            owner, task_id, limit=limit
+        )
+
+    task, history = run_with_service(work)
+    if as_json:
+        print_json([r.to_dict() for r in history])
+    else:
+        show_runs(history, task.timezone)
+
+
+def retry(
+    run_id: Annotated[int, typer.Argument(help="A failed run's id.", show_default=False)],
+    as_json: JsonFlag = False,
+) -> None:
+    """Run a failed run again."""
+    queued = run_with_service(lambda s, o: s.retry(o, run_id))
+    if as_json:
+        print_json(queued.to_dict())
+    else:
+        console.print(f"Queued run [bold]{queued.id}[/] again.")
+
+
+def show_one_run(
+    run_id: Annotated[int, typer.Argument(help="The run's id.", show_default=False)],
+    as_json: JsonFlag = False,
+) -> None:
+    """Show one run."""
+
+    async def work(service: TaskService, owner: str) -> tuple[Any, str]:
+        found = await service.get_run(owner, run_id)
+        return found, (await service.get(owner, found.task_id)).timezone
+
+    found, zone = run_with_service(work)
+    if as_json:
+        print_json(found.to_dict())
+    else:
+        show_run(found, zone)
+
+
+COMMANDS = {
+    "add": add,
+    "ls": ls,
+    "show": show,
+    "edit": edit,
+    "pause": pause,
+    "resume": resume,
+    "cancel": cancel,
+    "run": run,
+    "runs": runs,
+    "retry": retry,
+    "run-show": show_one_run,
+}
+
+__all__ = ["COMMANDS", "fail"]
