@@ -44,7 +44,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 async def database(database_url: str) -> AsyncIterator[Database]:
-    db = Database(database_url)
+    db = Database(database_url, database_clock=False)  # time is the fake clock's
     await db.migrate()
     yield db
     await db.close()

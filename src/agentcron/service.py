@@ -456,8 +456,8 @@ def describe_stored(task: Task) -> str:
 
 
 def first_occurrence(schedule: Schedule, task: Task, now: datetime) -> datetime | None:
-    """The first occurrence at or after ``now`` within the task's bounds, or None."""
-    after = now - timedelta(microseconds=1)
+    """The first occurrence after ``now`` within the task's bounds."""
+    after = now
     if task.starts_at is not None and task.starts_at > now:
         after = task.starts_at - timedelta(microseconds=1)
     occurrence = schedule.next_after(after)

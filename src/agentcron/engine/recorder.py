@@ -61,11 +61,12 @@ class Recorder:
             self._ready.clear()
             while self._pending:
                 batch, self._pending = self._pending[: self.batch], self._pending[self.batch :]
-                await self._write(batch)
+                await self.write(batch)
             if self._closing:
                 return
 
-    async def _write(self, batch: list[Outcome]) -> None:
+    async def write(self, batch: list[Outcome]) -> None:
+        """Write ``batch`` now (retrying briefly if the store is busy)."""
         for attempt in range(5):
             try:
                 async with self.database.sessions() as session, session.begin():

@@ -1,0 +1,259 @@
+"""The scheduler, runner and recorder against the real store, with time under test control."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from agentcron.config import Settings
+from agentcron.engine.recorder import Recorder
+from agentcron.engine.runner import Runner
+from agentcron.engine.scheduler import Scheduler
+from agentcron.service import TaskService
+from agentcron.store import Database
+from agentcron.testing import FakeClock, ManualExecutor
+from agentcron.views import RunView
+
+REMINDER = {"action": "reminder", "payload": {"message": "hello"}}
+
+
+class Rig:
+    """A service, a scheduler and a manual executor sharing one store and one fake clock."""
+
+    def __init__(self, service: TaskService, clock: FakeClock, settings: Settings) -> None:
+        database: Database = service.database
+        self.service, self.clock = service, clock
+        runner = Runner(database, clock, settings, service.actions, "test-worker")
+        self.executor = ManualExecutor(runner, Recorder(database, clock, "test-worker"))
+        self.scheduler = Scheduler(database, clock, settings, self.executor)
+
+    async def tick(self) -> None:
+        await self.scheduler.run_pass()
+        await self.executor.drain()
+
+    async def runs(self, task_id: int) -> list[RunView]:
+        return sorted(
+            await self.service.list_runs("ann", task_id), key=lambda r: (r.scheduled_for, r.id)
+        )
+
+
+@pytest.fixture
+def rig(service: TaskService, clock: FakeClock, settings: Settings) -> Rig:
+    return Rig(service, clock, settings)
+
+
+async def test_nothing_runs_early_and_a_due_run_runs_once(rig: Rig) -> None:
+    task = await rig.service.create("ann", {"title": "t", "when": "in 10 minutes", **REMINDER})
+    rig.clock.advance(timedelta(minutes=9, seconds=59))
+    await rig.tick()
+    assert await rig.runs(task.id) == []
+    rig.clock.advance(timedelta(seconds=1))
+    await rig.tick()
+    await rig.tick()
+    (run,) = await rig.runs(task.id)
+    assert run.status == "succeeded"
+    assert run.output == "hello"
+    assert run.scheduled_for == task.next_run_at
+    assert run.started_at == rig.clock.now()
+    assert (await rig.service.get("ann", task.id)).status == "completed"
+
+
+async def test_recurring_task_advances(rig: Rig) -> None:
+    task = await rig.service.create("ann", {"title": "t", "when": "every 15 minutes", **REMINDER})
+    for _ in range(3):
+        rig.clock.advance(timedelta(minutes=15))
+        await rig.tick()
+    runs = await rig.runs(task.id)
+    assert [r.status for r in runs] == ["succeeded"] * 3
+    assert [r.scheduled_for.minute for r in runs] == [15, 30, 45]
+    after = await rig.service.get("ann", task.id)
+    assert after.next_run_at == datetime(2026, 11, 22, 11, 0, tzinfo=UTC)
+    assert after.run_count == 3
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        ("run_once", ["skipped", "skipped", "skipped", "succeeded"]),
+        ("skip", ["skipped", "skipped", "skipped", "skipped"]),
+        ("run_all", ["succeeded", "succeeded", "succeeded", "succeeded"]),
+    ],
+)
+async def test_misfire_policies_after_downtime(rig: Rig, policy: str, expected: list[str]) -> None:
+    task = await rig.service.create(
+        "ann", {"title": "t", "when": "every hour", "misfire_policy": policy, **REMINDER}
+    )
+    rig.clock.advance(timedelta(hours=4, minutes=30))  # agentcron was down: 4 occurrences passed
+    await rig.tick()
+    runs = await rig.runs(task.id)
+    assert [r.status for r in runs] == expected
+    assert all(r.reason for r in runs if r.status == "skipped")
+    if policy == "run_once":
+        assert "catch-up" in (runs[-1].reason or "")
+    assert (await rig.service.get("ann", task.id)).next_run_at == datetime(
+        2026, 11, 22, 15, tzinfo=UTC
+    )
+
+
+async def test_within_grace_a_late_occurrence_still_runs_under_skip(rig: Rig) -> None:
+    task = await rig.service.create(
+        "ann", {"title": "t", "when": "in 1 minute", "misfire_policy": "skip", **REMINDER}
+    )
+    rig.clock.advance(timedelta(minutes=1, seconds=30))
+    await rig.tick()
+    assert [r.status for r in await rig.runs(task.id)] == ["succeeded"]
+
+
+async def test_pause_then_resume_applies_the_misfire_policy(rig: Rig) -> None:
+    task = await rig.service.create("ann", {"title": "t", "when": "every hour", **REMINDER})
+    await rig.service.pause("ann", task.id)
+    rig.clock.advance(timedelta(hours=3))
+    await rig.tick()
+    assert await rig.runs(task.id) == []
+    await rig.service.resume("ann", task.id)
+    await rig.tick()
+    runs = await rig.runs(task.id)
+    assert [r.status for r in runs] == ["skipped", "skipped", "succeeded"]
+
+
+async def test_manual_run_does_not_move_the_schedule(rig: Rig) -> None:
+    task = await rig.service.create("ann", {"title": "t", "when": "every day at 9am", **REMINDER})
+    run = await rig.service.trigger("ann", task.id)
+    await rig.tick()
+    assert (await rig.service.get_run("ann", run.id)).status == "succeeded"
+    assert (await rig.service.get("ann", task.id)).next_run_at == task.next_run_at
+
+
+async def test_overlap_skip_records_the_occurrence(rig: Rig) -> None:
+    task = await rig.service.create(
+        "ann", {"title": "t", "when": "every 15 minutes", "overlap_policy": "skip", **REMINDER}
+    )
+    rig.clock.advance(timedelta(minutes=15))
+    await rig.scheduler.run_pass()  # the first run is queued, not yet performed
+    rig.clock.advance(timedelta(minutes=15))
+    await rig.scheduler.run_pass()
+    await rig.executor.drain()
+    statuses = [(r.status, r.reason) for r in await rig.runs(task.id)]
+    assert statuses == [("succeeded", None), ("skipped", "the previous run was still going")]
+
+
+async def test_bounded_tasks_complete(rig: Rig) -> None:
+    task = await rig.service.create(
+        "ann", {"title": "t", "when": "every 2 hours for 3 times", **REMINDER}
+    )
+    rig.clock.advance(timedelta(hours=7))
+    await rig.tick()
+    after = await rig.service.get("ann", task.id)
+    assert after.status == "completed"
+    assert after.next_run_at is None
+    assert len(await rig.runs(task.id)) == 3
+
+
+async def test_max_runs_completes_the_task(rig: Rig) -> None:
+    task = await rig.service.create(
+        "ann", {"title": "t", "when": "every 15 minutes", "max_runs": 2, **REMINDER}
+    )
+    for _ in range(3):
+        rig.clock.advance(timedelta(minutes=15))
+        await rig.tick()
+    assert len(await rig.runs(task.id)) == 2
+    assert (await rig.service.get("ann", task.id)).status == "completed"
+
+
+async def test_jitter_delays_the_start_within_bounds(rig: Rig) -> None:
+    task = await rig.service.create(
+        "ann", {"title": "t", "when": "in 1 minute", "jitter_seconds": 30, **REMINDER}
+    )
+    rig.clock.advance(timedelta(minutes=1))
+    await rig.tick()
+    (run,) = await rig.runs(task.id)
+    assert run.status == "queued"
+    assert run.scheduled_for < run.not_before <= run.scheduled_for + timedelta(seconds=30)
+    rig.clock.set(run.not_before)
+    await rig.tick()
+    assert (await rig.runs(task.id))[0].status == "succeeded"
+
+
+async def test_failing_runs_retry_with_backoff_then_fail(rig: Rig, settings: Settings) -> None:
+    settings.shell_allow = ["false"]
+    task = await rig.service.create(
+        "ann",
+        {
+            "title": "t",
+            "when": "in 1 minute",
+            "action": "shell",
+            "payload": {"command": "false"},
+            "max_attempts": 3,
+            "backoff_seconds": 10,
+        },
+    )
+    rig.clock.advance(timedelta(minutes=1))
+    await rig.tick()
+    (run,) = await rig.runs(task.id)
+    assert run.status == "retrying"
+    assert run.attempt == 1
+    first_wait = (run.not_before - rig.clock.now()).total_seconds()
+    assert 5 <= first_wait <= 10
+    rig.clock.set(run.not_before)
+    await rig.tick()
+    (run,) = await rig.runs(task.id)
+    assert run.status == "retrying"
+    second_wait = (run.not_before - rig.clock.now()).total_seconds()
+    assert 10 <= second_wait <= 20
+    rig.clock.set(run.not_before)
+    await rig.tick()
+    (run,) = await rig.runs(task.id)
+    assert run.status == "failed"
+    assert run.attempt == 3
+    assert "gave up after 3 attempts" in (run.error or "")
+    rig.clock.advance(timedelta(hours=1))
+    await rig.tick()
+    assert (await rig.runs(task.id))[0].attempt == 3  # nothing more happens
+
+
+async def test_timeout_fails_the_attempt(rig: Rig, settings: Settings) -> None:
+    settings.shell_allow = ["sleep"]
+    task = await rig.service.create(
+        "ann",
+        {
+            "title": "t",
+            "when": "in 1 minute",
+            "action": "shell",
+            "payload": {"command": "sleep 5"},
+            "max_attempts": 1,
+            "timeout_seconds": 0.3,
+        },
+    )
+    rig.clock.advance(timedelta(minutes=1))
+    await rig.tick()
+    (run,) = await rig.runs(task.id)
+    assert run.status == "failed"
+    assert "timed out after 0.3 s" in (run.error or "")
+
+
+async def test_runs_of_a_lost_worker_are_recovered(rig: Rig, settings: Settings) -> None:
+    task = await rig.service.create("ann", {"title": "t", "when": "in 1 minute", **REMINDER})
+    rig.clock.advance(timedelta(minutes=1))
+    await rig.scheduler.run_pass()
+    lost = Runner(rig.service.database, rig.clock, settings, rig.service.actions, "lost-worker")
+    taken = await lost.take(rig.executor.submitted)
+    assert [r.task_id for r in taken] == [task.id]  # taken, then the worker dies
+    rig.executor.submitted.clear()
+    rig.clock.advance(timedelta(seconds=settings.lease_seconds + 1))
+    await rig.tick()
+    await rig.tick()
+    (run,) = await rig.runs(task.id)
+    assert run.status == "succeeded"
+    assert run.attempt == 2
+
+
+async def test_a_taken_run_is_not_taken_twice(rig: Rig, settings: Settings) -> None:
+    await rig.service.create("ann", {"title": "t", "when": "in 1 minute", **REMINDER})
+    rig.clock.advance(timedelta(minutes=1))
+    await rig.scheduler.run_pass()
+    ids = list(rig.executor.submitted)
+    other = Runner(rig.service.database, rig.clock, settings, rig.service.actions, "other")
+    assert len(await other.take(ids)) == 1
+    assert await other.take(ids) == []
+    assert await rig.executor.runner.take(ids) == []
