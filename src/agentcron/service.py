@@ -148,23 +148,56 @@ class TaskService:
 
     async def create(self, owner: str, request: NewTask | dict[str, Any]) -> TaskView:
         """A new task; with an idempotency key already used, the existing task instead."""
-        spec: NewTask = request if isinstance(request, NewTask) else read_input(NewTask, request)
-        if spec.idempotency_key is not None and (
-            existing := await self._by_key(owner, spec.idempotency_key)
-        ):
-            return existing
+        (created,) = await self.create_many(owner, [request])
+        return created
+
+    async def create_many(
+        self, owner: str, requests: Sequence[NewTask | dict[str, Any]]
+    ) -> list[TaskView]:
+        """Several tasks in one transaction: all are created, or none (imports, benchmarks)."""
+        specs: list[NewTask] = [
+            r if isinstance(r, NewTask) else read_input(NewTask, r) for r in requests
+        ]
         user = await self._user(owner)
         now = self.clock.now()
-        timezone = spec.timezone or user.timezone
-        schedule = parse(spec.when, timezone, now)
+        views: list[TaskView | None] = []
+        fresh: list[tuple[int, Task, Schedule]] = []
+        for index, spec in enumerate(specs):
+            if spec.idempotency_key is not None and (
+                existing := await self._by_key(owner, spec.idempotency_key)
+            ):
+                views.append(existing)
+                continue
+            task, schedule = self._build(owner, spec, user.timezone, now)
+            fresh.append((index, task, schedule))
+            views.append(None)
+        if fresh:
+            async with self.database.sessions() as session:
+                await self._check_active_limit(session, owner, adding=len(fresh))
+                session.add_all([task for _, task, _ in fresh])
+                try:
+                    await session.commit()
+                except IntegrityError:
+                    await session.rollback()
+                    if len(specs) == 1 and specs[0].idempotency_key is not None:
+                        return await self.create_many(owner, specs)  # created meanwhile
+                    raise
+            await self._changed()
+        for index, task, schedule in fresh:
+            views[index] = TaskView.of(task, schedule.describe())
+        return [view for view in views if view is not None]
+
+    def _build(
+        self, owner: str, spec: NewTask, user_zone: str, now: datetime
+    ) -> tuple[Task, Schedule]:
+        schedule = parse(spec.when, spec.timezone or user_zone, now)
         action = self.actions.get(spec.action)
-        payload = self._checked_payload(spec.action, spec.payload)
         options = spec.model_dump(exclude_unset=True, include=set(TaskOptions.model_fields))
         task = Task(
             owner_id=owner,
             title=spec.title,
             action=spec.action,
-            payload=payload,
+            payload=self._checked_payload(spec.action, spec.payload),
             schedule=schedule.normalized,
             schedule_kind=schedule.kind.value,
             timezone=schedule.timezone,
@@ -190,20 +223,7 @@ class TaskService:
         self._check_bounds(task)
         task.next_run_at = first_occurrence(schedule, task, now)
         self._check_agent_interval(task, schedule, now)
-        async with self.database.sessions() as session:
-            await self._check_active_limit(session, owner)
-            session.add(task)
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-                if spec.idempotency_key is not None and (
-                    existing := await self._by_key(owner, spec.idempotency_key)
-                ):
-                    return existing
-                raise
-        await self._changed()
-        return TaskView.of(task, schedule.describe())
+        return task, schedule
 
     async def get(self, owner: str, task_id: int) -> TaskView:
         async with self.database.sessions() as session:
@@ -409,15 +429,19 @@ class TaskService:
                 f"'{schedule.describe()}' runs {min(gaps) / 60:g} minutes apart."
             )
 
-    async def _check_active_limit(self, session: AsyncSession, owner: str) -> None:
+    async def _check_active_limit(
+        self, session: AsyncSession, owner: str, *, adding: int = 1
+    ) -> None:
         count = await session.scalar(
             select(func.count())
             .select_from(Task)
             .where(Task.owner_id == owner, Task.status.in_(LIVE_STATUSES))
         )
-        if (count or 0) >= self.settings.max_active_tasks:
+        limit = self.settings.max_active_tasks
+        if (count or 0) + adding > limit:
             raise LimitError(
-                f"You have {count} active or paused tasks, the most allowed; cancel one first."
+                f"You have {count} active or paused tasks and the limit is {limit}; "
+                "cancel some first."
             )
 
     async def _by_key(self, owner: str, key: str) -> TaskView | None:

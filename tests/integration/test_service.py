@@ -211,6 +211,16 @@ async def test_limits(service: TaskService) -> None:
     service.settings.max_active_tasks = 2
     for index in range(2):
         await service.create("ann", {"title": f"t{index}", "when": "in 1 hour", **REMINDER})
-    with pytest.raises(LimitError, match="2 active or paused tasks"):
+    with pytest.raises(LimitError, match="2 active or paused tasks and the limit is 2"):
         await service.create("ann", {"title": "one too many", "when": "in 1 hour", **REMINDER})
+    assert await count(service, Task) == 2
+
+
+async def test_create_many_is_all_or_nothing(service: TaskService) -> None:
+    good = {"title": "ok", "when": "in 1 hour", **REMINDER}
+    with pytest.raises(ScheduleError):
+        await service.create_many("ann", [good, {**good, "when": "someday maybe"}])
+    assert await count(service, Task) == 0
+    created = await service.create_many("ann", [good, {**good, "title": "ok 2"}])
+    assert [t.title for t in created] == ["ok", "ok 2"]
     assert await count(service, Task) == 2
