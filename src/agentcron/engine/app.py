@@ -9,7 +9,6 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import IO
 
@@ -119,7 +118,7 @@ class Engine:
             self._lock = _exclusive_lock(database_file)
             async with self.database.sessions() as session, session.begin():
                 orphans = await queries.recover_expired(
-                    session, self.clock.now() + timedelta(days=36_500)
+                    session, self.clock.now(), every_running=True
                 )
             if orphans:
                 log.warning("recovered %d runs left running by a previous process", orphans)

@@ -223,9 +223,19 @@ async def renew_leases(
     return {row[0] for row in renewed}
 
 
-async def recover_expired(session: AsyncSession, now: datetime) -> int:
-    """Runs whose worker vanished: retried while attempts remain, else failed."""
-    expired = and_(Run.status == RunStatus.RUNNING, Run.lease_expires_at < now)
+async def recover_expired(
+    session: AsyncSession, now: datetime, *, every_running: bool = False
+) -> int:
+    """Runs whose worker vanished: retried while attempts remain, else failed.
+
+    A run's worker vanished when its lease expired, or, with ``every_running``, for
+    every running run (a process that alone may run this store is starting).
+    """
+    expired = (
+        Run.status == RunStatus.RUNNING
+        if every_running
+        else and_(Run.status == RunStatus.RUNNING, Run.lease_expires_at < now)
+    )
     exhausted = select(Task.max_attempts).where(Task.id == Run.task_id).scalar_subquery()
     failed = await session.execute(
         update(Run)

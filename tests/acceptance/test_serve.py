@@ -1,0 +1,161 @@
+"""``agentcron serve`` as a separate process: on time, crash-safe, and shared with the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from agentcron.actions import ActionRegistry
+from agentcron.clock import SystemClock
+from agentcron.config import Settings
+from agentcron.service import TaskService
+from agentcron.store import Database, Run, RunStatus
+from tests.acceptance.test_cli_schedule import agentcron
+
+
+class Serve:
+    """One ``agentcron serve`` process with its own environment."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.log = log
+        self.handle = log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "agentcron", "serve"],
+            env=env,
+            stdout=self.handle,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while b"agentcron serving" not in log.read_bytes():
+            assert self.process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+        self.handle.close()
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(30)
+        self.handle.close()
+        return code
+
+
+def environment(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTCRON_")}
+    return env | {"AGENTCRON_HOME": str(home), "AGENTCRON_TIMEZONE": "Europe/Paris", **extra}
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+def test_add_while_serve_runs_fires_on_time_without_restart(home: Path) -> None:
+    serve = Serve(environment(home), home / "serve.log")
+    try:
+        added = agentcron(
+            "add", "Stretch", "--when", "in 2 seconds", "--message", "stand up and stretch",
+            "--json", env=environment(home),
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        time.sleep(3.5)
+        runs = agentcron("runs", "1", "--json", env=environment(home))
+        (run,) = json.loads(runs.stdout)
+        assert run["status"] == "succeeded"
+        assert run["output"] == "stand up and stretch"
+        assert 0 <= run["lateness_seconds"] < 0.25
+        assert "stand up and stretch" in (home / "serve.log").read_text()
+    finally:
+        assert serve.stop() == 0
+    assert "stopped." in (home / "serve.log").read_text()
+
+
+def test_second_serve_on_the_same_store_is_refused(home: Path) -> None:
+    serve = Serve(environment(home), home / "serve.log")
+    try:
+        second = subprocess.run(
+            [sys.executable, "-m", "agentcron", "serve"],
+            env=environment(home),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert second.returncode == 2
+        assert "Another agentcron serve is already using" in second.stderr
+    finally:
+        serve.stop()
+
+
+async def _create_burst(url: str, count: int, due: datetime, command: str) -> None:
+    settings = Settings(timezone="Europe/Paris", shell_allow=["sleep"])
+    database = Database(url)
+    await database.migrate()
+    service = TaskService(database, SystemClock(), settings, ActionRegistry.load(settings))
+    await service.ensure_user("local", timezone="Europe/Paris")
+    requests = [
+        {
+            "title": f"burst {index}",
+            "when": due.isoformat(),
+            "action": "shell",
+            "payload": {"command": command},
+            "timeout_seconds": 30,
+        }
+        for index in range(count)
+    ]
+    service.settings.max_active_tasks = count + 10
+    await service.create_many("local", requests)
+    await database.close()
+
+
+async def _run_counts(url: str) -> tuple[int, int, int]:
+    """(runs, succeeded runs, distinct tasks with a run)."""
+    database = Database(url)
+    async with database.sessions() as session:
+        total = await session.scalar(select(func.count()).select_from(Run))
+        succeeded = await session.scalar(
+            select(func.count()).select_from(Run).where(Run.status == RunStatus.SUCCEEDED)
+        )
+        tasks = await session.scalar(select(func.count(func.distinct(Run.task_id))))
+    await database.close()
+    return int(total or 0), int(succeeded or 0), int(tasks or 0)
+
+
+def _wait_for(predicate: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_sigkill_in_the_middle_of_a_burst_loses_and_doubles_nothing(home: Path) -> None:
+    url = f"sqlite:///{home / 'agentcron.db'}"
+    count = 600
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=4)
+    asyncio.run(_create_burst(url, count, due, "sleep 0.2"))
+    env = environment(home, AGENTCRON_SHELL_ALLOW="sleep", AGENTCRON_CONCURRENCY="32")
+    first = Serve(env, home / "serve-1.log")
+    _wait_for(lambda: asyncio.run(_run_counts(url))[1] >= 50, timeout=60)
+    first.kill()
+    total, succeeded, _ = asyncio.run(_run_counts(url))
+    assert 0 < succeeded < count, "the kill should land in the middle of the burst"
+    second = Serve(env, home / "serve-2.log")
+    try:
+        _wait_for(lambda: asyncio.run(_run_counts(url))[1] == count, timeout=120)
+    finally:
+        second.stop()
+    total, succeeded, tasks = asyncio.run(_run_counts(url))
+    assert (total, succeeded, tasks) == (count, count, count)
