@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     home: Path | None = None
     """Where the embedded store lives (default: the user's data folder)."""
 
+    log_level: str = Field(default="WARNING", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    """How much ``agentcron serve`` logs: DEBUG, INFO, WARNING or ERROR."""
+
     concurrency: int = Field(default=64, ge=1, le=10_000)
     """Runs executed at once by one in-process worker."""
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from agentcron.actions import ActionRegistry
 from agentcron.clock import SystemClock
 from agentcron.config import Settings
+from agentcron.engine.app import make_service
 from agentcron.service import TaskService
 from agentcron.store import Database, Run, RunStatus
 from tests.acceptance.test_cli_schedule import agentcron
@@ -159,3 +160,56 @@ def test_sigkill_in_the_middle_of_a_burst_loses_and_doubles_nothing(home: Path) 
         second.stop()
     total, succeeded, tasks = asyncio.run(_run_counts(url))
     assert (total, succeeded, tasks) == (count, count, count)
+
+
+async def _create_reminders(url: str, count: int, due: datetime) -> None:
+    settings = Settings(timezone="Europe/Paris", max_active_tasks=count + 10)
+    database = Database(url)
+    await database.migrate()
+    service = make_service(settings, database, SystemClock())  # wakes the schedulers
+    await service.ensure_user("local", timezone="Europe/Paris")
+    if count:
+        await service.create_many(
+            "local",
+            [
+                {"title": f"r{i}", "when": due.isoformat(), "payload": {"message": f"m{i}"}}
+                for i in range(count)
+            ],
+        )
+    await database.close()
+
+
+async def _workers(url: str) -> dict[str, int]:
+    database = Database(url)
+    async with database.sessions() as session:
+        rows = await session.execute(select(Run.worker_id, func.count()).group_by(Run.worker_id))
+        result = {str(worker): int(n) for worker, n in rows}
+    await database.close()
+    return result
+
+
+def test_two_schedulers_on_postgresql_make_exactly_one_run_per_occurrence(
+    home: Path, pg_schema: str
+) -> None:
+    count = 2000
+    asyncio.run(_create_reminders(pg_schema, 0, datetime.now(UTC)))  # schema only
+    # Small batches so both schedulers claim at the same time and contend for rows.
+    env = environment(
+        home,
+        AGENTCRON_DATABASE_URL=pg_schema,
+        AGENTCRON_SCHEDULER_BATCH_SIZE="20",
+        AGENTCRON_LOG_LEVEL="INFO",
+    )
+    first = Serve(env, home / "serve-1.log")
+    second = Serve(env, home / "serve-2.log")
+    try:
+        due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=4)
+        asyncio.run(_create_reminders(pg_schema, count, due))  # both are asleep, waiting
+        _wait_for(lambda: asyncio.run(_run_counts(pg_schema))[1] == count, timeout=90)
+    finally:
+        assert first.stop() == 0
+        assert second.stop() == 0
+    assert asyncio.run(_run_counts(pg_schema)) == (count, count, count)
+    workers = asyncio.run(_workers(pg_schema))
+    assert sum(workers.values()) == count
+    assert len(workers) == 2, f"both schedulers should have claimed occurrences: {workers}"

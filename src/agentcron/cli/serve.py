@@ -50,7 +50,7 @@ def serve() -> None:
     """Run the scheduler and an in-process worker (migrates the store first)."""
     settings = current_settings()
     logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
         asyncio.run(serve_until_stopped(settings))

@@ -32,7 +32,7 @@ from agentcron.schedules._wallclock import next_instant
 from agentcron.schedules._zones import get_zone, to_instant, wall_time
 
 MAX_COUNT = 10_000
-_REBASE_PERIODS = 1
+_WINDOW_PERIODS = {"YEARLY": 1, "MONTHLY": 1, "WEEKLY": 1, "DAILY": 7, "HOURLY": 24}
 _SEARCH_YEARS = 400
 _DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _BYDAY = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
@@ -108,7 +108,7 @@ class RRuleSpec:
         if self.count is not None:
             walls = _all_occurrences(self)
             return iter(walls[bisect.bisect_left(walls, start) :])
-        return _rebased_rule(self, _period_start(self, start)).xafter(start, inc=True)
+        return _windows_from(self, start)
 
 
 def _numbers(values: tuple[int, ...]) -> str:
@@ -120,12 +120,26 @@ def _all_occurrences(spec: RRuleSpec) -> tuple[datetime, ...]:
     return tuple(_dateutil_rule(spec, spec.dtstart))
 
 
-@functools.lru_cache(maxsize=1024)
-def _rebased_rule(spec: RRuleSpec, start: datetime) -> du.rrule:
-    return _dateutil_rule(spec, start)
+def _windows_from(spec: RRuleSpec, start: datetime) -> Iterator[datetime]:
+    """Occurrences at or after ``start``, one cached window of periods at a time."""
+    window_start, window_end = _window(spec, start)
+    horizon = start.replace(year=min(start.year + _SEARCH_YEARS, 9999))
+    last = min(spec.until or datetime.max, horizon)
+    while window_start <= last:
+        walls = _window_occurrences(spec, window_start, window_end)
+        yield from walls[bisect.bisect_left(walls, start) :]
+        window_start, window_end = window_end, _shift(spec, window_end, _window_size(spec))
 
 
-def _dateutil_rule(spec: RRuleSpec, start: datetime) -> du.rrule:
+@functools.lru_cache(maxsize=4096)
+def _window_occurrences(
+    spec: RRuleSpec, window_start: datetime, window_end: datetime
+) -> tuple[datetime, ...]:
+    rule = _dateutil_rule(spec, window_start, window_end - timedelta(microseconds=1))
+    return tuple(rule)
+
+
+def _dateutil_rule(spec: RRuleSpec, start: datetime, end: datetime | None = None) -> du.rrule:
     """A dateutil rule equal to ``spec`` from ``start`` on, every default made explicit."""
     origin = spec.dtstart
     bymonth, bymonthday, byday = spec.bymonth, spec.bymonthday, spec.byday
@@ -138,7 +152,7 @@ def _dateutil_rule(spec: RRuleSpec, start: datetime) -> du.rrule:
         elif spec.freq == Frequency.WEEKLY:
             byday = ((origin.weekday(), 0),)
     finer = spec.freq.value  # dateutil defaults every unit coarser than FREQ from DTSTART
-    horizon = datetime(min(start.year + _SEARCH_YEARS, 9999), 12, 31, 23, 59, 59)
+    horizon = end or datetime(min(start.year + _SEARCH_YEARS, 9999), 12, 31, 23, 59, 59)
     until = min(spec.until or horizon, horizon)
     return du.rrule(
         spec.freq.value,
@@ -160,36 +174,60 @@ def _dateutil_rule(spec: RRuleSpec, start: datetime) -> du.rrule:
     )
 
 
-def _period_start(spec: RRuleSpec, wall: datetime) -> datetime:
-    """A period boundary at or before ``wall``, in phase with INTERVAL, never before DTSTART."""
+def _window_size(spec: RRuleSpec) -> int:
+    """Periods per cached window: about a week of occurrences for fine frequencies."""
+    return spec.interval * _WINDOW_PERIODS.get(spec.freq.name, 60)
+
+
+def _window(spec: RRuleSpec, wall: datetime) -> tuple[datetime, datetime]:
+    """The window holding ``wall``: a span of whole periods in phase with INTERVAL.
+
+    Windows start on period boundaries counted from DTSTART, so a rule re-based
+    on a window's start yields exactly the original rule's occurrences there.
+    """
     origin = spec.dtstart
-    if wall <= origin:
-        return origin
-    step = spec.interval * _REBASE_PERIODS
+    size = _window_size(spec)
     freq = spec.freq
     if freq == Frequency.YEARLY:
-        years = (wall.year - origin.year) // step * step
-        start = datetime(origin.year + years, 1, 1)
+        first = datetime(origin.year, 1, 1)
+        count = wall.year - origin.year
     elif freq == Frequency.MONTHLY:
-        months = (wall.year * 12 + wall.month - origin.year * 12 - origin.month) // step * step
-        year, month = divmod(origin.year * 12 + origin.month - 1 + months, 12)
-        start = datetime(year, month + 1, 1)
+        first = datetime(origin.year, origin.month, 1)
+        count = wall.year * 12 + wall.month - origin.year * 12 - origin.month
     elif freq == Frequency.WEEKLY:
-        first_week = origin.date() - timedelta(days=(origin.weekday() - spec.wkst) % 7)
-        weeks = (wall.date() - first_week).days // 7 // step * step
-        start = datetime.combine(first_week + timedelta(weeks=weeks), datetime.min.time())
+        first_day = origin.date() - timedelta(days=(origin.weekday() - spec.wkst) % 7)
+        first = datetime.combine(first_day, datetime.min.time())
+        count = (wall.date() - first_day).days // 7
     elif freq == Frequency.DAILY:
-        days = (wall.date() - origin.date()).days // step * step
-        start = datetime.combine(origin.date() + timedelta(days=days), datetime.min.time())
+        first = datetime.combine(origin.date(), datetime.min.time())
+        count = (wall.date() - origin.date()).days
     else:
-        unit = {
-            Frequency.HOURLY: timedelta(hours=1),
-            Frequency.MINUTELY: timedelta(minutes=1),
-            Frequency.SECONDLY: timedelta(seconds=1),
-        }[freq]
-        first = _floor(origin, unit)
-        start = first + (wall - first) // (unit * step) * (unit * step)
-    return max(start, origin)
+        first = _floor(origin, _UNITS[freq])
+        count = (wall - first) // _UNITS[freq]
+    start = _shift(spec, first, max(count, 0) // size * size)
+    return max(start, origin), _shift(spec, start, size)
+
+
+_UNITS = {
+    Frequency.HOURLY: timedelta(hours=1),
+    Frequency.MINUTELY: timedelta(minutes=1),
+    Frequency.SECONDLY: timedelta(seconds=1),
+}
+
+
+def _shift(spec: RRuleSpec, boundary: datetime, periods: int) -> datetime:
+    """``boundary`` moved by a number of the rule's periods (calendar-aware)."""
+    freq = spec.freq
+    if freq == Frequency.YEARLY:
+        return boundary.replace(year=min(boundary.year + periods, 9999))
+    if freq == Frequency.MONTHLY:
+        year, month = divmod(boundary.year * 12 + boundary.month - 1 + periods, 12)
+        return boundary.replace(year=min(year, 9999), month=month + 1)
+    if freq == Frequency.WEEKLY:
+        return boundary + timedelta(weeks=periods)
+    if freq == Frequency.DAILY:
+        return boundary + timedelta(days=periods)
+    return boundary + _UNITS[freq] * periods
 
 
 def _floor(moment: datetime, unit: timedelta) -> datetime:
@@ -342,6 +380,11 @@ def _parse_rule_parts(text: str, dtstart: datetime, zone: ZoneInfo) -> RRuleSpec
         raise ScheduleError("A recurrence rule may have COUNT or UNTIL, not both.")
     spec = replace(spec, **changes)  # type: ignore[arg-type]
     _check_combination(spec)
+    if not _ever_occurs(spec):
+        raise ScheduleError(
+            "The parts of this rule never meet (check INTERVAL against BYDAY, BYMONTHDAY, "
+            "BYMONTH and BYSETPOS): it would never happen."
+        )
     return spec
 
 
@@ -372,6 +415,9 @@ def _parse_byday(value: str) -> tuple[tuple[int, int], ...]:
     return tuple(sorted(days))
 
 
+_LONGEST_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _check_combination(spec: RRuleSpec) -> None:
     ordinals = any(n for _, n in spec.byday)
     if ordinals and spec.freq not in (Frequency.MONTHLY, Frequency.YEARLY):
@@ -384,6 +430,37 @@ def _check_combination(spec: RRuleSpec) -> None:
         raise ScheduleError("BYWEEKNO needs FREQ=YEARLY.")
     if spec.byyearday and spec.freq in (Frequency.DAILY, Frequency.WEEKLY, Frequency.MONTHLY):
         raise ScheduleError("BYYEARDAY cannot be used with FREQ=DAILY, WEEKLY or MONTHLY.")
+    if spec.bymonthday and spec.bymonth:
+        longest = max(_LONGEST_MONTH[m - 1] for m in spec.bymonth)
+        if all(abs(day) > longest for day in spec.bymonthday):
+            raise ScheduleError(
+                f"BYMONTHDAY={_numbers(spec.bymonthday)} never falls in "
+                f"BYMONTH={_numbers(spec.bymonth)}: that rule never happens."
+            )
+
+
+_CALENDAR_CYCLE = 400  # years after which the Gregorian calendar repeats itself exactly
+
+
+def _ever_occurs(spec: RRuleSpec) -> bool:
+    """Whether the rule's parts can ever produce an occurrence, at bounded cost.
+
+    dateutil looks for the first occurrence until the year 9999, which takes
+    seconds to minutes for a rule that has none. The calendar repeats every 400
+    years, so the same rule moved into the 9200s has the same pattern and at
+    most 800 years to search before dateutil stops by itself.
+    """
+    shift = (9200 - spec.dtstart.year) // _CALENDAR_CYCLE * _CALENDAR_CYCLE
+    moved = replace(
+        spec,
+        dtstart=spec.dtstart.replace(year=spec.dtstart.year + shift),
+        until=spec.until.replace(year=spec.until.year + shift) if spec.until else None,
+    )
+    try:
+        rule = _dateutil_rule(moved, moved.dtstart)
+    except ValueError as error:  # dateutil's own check, e.g. BYHOUR unreachable with INTERVAL
+        raise ScheduleError(f"The recurrence rule is impossible: {error}") from None
+    return next(iter(rule), None) is not None
 
 
 def describe_rule(spec: RRuleSpec) -> str:
