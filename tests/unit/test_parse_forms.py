@@ -292,3 +292,14 @@ def test_errors_offer_two_examples() -> None:
 def test_oversized_text_is_refused_quickly() -> None:
     with pytest.raises(ScheduleError, match="at most 500"):
         parse("every day " * 1000, PARIS, NOW)
+
+
+def test_a_named_weekday_must_fit_the_date() -> None:
+    assert local("Thursday, 3 December 2026 at 14:00") == ["2026-12-03T14:00:00+01:00"]
+    assert local("thursday december 3rd at 2pm") == ["2026-12-03T14:00:00+01:00"]
+    with pytest.raises(ScheduleError, match="3 December 2026 is a Thursday, not a Friday"):
+        parse("Friday, 3 December 2026 at 14:00", PARIS, NOW)
+
+
+def test_fortnights() -> None:
+    assert local("in a fortnight at 9am") == ["2026-12-06T09:00:00+01:00"]

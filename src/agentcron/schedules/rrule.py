@@ -17,7 +17,7 @@ import bisect
 import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from enum import IntEnum
 from zoneinfo import ZoneInfo
@@ -70,6 +70,10 @@ class RRuleSpec:
     byhour: tuple[int, ...] = ()
     byminute: tuple[int, ...] = ()
     bysecond: tuple[int, ...] = ()
+    _recent: list[_Window] = field(
+        default_factory=list, init=False, compare=False, hash=False, repr=False
+    )
+    """The window used last: consecutive calls mostly fall in it (a private cache)."""
 
     def rule_text(self, zone: ZoneInfo) -> str:
         """The RRULE value, parts in a fixed order, UNTIL in UTC."""
@@ -120,15 +124,30 @@ def _all_occurrences(spec: RRuleSpec) -> tuple[datetime, ...]:
     return tuple(_dateutil_rule(spec, spec.dtstart))
 
 
+@dataclass(frozen=True)
+class _Window:
+    start: datetime
+    end: datetime
+    walls: tuple[datetime, ...]
+
+
 def _windows_from(spec: RRuleSpec, start: datetime) -> Iterator[datetime]:
     """Occurrences at or after ``start``, one cached window of periods at a time."""
-    window_start, window_end = _window(spec, start)
+    recent = spec._recent[0] if spec._recent else None
+    if recent is None or not recent.start <= start < recent.end:
+        window_start, window_end = _window(spec, start)
+        recent = _Window(
+            window_start, window_end, _window_occurrences(spec, window_start, window_end)
+        )
+        spec._recent[:] = [recent]
+    yield from recent.walls[bisect.bisect_left(recent.walls, start) :]
     horizon = start.replace(year=min(start.year + _SEARCH_YEARS, 9999))
     last = min(spec.until or datetime.max, horizon)
+    window_start = recent.end
     while window_start <= last:
-        walls = _window_occurrences(spec, window_start, window_end)
-        yield from walls[bisect.bisect_left(walls, start) :]
-        window_start, window_end = window_end, _shift(spec, window_end, _window_size(spec))
+        window_end = _shift(spec, window_start, _window_size(spec))
+        yield from _window_occurrences(spec, window_start, window_end)
+        window_start = window_end
 
 
 @functools.lru_cache(maxsize=4096)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from agentcron.errors import ScheduleError
-from agentcron.schedules._words import MONTH_NAMES
+from agentcron.schedules._words import MONTH_NAMES, WEEKDAY_NAMES
 from agentcron.schedules.natural._lexicon import (
     MONTH,
     NUMBER,
@@ -22,8 +22,8 @@ from agentcron.schedules.natural._lexicon import (
 
 _YEAR = r"(?P<year>\d{4})"
 _MONTH_DAY = re.compile(
-    rf"^(?:on\s+)?(?:the\s+)?(?:(?P<m1>{MONTH})\s+(?:the\s+)?(?P<d1>{ORDINAL})"
-    rf"|(?P<d2>{ORDINAL})\s+(?:of\s+)?(?P<m2>{MONTH}))(?:\s+{_YEAR})?$"
+    rf"^(?:on\s+)?(?:(?P<wd>{WEEKDAY}),?\s+)?(?:the\s+)?(?:(?P<m1>{MONTH})\s+(?:the\s+)?(?P<d1>{ORDINAL})"
+    rf"|(?P<d2>{ORDINAL})\s+(?:of\s+)?(?P<m2>{MONTH}))(?:,?\s+{_YEAR})?$"
 )
 _ISO_DATE = re.compile(r"^(?:on\s+)?(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$")
 _DAY_OF_MONTH = re.compile(
@@ -68,11 +68,16 @@ def parse_day(text: str, today: date) -> DayPhrase | None:
     if match := _MONTH_DAY.match(text):
         month = month_value(match["m1"] or match["m2"])
         day = ordinal_value(match["d1"] or match["d2"])
+        found: tuple[date, ...]
         if match["year"]:
-            return DayPhrase((_real_date(int(match["year"]), month, day),))
-        _real_date(2024, month, day)  # a leap year: rejects only days no year has
-        years = [y for y in range(today.year, today.year + 9) if _exists(y, month, day)]
-        return DayPhrase(tuple(date(y, month, day) for y in years[:2]))
+            found = (_real_date(int(match["year"]), month, day),)
+        else:
+            _real_date(2024, month, day)  # a leap year: rejects only days no year has
+            years = [y for y in range(today.year, today.year + 9) if _exists(y, month, day)]
+            found = tuple(date(y, month, day) for y in years[:2])
+        if match["wd"]:
+            found = _on_weekday(found, weekday_value(match["wd"]))
+        return DayPhrase(found)
     if match := _DAY_OF_MONTH.match(text):
         day = ordinal_value(match["d"])
         if not 1 <= day <= 31:
@@ -95,6 +100,18 @@ def _weekday(match: re.Match[str], today: date) -> DayPhrase:
         return DayPhrase((today + timedelta(days=ahead or 7),), part)
     first = today + timedelta(days=ahead)
     return DayPhrase((first, first + timedelta(days=7)), part)
+
+
+def _on_weekday(days: tuple[date, ...], weekday: int) -> tuple[date, ...]:
+    """The days that fall on ``weekday``; a named weekday that does not fit is an error."""
+    fitting = tuple(d for d in days if d.weekday() == weekday)
+    if not fitting:
+        first = days[0]
+        raise ScheduleError(
+            f"{first:%-d %B %Y} is a {WEEKDAY_NAMES[first.weekday()]}, "
+            f"not a {WEEKDAY_NAMES[weekday]}."
+        )
+    return fitting
 
 
 def _exists(year: int, month: int, day: int) -> bool:

@@ -9,12 +9,15 @@ from datetime import timedelta
 from agentcron.errors import ScheduleError
 from agentcron.schedules.natural._lexicon import NUMBER, number_value
 
-_UNIT = r"(?P<unit>seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w)"
+_UNIT = (
+    r"(?P<unit>seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w"
+    r"|fortnights?)"
+)
 _AMOUNT = rf"(?:(?P<amount>\d+(?:\.\d+)?)\s*|(?P<word>{NUMBER}|half\s+an?|half|a\s+half)\s+)"
 _PART = re.compile(rf"\b{_AMOUNT}{_UNIT}\b(?P<half>\s+and\s+a\s+half)?")
 _JOINER = re.compile(r"^(?:\s*(?:,|and)\s*|\s*)$")
 _IN = re.compile(r"^(?:in|after)\s+(?P<span>.+)$|^(?P<span2>.+?)\s+from\s+now$")
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800, "f": 1_209_600}
 
 
 @dataclass(frozen=True)
