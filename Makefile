@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen
-ARGS ?= schedule parse "every weekday at 8:30" --count 3
+ARGS ?= serve
 
 .PHONY: run test lint format bench clean
 
@@ -32,7 +32,7 @@ $(UV):
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 .venv/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	touch $@
 
 clean:

@@ -395,18 +395,18 @@ class TaskService:
     # checks and helpers
 
     def _checked_payload(self, action_name: str, payload: dict[str, Any]) -> dict[str, Any]:
+        limit = self.settings.max_instructions_chars
+        for key in ("message", "instructions"):
+            text = payload.get(key)
+            if isinstance(text, str) and len(text) > limit:
+                raise InvalidInputError(
+                    f"The {key} is {len(text):,} characters long; at most {limit:,} are allowed."
+                )
         size = len(json.dumps(payload, ensure_ascii=False).encode())
         if size > MAX_PAYLOAD_BYTES:
             raise InvalidInputError(
                 f"The payload is {size:,} bytes; at most {MAX_PAYLOAD_BYTES:,} are allowed."
             )
-        for key in ("message", "instructions"):
-            text = payload.get(key)
-            if isinstance(text, str) and len(text) > self.settings.max_instructions_chars:
-                raise InvalidInputError(
-                    f"The {key} are {len(text):,} characters long; at most "
-                    f"{self.settings.max_instructions_chars:,} are allowed."
-                )
         return self.actions.get(action_name).validate(payload)
 
     def _check_bounds(self, task: Task) -> None:

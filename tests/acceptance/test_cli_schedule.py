@@ -12,13 +12,16 @@ import pytest
 NOW = "2026-11-22T10:07:31+00:00"
 
 
-def agentcron(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def agentcron(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AGENTCRON_")}
     environment |= {"COLUMNS": "200", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "agentcron", *args],
         capture_output=True,
         text=True,
+        input=stdin,
         env=environment,
         timeout=60,
         check=False,

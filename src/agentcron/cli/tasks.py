@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -20,11 +22,26 @@ TaskId = Annotated[
 ]
 
 
+def _text(value: str | None, flag: str) -> str | None:
+    """A flag's value as given, or read from stdin ('-') or a file ('@path')."""
+    if value == "-":
+        return sys.stdin.read()
+    if value is not None and value.startswith("@"):
+        try:
+            return Path(value[1:]).expanduser().read_text(encoding="utf-8")
+        except OSError as error:
+            raise InvalidInputError(f"{flag}: cannot read {value[1:]}: {error.strerror}.") from None
+    return value
+
+
 def _payload(
     action: str, message: str | None, instructions: str | None, payload: str | None, title: str
 ) -> dict[str, Any]:
     """The action's payload from the convenient flags or from --payload JSON."""
     data: dict[str, Any] = {}
+    message = _text(message, "--message")
+    instructions = _text(instructions, "--instructions")
+    payload = _text(payload, "--payload")
     if payload is not None:
         try:
             parsed = json.loads(payload)
@@ -64,10 +81,12 @@ def add(
         str | None, typer.Option("--action", help="reminder, http, shell or agent.")
     ] = None,
     message: Annotated[
-        str | None, typer.Option("--message", "-m", help="The reminder's message.")
+        str | None,
+        typer.Option("--message", "-m", help="The reminder's message ('-': stdin, '@file')."),
     ] = None,
     instructions: Annotated[
-        str | None, typer.Option("--instructions", help="What the agent should do.")
+        str | None,
+        typer.Option("--instructions", help="What the agent should do ('-': stdin, '@file')."),
     ] = None,
     payload: Annotated[
         str | None, typer.Option("--payload", help="The action's payload as JSON.")

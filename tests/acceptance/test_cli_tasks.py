@@ -1,0 +1,138 @@
+"""Task commands as a person types them: clear errors, exit status 2, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.acceptance.test_cli_schedule import agentcron
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"AGENTCRON_HOME": str(tmp_path), "AGENTCRON_TIMEZONE": "Europe/Paris"}
+
+
+def tasks_in_store(env: dict[str, str]) -> list[dict[str, object]]:
+    listed = agentcron("ls", "--all", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    return list(json.loads(listed.stdout))
+
+
+def test_add_show_edit_pause_resume_run_runs_cancel(env: dict[str, str]) -> None:
+    added = agentcron("add", "Water plants", "--when", "every monday at 9", "--json", env=env)
+    assert added.returncode == 0, added.stderr
+    task = json.loads(added.stdout)
+    assert task["description"] == "every Monday at 09:00 (Europe/Paris)"
+    assert task["payload"] == {"message": "Water plants"}
+    shown = json.loads(agentcron("show", str(task["id"]), "--json", env=env).stdout)
+    assert shown["id"] == task["id"]
+    edited = agentcron(
+        "edit", str(task["id"]), "--when", "every tuesday at 18:00", "--json", env=env
+    )
+    assert json.loads(edited.stdout)["description"] == "every Tuesday at 18:00 (Europe/Paris)"
+    assert (
+        json.loads(agentcron("pause", str(task["id"]), "--json", env=env).stdout)["status"]
+        == "paused"
+    )
+    assert (
+        json.loads(agentcron("resume", str(task["id"]), "--json", env=env).stdout)["status"]
+        == "active"
+    )
+    queued = json.loads(agentcron("run", str(task["id"]), "--json", env=env).stdout)
+    assert queued["trigger"] == "manual"
+    history = json.loads(agentcron("runs", str(task["id"]), "--json", env=env).stdout)
+    assert [r["id"] for r in history] == [queued["id"]]
+    cancelled = agentcron("cancel", str(task["id"]), "--json", env=env)
+    assert json.loads(cancelled.stdout)["status"] == "cancelled"
+    human = agentcron("ls", "--all", env=env)
+    assert "Water plants" in human.stdout
+
+
+def test_idempotency_key_gives_one_task(env: dict[str, str]) -> None:
+    for _ in range(2):
+        result = agentcron("add", "Once", "--when", "in 1 hour", "--idempotency-key", "k1", env=env)
+        assert result.returncode == 0, result.stderr
+    assert len(tasks_in_store(env)) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (
+            ["add", "t", "--when", "tomorrow at 9am", "--tz", "Mars/Base"],
+            "Unknown time zone 'Mars/Base'",
+        ),
+        (["add", "t", "--when", "2020-01-01 09:00"], "is in the past"),
+        (["add", "", "--when", "tomorrow at 9am"], "title"),
+        (
+            ["add", "t", "--when", "tomorrow at 9am", "--message", "@/nonexistent/file"],
+            "cannot read",
+        ),
+        (
+            ["add", "t", "--when", "tomorrow at 9am", "--payload", "{not json"],
+            "--payload is not valid JSON",
+        ),
+        (["add", "t", "--when", "tomorrow at 9am", "--payload", "[1, 2]"], "must be a JSON object"),
+        (
+            [
+                "add",
+                "t",
+                "--when",
+                "tomorrow at 9am",
+                "--action",
+                "shell",
+                "--payload",
+                '{"command": "ls"}',
+            ],
+            "may not run 'ls'",
+        ),
+        (["add", "t", "--when", "whenever"], "Could not understand 'whenever'"),
+        (["show", "42"], "There is no task 42"),
+        (["cancel", "42"], "There is no task 42"),
+        (["retry", "42"], "There is no run 42"),
+        (["show", "forty-two"], "Invalid value for 'task_id'"),
+        (["edit", "1"], "Nothing to change"),
+        (["edit", "1", "--title", "x"], "There is no task 1"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_writes_nothing(
+    env: dict[str, str], args: list[str], fragment: str
+) -> None:
+    result = agentcron(*args, env=env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr[:500]
+    assert fragment in lines[0]
+    assert "Traceback" not in result.stderr
+    assert tasks_in_store(env) == []
+
+
+def test_a_one_megabyte_message_is_refused(env: dict[str, str]) -> None:
+    result = agentcron(
+        "add", "t", "--when", "tomorrow at 9am", "--message", "-", env=env, stdin="x" * 1_000_000
+    )
+    assert result.returncode == 2
+    assert "1,000,000 characters long; at most 20,000" in result.stderr
+    assert tasks_in_store(env) == []
+
+
+def test_shell_is_refused_unless_allow_listed(env: dict[str, str]) -> None:
+    args = [
+        "add",
+        "t",
+        "--when",
+        "in 1 hour",
+        "--action",
+        "shell",
+        "--payload",
+        '{"command": "echo hi"}',
+    ]
+    refused = agentcron(*args, env=env)
+    assert refused.returncode == 2
+    assert "no command is allowed; the operator sets AGENTCRON_SHELL_ALLOW" in refused.stderr
+    allowed = agentcron(*args, env=env | {"AGENTCRON_SHELL_ALLOW": "echo"})
+    assert allowed.returncode == 0, allowed.stderr
