@@ -75,7 +75,7 @@ class Action(ABC):
             )
             raise InvalidInputError(f"Invalid {self.name} payload ({problems}).") from None
         self.check(model)
-        return model.model_dump(mode="json", exclude_none=True)
+        return model.model_dump(mode="json", exclude_none=True, by_alias=True)
 
     def check(self, payload: BaseModel) -> None:  # noqa: B027 - optional hook, no-op by default
         """Operator rules beyond the payload's shape (allow-lists); raise to refuse."""

@@ -13,7 +13,7 @@ MAX_BODY_RECORDED = 4096
 
 
 class HttpPayload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     url: AnyHttpUrl
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "POST"
