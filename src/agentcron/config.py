@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     scheduler_batch_size: int = Field(default=500, ge=1, le=50_000)
     """Due tasks claimed per scheduler transaction."""
 
+    scheduler_lookahead_seconds: float = Field(default=2.0, ge=0, le=60)
+    """Runs are written this long before their occurrence, then started on time."""
+
     scheduler_max_sleep_seconds: float = Field(default=60.0, gt=0)
     """Safety net: the scheduler looks at the store at least this often."""
 

@@ -50,6 +50,11 @@ class ManualExecutor:
     def submit(self, run_ids: Iterable[int]) -> None:
         self.submitted.extend(i for i in run_ids if i not in self.submitted)
 
+    def submit_at(self, runs: Iterable[tuple[int, datetime]]) -> None:
+        """Runs not due yet are left in the store; the scheduler's sweep hands them over later."""
+        now = self.runner.clock.now()
+        self.submit(run_id for run_id, start in runs if start <= now)
+
     async def drain(self) -> list[Outcome]:
         """Perform every run handed over so far; the outcomes, in order."""
         batch, self.submitted = self.submitted, []

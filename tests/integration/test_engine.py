@@ -45,9 +45,13 @@ def rig(service: TaskService, clock: FakeClock, settings: Settings) -> Rig:
 
 async def test_nothing_runs_early_and_a_due_run_runs_once(rig: Rig) -> None:
     task = await rig.service.create("ann", {"title": "t", "when": "in 10 minutes", **REMINDER})
-    rig.clock.advance(timedelta(minutes=9, seconds=59))
+    rig.clock.advance(timedelta(minutes=9, seconds=30))
     await rig.tick()
     assert await rig.runs(task.id) == []
+    rig.clock.advance(timedelta(seconds=29))  # within the lookahead: written, not started
+    await rig.tick()
+    (ahead,) = await rig.runs(task.id)
+    assert (ahead.status, ahead.started_at, ahead.not_before) == ("queued", None, task.next_run_at)
     rig.clock.advance(timedelta(seconds=1))
     await rig.tick()
     await rig.tick()

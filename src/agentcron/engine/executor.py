@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
 import logging
 from collections import deque
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Protocol
 
 from agentcron.clock import Clock
@@ -20,7 +23,11 @@ class Executor(Protocol):
     """Where the scheduler hands run ids (an outbox: the database keeps the truth)."""
 
     def submit(self, run_ids: Iterable[int]) -> None:
-        """Hand over runs to execute; may be called with ids already handed over."""
+        """Hand over runs to execute now; may be called with ids already handed over."""
+        ...
+
+    def submit_at(self, runs: Iterable[tuple[int, datetime]]) -> None:
+        """Hand over runs to start at their instants (written ahead of their occurrence)."""
         ...
 
     @property
@@ -44,6 +51,7 @@ class InProcessExecutor:
         self.concurrency = concurrency
         self._queue: deque[int] = deque()
         self._queued: set[int] = set()
+        self._timed: list[tuple[datetime, int]] = []  # a heap of (start, run id)
         self._running: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -59,6 +67,28 @@ class InProcessExecutor:
                 self._queue.append(run_id)
                 self._queued.add(run_id)
         self._wake.set()
+
+    def submit_at(self, runs: Iterable[tuple[int, datetime]]) -> None:
+        now = self.clock.now()
+        due: list[int] = []
+        for run_id, start in runs:
+            if run_id in self._queued or run_id in self._running:
+                continue
+            if start <= now:
+                due.append(run_id)
+            else:
+                heapq.heappush(self._timed, (start, run_id))
+                self._queued.add(run_id)
+        self.submit(due)
+        self._wake.set()
+
+    def _release_timed(self) -> float | None:
+        """Queue the timed runs whose instant has come; seconds until the next one."""
+        now = self.clock.now()
+        while self._timed and self._timed[0][0] <= now:
+            _, run_id = heapq.heappop(self._timed)
+            self._queue.append(run_id)
+        return (self._timed[0][0] - now).total_seconds() if self._timed else None
 
     def start(self) -> None:
         self._tasks = [
@@ -86,10 +116,14 @@ class InProcessExecutor:
 
     async def _dispatch_loop(self) -> None:
         while not self._closing:
+            next_timed = self._release_timed()
             free = self.concurrency - len(self._running)
             if not self._queue or free <= 0:
                 self._wake.clear()
-                await self._wake.wait()
+                timeout = next_timed if free > 0 else None
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(timeout):
+                        await self._wake.wait()
                 continue
             batch = [self._queue.popleft() for _ in range(min(free, len(self._queue)))]
             try:

@@ -59,11 +59,17 @@ def plan(
     schedule: Schedule,
     now: datetime,
     *,
+    horizon: datetime | None = None,
     run_all_limit: int = 100,
     rng: random.Random | None = None,
 ) -> Plan:
-    """Decide the runs of every occurrence of ``schedule`` due by ``now``."""
-    due, more_missed = _due_occurrences(state, schedule, now, run_all_limit)
+    """Decide the runs of every occurrence of ``schedule`` due by ``horizon`` (default: now).
+
+    A horizon a little after now lets runs be written ahead of time, so that at the
+    occurrence only taking and performing them is left; lateness is judged at ``now``.
+    """
+    until = max(horizon or now, now)
+    due, more_missed = _due_occurrences(state, schedule, until, run_all_limit)
     grace = state.misfire_grace
     late = [o for o in due if now - o > grace]
     runs: list[PlannedRun] = []
@@ -95,7 +101,7 @@ def plan(
         runs[0] = PlannedRun(first.scheduled_for, first.not_before, first.skipped, note)
     runs = _apply_overlap(runs, state)
     counted = state.run_count + len(due) + more_missed
-    upcoming = schedule.next_after(max(now, due[-1]) if due else now)
+    upcoming = schedule.next_after(max(until, due[-1]) if due else until)
     finished = (
         upcoming is None
         or (state.ends_at is not None and upcoming > state.ends_at)

@@ -29,12 +29,12 @@ TAKEABLE = (RunStatus.QUEUED, RunStatus.RETRYING)
 
 
 async def claim_due_tasks(
-    session: AsyncSession, now: datetime, limit: int, *, postgres: bool
+    session: AsyncSession, horizon: datetime, limit: int, *, postgres: bool
 ) -> Sequence[Task]:
-    """Active tasks due by ``now``, locked against other schedulers on PostgreSQL."""
+    """Active tasks due by ``horizon``, locked against other schedulers on PostgreSQL."""
     query = (
         select(Task)
-        .where(Task.status == TaskStatus.ACTIVE, Task.next_run_at <= now)
+        .where(Task.status == TaskStatus.ACTIVE, Task.next_run_at <= horizon)
         .order_by(Task.next_run_at)
         .limit(limit)
     )
@@ -277,8 +277,10 @@ async def dispatchable_runs(
     return [run_id for run_id in ids if run_id not in exclude][:limit]
 
 
-async def next_wake(session: AsyncSession, now: datetime) -> datetime | None:
-    """The earliest instant something comes due: a task's next run, or a waiting run's start.
+async def next_wake(
+    session: AsyncSession, now: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """The next task occurrence, and the next start of a run waiting in the store.
 
     Waiting runs already due are the sweep's business and do not count here.
     """
@@ -288,5 +290,4 @@ async def next_wake(session: AsyncSession, now: datetime) -> datetime | None:
     run_due = await session.scalar(
         select(func.min(Run.not_before)).where(Run.status.in_(TAKEABLE), Run.not_before > now)
     )
-    candidates = [value for value in (task_due, run_due) if value is not None]
-    return min(candidates) if candidates else None
+    return task_due, run_due

@@ -60,6 +60,7 @@ class Scheduler:
         self.wakeup = wakeup or Wakeup()
         self.rng = rng or random.Random()
         self._postgres = not database.is_sqlite
+        self._lookahead = timedelta(seconds=settings.scheduler_lookahead_seconds)
         self._last_recovery: datetime | None = None
 
     async def run_forever(self) -> None:
@@ -69,13 +70,17 @@ class Scheduler:
             await self.wakeup.sleep(await self.seconds_to_next())
 
     async def seconds_to_next(self) -> float:
+        """Until the next pass: a task's occurrence (less the lookahead) or a run's start."""
         now = await self.database.now(self.clock)
         async with self.database.sessions() as session:
-            due = await queries.next_wake(session, now)
+            task_due, run_due = await queries.next_wake(session, now)
+        candidates = [run_due] if run_due is not None else []
+        if task_due is not None:
+            candidates.append(task_due - self._lookahead)
         cap = self.settings.scheduler_max_sleep_seconds
-        if due is None:
+        if not candidates:
             return cap
-        return max(0.0, min(cap, (due - now).total_seconds()))
+        return max(0.0, min(cap, (min(candidates) - now).total_seconds()))
 
     async def run_pass(self) -> PassReport:
         """Everything due now: recover lost runs, materialize occurrences, dispatch."""
@@ -113,7 +118,9 @@ class Scheduler:
         report = PassReport()
         limit = self.settings.scheduler_batch_size
         async with self.database.sessions() as session, session.begin():
-            tasks = await queries.claim_due_tasks(session, now, limit, postgres=self._postgres)
+            tasks = await queries.claim_due_tasks(
+                session, now + self._lookahead, limit, postgres=self._postgres
+            )
             if not tasks:
                 return report, False
             busy = await queries.busy_task_ids(
@@ -128,12 +135,12 @@ class Scheduler:
                 report.completed += change["status"] == TaskStatus.COMPLETED
             inserted = await queries.insert_runs(session, run_rows, postgres=self._postgres)
             await queries.advance_tasks(session, changes)
-        due = [run_id for run_id, status, start in inserted if status == "queued" and start <= now]
-        self.executor.submit(due)
+        waiting = [(run_id, start) for run_id, status, start in inserted if status == "queued"]
+        self.executor.submit_at(waiting)
         report.tasks = len(tasks)
-        report.runs = sum(1 for _, status, _ in inserted if status == "queued")
+        report.runs = len(waiting)
         report.skipped = len(inserted) - report.runs
-        report.dispatched = len(due)
+        report.dispatched = len(waiting)
         return report, len(tasks) == limit
 
     def _plan_task(
@@ -157,7 +164,12 @@ class Scheduler:
             busy=busy,
         )
         decided = plan(
-            state, schedule, now, run_all_limit=self.settings.run_all_limit, rng=self.rng
+            state,
+            schedule,
+            now,
+            horizon=now + self._lookahead,
+            run_all_limit=self.settings.run_all_limit,
+            rng=self.rng,
         )
         rows = [
             {
