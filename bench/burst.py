@@ -202,8 +202,10 @@ def main() -> None:
             with options.json.open("a") as out:
                 out.write(json.dumps(asdict(trial)) + "\n")
     fields = [f for f in asdict(trials[0]) if f not in ("n", "store", "concurrency")]
-    print(f"\nmedians of {len(trials)} trials, N={options.n}, {options.store}, "
-          f"concurrency {options.concurrency}:")
+    print(
+        f"\nmedians of {len(trials)} trials, N={options.n}, {options.store}, "
+        f"concurrency {options.concurrency}:"
+    )
     for name in fields:
         values = [getattr(t, name) for t in trials]
         print(f"  {name}: {statistics.median(values)}  (runs: {values})")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from datetime import UTC
 
 from agentcron.cli._context import current_settings
@@ -16,15 +17,22 @@ from agentcron.errors import AgentCronError
 
 
 async def print_outcomes(outcomes: list[Outcome]) -> None:
-    """Until notification channels exist, a run's message goes to the serve console."""
+    """Until notification channels exist, a run's message goes to the serve console.
+
+    One plain write per batch: a burst of thousands of runs must not wait on the terminal.
+    """
+    lines = []
     for outcome in outcomes:
         run = outcome.run
         stamp = f"{(outcome.finished_at or outcome.not_before).astimezone(UTC):%H:%M:%S}Z"
-        label = f"{run.title}[/] (task {run.task_id}, run {run.id})"
+        label = f"{run.title} (task {run.task_id}, run {run.id})"
         if outcome.status == "succeeded" and outcome.notify:
-            console.print(f"{stamp} [bold]{label}: {outcome.output}")
+            lines.append(f"{stamp} {label}: {outcome.output}\n")
         elif outcome.status != "succeeded":
-            console.print(f"{stamp} [yellow]{label} {outcome.status}: {outcome.error}")
+            lines.append(f"{stamp} {label} {outcome.status}: {outcome.error}\n")
+    if lines:
+        sys.stdout.write("".join(lines))
+        sys.stdout.flush()
 
 
 async def serve_until_stopped(settings: Settings) -> None:

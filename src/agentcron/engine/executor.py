@@ -17,6 +17,7 @@ from agentcron.engine.recorder import Recorder
 from agentcron.engine.runner import Runner
 
 log = logging.getLogger("agentcron.executor")
+_COALESCE_SECONDS = 0.002
 
 
 class Executor(Protocol):
@@ -125,7 +126,13 @@ class InProcessExecutor:
                     async with asyncio.timeout(timeout):
                         await self._wake.wait()
                 continue
+            if self._running and free < min(len(self._queue), self.concurrency // 2):
+                # Runs finish in bursts: gather the slots they free into one take, so a
+                # burst costs one transaction per batch rather than one per finished run.
+                await asyncio.sleep(_COALESCE_SECONDS)
+                free = self.concurrency - len(self._running)
             batch = [self._queue.popleft() for _ in range(min(free, len(self._queue)))]
+            log.debug("taking %d runs, %d running", len(batch), len(self._running))
             try:
                 taken = await self.runner.take(batch)
             except Exception:

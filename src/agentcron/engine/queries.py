@@ -15,6 +15,7 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from agentcron.store.models import (
     ACTIVE_RUN_STATUSES,
@@ -108,11 +109,16 @@ async def take_runs(
     """
     if not run_ids:
         return []
-    running_queue_tasks = (
-        select(Run.task_id)
-        .join(Task, Task.id == Run.task_id)
-        .where(Run.status == RunStatus.RUNNING, Task.overlap_policy == OverlapPolicy.QUEUE)
-        .scalar_subquery()
+    other = aliased(Run)
+    queue_task_busy = (
+        select(other.id)
+        .join(Task, Task.id == other.task_id)
+        .where(
+            other.task_id == Run.task_id,
+            other.status == RunStatus.RUNNING,
+            Task.overlap_policy == OverlapPolicy.QUEUE,
+        )
+        .exists()
     )
     taken = await session.execute(
         update(Run)
@@ -120,7 +126,7 @@ async def take_runs(
             Run.id.in_(run_ids),
             Run.status.in_(TAKEABLE),
             Run.not_before <= now,
-            Run.task_id.not_in(running_queue_tasks),
+            ~queue_task_busy,
         )
         .values(
             status=RunStatus.RUNNING,
@@ -130,31 +136,20 @@ async def take_runs(
             worker_id=worker_id,
         )
         .returning(Run.id, Run.task_id, Run.scheduled_for, Run.attempt)
+        .execution_options(synchronize_session=False)
     )
     runs = taken.all()
     if not runs:
         return []
-    tasks = {
-        task.id: task
-        for task in await session.scalars(select(Task).where(Task.id.in_({r[1] for r in runs})))
-    }
+    columns = (
+        Task.id, Task.owner_id, Task.title, Task.action, Task.payload, Task.timezone,
+        Task.timeout_seconds, Task.max_attempts, Task.backoff_seconds,
+        Task.backoff_max_seconds, Task.overlap_policy,
+    )  # fmt: skip
+    rows = await session.execute(select(*columns).where(Task.id.in_({r[1] for r in runs})))
+    tasks = {row[0]: row for row in rows}
     return [
-        TakenRun(
-            id=run_id,
-            task_id=task_id,
-            scheduled_for=scheduled_for,
-            attempt=attempt,
-            owner_id=tasks[task_id].owner_id,
-            title=tasks[task_id].title,
-            action=tasks[task_id].action,
-            payload=dict(tasks[task_id].payload),
-            timezone=tasks[task_id].timezone,
-            timeout_seconds=tasks[task_id].timeout_seconds,
-            max_attempts=tasks[task_id].max_attempts,
-            backoff_seconds=tasks[task_id].backoff_seconds,
-            backoff_max_seconds=tasks[task_id].backoff_max_seconds,
-            overlap_policy=tasks[task_id].overlap_policy,
-        )
+        TakenRun(run_id, task_id, scheduled_for, attempt, *tasks[task_id][1:])
         for run_id, task_id, scheduled_for, attempt in runs
     ]
 
