@@ -14,7 +14,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from agentcron.errors import ConfigurationError
+from agentcron.errors import ConfigurationError, summarize_problems
 
 
 class Settings(BaseSettings):
@@ -105,11 +105,7 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'settings'}: "
-            + e["msg"].removeprefix("Value error, ")
-            for e in error.errors()
-        )
+        problems = summarize_problems(error.errors(), "settings")
         raise ConfigurationError(f"Invalid configuration ({problems}).") from None
 
 

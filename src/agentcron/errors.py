@@ -19,6 +19,9 @@ back to the model so it can correct itself.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 
 class AgentCronError(Exception):
     """Something went wrong in agentcron."""
@@ -76,3 +79,11 @@ class RuntimeFailure(AgentCronError):
     """Something failed while running; a retry may succeed."""
 
     code = "runtime_failure"
+
+
+def summarize_problems(problems: Iterable[Mapping[str, Any]], subject: str) -> str:
+    """pydantic's error list as one line: 'title: too short; when: Field required'."""
+    return "; ".join(
+        f"{'.'.join(map(str, p['loc'])) or subject}: {str(p['msg']).removeprefix('Value error, ')}"
+        for p in problems
+    )

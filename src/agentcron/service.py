@@ -20,7 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agentcron.actions import ActionRegistry
 from agentcron.clock import Clock, ensure_utc
 from agentcron.config import Settings
-from agentcron.errors import ConflictError, InvalidInputError, LimitError, NotFoundError
+from agentcron.errors import (
+    ConflictError,
+    InvalidInputError,
+    LimitError,
+    NotFoundError,
+    summarize_problems,
+)
 from agentcron.schedules import Schedule, get_zone, parse, parse_normalized
 from agentcron.schedules._zones import zone_name
 from agentcron.store import (
@@ -95,9 +101,7 @@ def read_input(model: type[_Input], data: dict[str, Any]) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in error.errors()
-        )
+        problems = summarize_problems(error.errors(), "input")
         raise InvalidInputError(f"Invalid task ({problems}).") from None
 
 

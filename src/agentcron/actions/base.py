@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ValidationError
 
 from agentcron.config import Settings
-from agentcron.errors import InvalidInputError, RuntimeFailure
+from agentcron.errors import InvalidInputError, RuntimeFailure, summarize_problems
 
 
 @dataclass(frozen=True)
@@ -70,9 +70,7 @@ class Action(ABC):
         try:
             model = self.payload_model.model_validate(payload)
         except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}" for e in error.errors()
-            )
+            problems = summarize_problems(error.errors(), "payload")
             raise InvalidInputError(f"Invalid {self.name} payload ({problems}).") from None
         self.check(model)
         return model.model_dump(mode="json", exclude_none=True, by_alias=True)
