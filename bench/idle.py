@@ -1,0 +1,130 @@
+"""Idle benchmark: ``agentcron serve`` with many active tasks, none due while measured.
+
+1. creates N one-off reminder tasks due one to thirty days ahead (through TaskService);
+2. starts ``agentcron serve``, lets it settle, then samples its CPU time (utime + stime
+   from /proc) and RSS over ``--seconds``;
+3. prints the query plans of the statements the scheduler runs while idle.
+
+Usage::
+
+    uv run --frozen python bench/idle.py --n 100000 --seconds 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from agentcron.clock import SystemClock
+from agentcron.config import Settings
+from agentcron.engine.app import make_service
+from agentcron.store import Database
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+async def create_tasks(url: str, n: int) -> float:
+    database = Database(url)
+    await database.migrate()
+    service = make_service(
+        Settings(timezone="UTC", max_active_tasks=n + 10), database, SystemClock()
+    )
+    await service.ensure_user("local", timezone="UTC")
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    spread = 29 * 86_400 / max(n, 1)
+    began = time.perf_counter()
+    for first in range(0, n, 5000):
+        await service.create_many(
+            "local",
+            [
+                {
+                    "title": f"idle {i}",
+                    "when": (start + timedelta(seconds=int(i * spread))).isoformat(),
+                    "payload": {"message": f"m{i}"},
+                }
+                for i in range(first, min(n, first + 5000))
+            ],
+        )
+    elapsed = time.perf_counter() - began
+    await database.close()
+    return elapsed
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def query_plans(database_file: Path) -> list[str]:
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+    statements = {
+        "claim due tasks": "SELECT * FROM tasks WHERE status = 'active' AND next_run_at <= ? "
+        "ORDER BY next_run_at LIMIT 500",
+        "next task occurrence": "SELECT min(next_run_at) FROM tasks WHERE status = 'active'",
+        "next waiting run": "SELECT min(not_before) FROM runs "
+        "WHERE status IN ('queued', 'retrying') AND not_before > ?",
+    }
+    lines = []
+    with sqlite3.connect(database_file) as connection:
+        for name, sql in statements.items():
+            arguments = (now,) if "?" in sql else ()
+            plan = connection.execute(f"EXPLAIN QUERY PLAN {sql}", arguments).fetchall()
+            lines.append(f"{name}: " + " | ".join(row[-1] for row in plan))
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--settle", type=float, default=5.0)
+    options = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="agentcron-idle-"))
+    database_file = workdir / "agentcron.db"
+    created = asyncio.run(create_tasks(f"sqlite:///{database_file}", options.n))
+    print(f"created {options.n} tasks in {created:.1f} s")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTCRON_")}
+    env |= {"AGENTCRON_HOME": str(workdir), "AGENTCRON_TIMEZONE": "UTC"}
+    log = (workdir / "serve.log").open("wb")
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "agentcron", "serve"], env=env, stdout=log, stderr=log
+    )
+    try:
+        while b"agentcron serving" not in (workdir / "serve.log").read_bytes():
+            time.sleep(0.05)
+        time.sleep(options.settle)
+        cpu_before, wall_before = cpu_seconds(serve.pid), time.monotonic()
+        samples = []
+        while time.monotonic() - wall_before < options.seconds:
+            time.sleep(1)
+            samples.append(rss_mb(serve.pid))
+        cpu = cpu_seconds(serve.pid) - cpu_before
+        wall = time.monotonic() - wall_before
+    finally:
+        serve.terminate()
+        serve.wait(30)
+        log.close()
+    print(f"idle for {wall:.0f} s with {options.n} active tasks:")
+    print(f"  CPU: {cpu:.2f} s = {100 * cpu / wall:.3f} % of one core")
+    print(f"  RSS: max {max(samples):.1f} MB, last {samples[-1]:.1f} MB")
+    for line in query_plans(database_file):
+        print(f"  plan, {line}")
+
+
+if __name__ == "__main__":
+    main()
