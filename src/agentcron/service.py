@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,13 +87,6 @@ class TaskChanges(TaskOptions):
     timezone: str | None = None
     payload: dict[str, Any] | None = None
     expected_version: int | None = None
-
-    @field_validator("title")
-    @classmethod
-    def _not_blank(cls, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            raise ValueError("must not be blank")
-        return value
 
 
 def read_input(model: type[_Input], data: dict[str, Any]) -> Any:
@@ -483,7 +476,7 @@ def describe_stored(task: Task) -> str:
     return parse_normalized(task.schedule, task.timezone).describe()
 
 
-def first_occurrence(schedule: Schedule, task: Task, now: datetime) -> datetime | None:
+def first_occurrence(schedule: Schedule, task: Task, now: datetime) -> datetime:
     """The first occurrence after ``now`` within the task's bounds."""
     after = now
     if task.starts_at is not None and task.starts_at > now:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from agentcron.cli._context import run_with_service
-from agentcron.cli._output import console, fail, print_json
+from agentcron.cli._output import console, print_json
 from agentcron.cli._render import show_run, show_runs, show_task, show_tasks, when
 from agentcron.errors import InvalidInputError
 from agentcron.service import TaskService
@@ -282,4 +282,4 @@ COMMANDS = {
     "run-show": show_one_run,
 }
 
-__all__ = ["COMMANDS", "fail"]
+__all__ = ["COMMANDS"]
