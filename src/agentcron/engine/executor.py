@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import heapq
 import logging
+import time
 from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
@@ -132,7 +133,7 @@ class InProcessExecutor:
                 await asyncio.sleep(_COALESCE_SECONDS)
                 free = self.concurrency - len(self._running)
             batch = [self._queue.popleft() for _ in range(min(free, len(self._queue)))]
-            log.debug("taking %d runs, %d running", len(batch), len(self._running))
+            started = time.perf_counter()
             try:
                 taken = await self.runner.take(batch)
             except Exception:
@@ -141,6 +142,10 @@ class InProcessExecutor:
                 await asyncio.sleep(0.5)
                 continue
             self._queued.difference_update(batch)
+            log.debug(
+                "took %d of %d runs in %.1f ms (%d running)",
+                len(taken), len(batch), (time.perf_counter() - started) * 1e3, len(self._running),
+            )  # fmt: skip
             for run in taken:
                 self._running[run.id] = asyncio.create_task(self._perform(run))
 

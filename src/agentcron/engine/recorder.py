@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from agentcron.clock import Clock
@@ -67,6 +68,7 @@ class Recorder:
 
     async def write(self, batch: list[Outcome]) -> None:
         """Write ``batch`` now (retrying briefly if the store is busy)."""
+        started = time.perf_counter()
         for attempt in range(5):
             try:
                 async with self.database.sessions() as session, session.begin():
@@ -87,5 +89,8 @@ class Recorder:
                 "gave up writing %d outcomes; their leases will expire and be retried", len(batch)
             )
             return
+        log.debug(
+            "recorded %d outcomes in %.1f ms", len(batch), (time.perf_counter() - started) * 1e3
+        )
         if self.on_recorded is not None:
             await self.on_recorded([o for o in batch if o.run.id in written])
