@@ -12,7 +12,7 @@ from agentcron.cli._output import console, fail, print_json
 from agentcron.clock import SystemClock
 from agentcron.config import default_timezone, load_settings
 from agentcron.errors import AgentCronError
-from agentcron.schedules import Schedule, parse
+from agentcron.schedules import Schedule, get_zone, parse
 
 app = typer.Typer(help="Parse and preview schedules.", no_args_is_help=True)
 
@@ -47,8 +47,6 @@ def parse_command(
 
 
 def _parse_now(text: str, zone: str) -> datetime:
-    from agentcron.schedules import get_zone  # noqa: PLC0415 - sibling of parse()
-
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

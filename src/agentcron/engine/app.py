@@ -20,7 +20,7 @@ from agentcron.clock import Clock, SystemClock
 from agentcron.config import Settings
 from agentcron.engine import queries
 from agentcron.engine.executor import InProcessExecutor
-from agentcron.engine.recorder import Recorder
+from agentcron.engine.recorder import Recorded, Recorder
 from agentcron.engine.runner import Outcome, Runner
 from agentcron.engine.scheduler import Scheduler
 from agentcron.engine.wakeup import (
@@ -37,7 +37,6 @@ from agentcron.store import Database
 from agentcron.store.database import database_url
 
 log = logging.getLogger("agentcron.engine")
-OutputHandler = Callable[[list[Outcome]], Awaitable[None]]
 
 
 def worker_name() -> str:
@@ -85,7 +84,7 @@ class Engine:
         *,
         clock: Clock | None = None,
         database: Database | None = None,
-        on_output: OutputHandler | None = None,
+        on_output: Recorded | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()

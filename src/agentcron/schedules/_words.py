@@ -9,6 +9,7 @@ MONTH_NAMES = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
+LONGEST_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # days, February of a leap year
 WEEKDAYS = frozenset(range(5))
 WEEKEND = frozenset({5, 6})
 

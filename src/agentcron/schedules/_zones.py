@@ -63,11 +63,6 @@ def to_instant(wall: datetime, zone: ZoneInfo) -> datetime:
     return wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
-def in_gap(wall: datetime, zone: ZoneInfo) -> bool:
-    """True when ``wall`` does not exist in ``zone`` (skipped by a spring-forward change)."""
-    return wall_time(to_instant(wall, zone), zone) != wall
-
-
 def earliest_wall_for(after: datetime, zone: ZoneInfo) -> datetime:
     """The earliest wall time whose instant can fall after ``after``.
 

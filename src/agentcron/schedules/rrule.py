@@ -434,9 +434,6 @@ def _parse_byday(value: str) -> tuple[tuple[int, int], ...]:
     return tuple(sorted(days))
 
 
-_LONGEST_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
 def _check_combination(spec: RRuleSpec) -> None:
     ordinals = any(n for _, n in spec.byday)
     if ordinals and spec.freq not in (Frequency.MONTHLY, Frequency.YEARLY):
@@ -450,7 +447,7 @@ def _check_combination(spec: RRuleSpec) -> None:
     if spec.byyearday and spec.freq in (Frequency.DAILY, Frequency.WEEKLY, Frequency.MONTHLY):
         raise ScheduleError("BYYEARDAY cannot be used with FREQ=DAILY, WEEKLY or MONTHLY.")
     if spec.bymonthday and spec.bymonth:
-        longest = max(_LONGEST_MONTH[m - 1] for m in spec.bymonth)
+        longest = max(_words.LONGEST_MONTH[m - 1] for m in spec.bymonth)
         if all(abs(day) > longest for day in spec.bymonthday):
             raise ScheduleError(
                 f"BYMONTHDAY={_numbers(spec.bymonthday)} never falls in "

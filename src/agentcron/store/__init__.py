@@ -3,7 +3,6 @@
 from agentcron.store.database import Database, default_sqlite_path, sqlite_url
 from agentcron.store.models import (
     ACTIVE_RUN_STATUSES,
-    FINAL_RUN_STATUSES,
     MisfirePolicy,
     OverlapPolicy,
     Run,
@@ -16,7 +15,6 @@ from agentcron.store.models import (
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
-    "FINAL_RUN_STATUSES",
     "Database",
     "MisfirePolicy",
     "OverlapPolicy",

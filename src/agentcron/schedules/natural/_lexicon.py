@@ -108,8 +108,3 @@ def weekday_value(word: str) -> int:
 
 def month_value(word: str) -> int:
     return MONTH_INDEX[word[:3]]
-
-
-def list_items(text: str, item: str) -> list[str]:
-    """The items of an 'a, b and c' list, each matching ``item``."""
-    return re.findall(item, text)

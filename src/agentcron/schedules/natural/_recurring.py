@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from agentcron.errors import ScheduleError
-from agentcron.schedules._words import MONTH_NAMES
+from agentcron.schedules._words import LONGEST_MONTH, MONTH_NAMES
 from agentcron.schedules.natural._lexicon import (
     EVERY,
     LIST_SEPARATOR,
@@ -219,6 +219,6 @@ def _nth_day(freq: Frequency, match: re.Match[str], months: tuple[int, ...]) -> 
 
 
 def _check_day_of_month(month: int, day: int) -> None:
-    longest = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
+    longest = LONGEST_MONTH[month - 1]
     if not 1 <= day <= longest:
         raise ScheduleError(f"{MONTH_NAMES[month - 1]} {day} does not exist.")
