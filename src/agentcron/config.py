@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     shell_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Programs the shell action may run (comma-separated in the environment)."""
 
+    actions: dict[str, str] = Field(default_factory=dict)
+    """More actions, by name: ``"module:Class"`` of an Action subclass (JSON in the
+    environment), for in-house actions that are not packaged with entry points."""
+
     @field_validator("shell_allow", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from agentcron.clock import ensure_utc
+from agentcron.engine.queries import TakenRun
 from agentcron.engine.recorder import Recorder
 from agentcron.engine.runner import Outcome, Runner
 
@@ -34,31 +35,47 @@ class FakeClock:
 class ManualExecutor:
     """An executor for tests: it keeps what the scheduler hands over until ``drain()``.
 
-    ``drain()`` performs the runs with the real runner and writes their outcomes
-    with the real recorder, so only the timing is under the test's control.
+    ``drain()`` performs the runs with the real runner and writes their starts and
+    outcomes with the real recorder, so only the timing is under the test's control.
+    With ``hold=True`` the scheduler writes runs as held by this executor's worker,
+    as it does for the in-process executor.
     """
 
-    def __init__(self, runner: Runner, recorder: Recorder) -> None:
+    def __init__(self, runner: Runner, recorder: Recorder, *, hold: bool = False) -> None:
         self.runner = runner
         self.recorder = recorder
+        self.hold = hold
         self.submitted: list[int] = []
+        self.held: dict[int, tuple[TakenRun, datetime]] = {}
+
+    @property
+    def reserve_for(self) -> str | None:
+        return self.runner.worker_id if self.hold else None
 
     @property
     def inflight(self) -> set[int]:
-        return set(self.submitted)
+        return set(self.submitted) | set(self.held)
 
     def submit(self, run_ids: Iterable[int]) -> None:
-        self.submitted.extend(i for i in run_ids if i not in self.submitted)
+        self.submitted.extend(i for i in run_ids if i not in self.inflight)
 
     def submit_at(self, runs: Iterable[tuple[int, datetime]]) -> None:
         """Runs not due yet are left in the store; the scheduler's sweep hands them over later."""
         now = self.runner.clock.now()
         self.submit(run_id for run_id, start in runs if start <= now)
 
+    def submit_held(self, runs: Iterable[tuple[TakenRun, datetime]]) -> None:
+        for run, start in runs:
+            self.held.setdefault(run.id, (run, start))
+
     async def drain(self) -> list[Outcome]:
-        """Perform every run handed over so far; the outcomes, in order."""
+        """Perform every run handed over so far and due; the outcomes, in order."""
+        now = self.runner.clock.now()
+        due = [run for run, start in self.held.values() if start <= now]
+        for run in due:
+            del self.held[run.id]
         batch, self.submitted = self.submitted, []
-        taken = await self.runner.take(batch)
-        outcomes = [await self.runner.perform(run) for run in taken]
+        runs = due + await self.runner.take(batch)
+        outcomes = [await self.runner.perform(run) for run in runs]
         await self.recorder.write(outcomes)
         return outcomes

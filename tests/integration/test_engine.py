@@ -21,11 +21,20 @@ REMINDER = {"action": "reminder", "payload": {"message": "hello"}}
 class Rig:
     """A service, a scheduler and a manual executor sharing one store and one fake clock."""
 
-    def __init__(self, service: TaskService, clock: FakeClock, settings: Settings) -> None:
+    def __init__(
+        self,
+        service: TaskService,
+        clock: FakeClock,
+        settings: Settings,
+        *,
+        hold: bool,
+        worker: str = "test-worker",
+    ) -> None:
         database: Database = service.database
         self.service, self.clock = service, clock
-        runner = Runner(database, clock, settings, service.actions, "test-worker")
-        self.executor = ManualExecutor(runner, Recorder(database, clock, "test-worker"))
+        runner = Runner(database, clock, settings, service.actions, worker)
+        self.recorder = Recorder(database, clock, worker)
+        self.executor = ManualExecutor(runner, self.recorder, hold=hold)
         self.scheduler = Scheduler(database, clock, settings, self.executor)
 
     async def tick(self) -> None:
@@ -38,9 +47,12 @@ class Rig:
         )
 
 
-@pytest.fixture
-def rig(service: TaskService, clock: FakeClock, settings: Settings) -> Rig:
-    return Rig(service, clock, settings)
+@pytest.fixture(params=[False, True], ids=["taken", "held"])
+def rig(
+    request: pytest.FixtureRequest, service: TaskService, clock: FakeClock, settings: Settings
+) -> Rig:
+    """Runs taken when due (as remote workers do), or written as held (as in one process)."""
+    return Rig(service, clock, settings, hold=request.param)
 
 
 async def test_nothing_runs_early_and_a_due_run_runs_once(rig: Rig) -> None:
@@ -236,28 +248,71 @@ async def test_timeout_fails_the_attempt(rig: Rig, settings: Settings) -> None:
     assert "timed out after 0.3 s" in (run.error or "")
 
 
-async def test_runs_of_a_lost_worker_are_recovered(rig: Rig, settings: Settings) -> None:
+@pytest.mark.parametrize("started", [True, False], ids=["started", "not-started"])
+async def test_runs_of_a_lost_worker_are_recovered(
+    rig: Rig, settings: Settings, started: bool
+) -> None:
     task = await rig.service.create("ann", {"title": "t", "when": "in 1 minute", **REMINDER})
     rig.clock.advance(timedelta(minutes=1))
     await rig.scheduler.run_pass()
-    lost = Runner(rig.service.database, rig.clock, settings, rig.service.actions, "lost-worker")
-    taken = await lost.take(rig.executor.submitted)
-    assert [r.task_id for r in taken] == [task.id]  # taken, then the worker dies
-    rig.executor.submitted.clear()
+    held = [run for run, _ in rig.executor.held.values()]
+    runs = held + await rig.executor.runner.take(rig.executor.submitted)
+    assert [r.task_id for r in runs] == [task.id]
+    if started:
+        rig.recorder.started(runs[0], rig.clock.now())
+        await rig.recorder.flush()
+        assert (await rig.runs(task.id))[0].status == "running"
+    # the worker dies here; another one carries on once the lease has run out
+    survivor = Rig(rig.service, rig.clock, settings, hold=rig.executor.hold, worker="survivor")
+    await survivor.tick()
+    assert (await rig.runs(task.id))[0].status == ("running" if started else "queued")
     rig.clock.advance(timedelta(seconds=settings.lease_seconds + 1))
-    await rig.tick()
-    await rig.tick()
+    await survivor.tick()
+    await survivor.tick()
     (run,) = await rig.runs(task.id)
-    assert run.status == "succeeded"
-    assert run.attempt == 2
+    assert (run.status, run.worker_id) == ("succeeded", "survivor")
+    assert run.attempt == (2 if started else 1)
 
 
 async def test_a_taken_run_is_not_taken_twice(rig: Rig, settings: Settings) -> None:
     await rig.service.create("ann", {"title": "t", "when": "in 1 minute", **REMINDER})
     rig.clock.advance(timedelta(minutes=1))
     await rig.scheduler.run_pass()
-    ids = list(rig.executor.submitted)
+    ids = list(rig.executor.submitted) + list(rig.executor.held)
     other = Runner(rig.service.database, rig.clock, settings, rig.service.actions, "other")
-    assert len(await other.take(ids)) == 1
+    assert len(await other.take(ids)) == (0 if rig.executor.hold else 1)
     assert await other.take(ids) == []
     assert await rig.executor.runner.take(ids) == []
+
+
+async def test_a_start_is_marked_and_an_outcome_replaces_it(rig: Rig) -> None:
+    task = await rig.service.create("ann", {"title": "t", "when": "in 1 minute", **REMINDER})
+    rig.clock.advance(timedelta(minutes=1))
+    await rig.scheduler.run_pass()
+    held = [run for run, _ in rig.executor.held.values()]
+    (run,) = held + await rig.executor.runner.take(rig.executor.submitted)
+    (waiting,) = await rig.runs(task.id)
+    assert (waiting.status, waiting.attempt, waiting.worker_id) == ("queued", 0, "test-worker")
+    started_at = rig.clock.now()
+    rig.recorder.started(run, started_at)
+    outcome = await rig.executor.runner.perform(run, started_at)
+    rig.recorder.add(outcome)  # the outcome arrived first: the start is not written alone
+    rig.clock.advance(timedelta(seconds=3))
+    await rig.recorder.flush()
+    (done,) = await rig.runs(task.id)
+    assert (done.status, done.attempt, done.started_at) == ("succeeded", 1, started_at)
+
+
+async def test_a_run_cancelled_before_its_start_mark_stays_cancelled(rig: Rig) -> None:
+    task = await rig.service.create("ann", {"title": "t", "when": "every hour", **REMINDER})
+    assert task.next_run_at is not None
+    rig.clock.set(task.next_run_at)
+    await rig.scheduler.run_pass()
+    held = [run for run, _ in rig.executor.held.values()]
+    (run,) = held + await rig.executor.runner.take(rig.executor.submitted)
+    await rig.service.cancel("ann", task.id)
+    rig.recorder.started(run, rig.clock.now())
+    await rig.recorder.flush()
+    await rig.recorder.write([await rig.executor.runner.perform(run)])
+    (cancelled,) = await rig.runs(task.id)
+    assert (cancelled.status, cancelled.output) == ("cancelled", None)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,11 @@ from agentcron.store.models import (
 )
 
 TAKEABLE = (RunStatus.QUEUED, RunStatus.RETRYING)
+
+
+def unclaimed(now: datetime) -> ColumnElement[bool]:
+    """No worker holds the run: it never had a lease, or its lease ran out."""
+    return or_(Run.lease_expires_at.is_(None), Run.lease_expires_at < now)
 
 
 async def claim_due_tasks(
@@ -56,18 +61,28 @@ async def busy_task_ids(session: AsyncSession, task_ids: Sequence[int]) -> set[i
     return {row[0] for row in rows}
 
 
+@dataclass(frozen=True)
+class InsertedRun:
+    id: int
+    task_id: int
+    scheduled_for: datetime
+    status: str
+    not_before: datetime
+    worker_id: str | None
+
+
 async def insert_runs(
     session: AsyncSession, rows: list[dict[str, Any]], *, postgres: bool
-) -> list[tuple[int, str, datetime]]:
-    """Insert runs, skipping occurrences that already have one; (id, status, not_before)."""
+) -> list[InsertedRun]:
+    """Insert runs, skipping occurrences that already have one."""
     if not rows:
         return []
     insert = pg_insert(Run) if postgres else sqlite_insert(Run)
     statement = insert.on_conflict_do_nothing(
         index_elements=[Run.task_id, Run.scheduled_for]
-    ).returning(Run.id, Run.status, Run.not_before)
+    ).returning(Run.id, Run.task_id, Run.scheduled_for, Run.status, Run.not_before, Run.worker_id)
     result = await session.execute(statement, rows)
-    return [(row[0], row[1], row[2]) for row in result]
+    return [InsertedRun(*row) for row in result]
 
 
 async def advance_tasks(session: AsyncSession, changes: list[dict[str, Any]]) -> None:
@@ -78,7 +93,10 @@ async def advance_tasks(session: AsyncSession, changes: list[dict[str, Any]]) ->
 
 @dataclass(frozen=True)
 class TakenRun:
-    """A run this worker now owns, with what its action needs."""
+    """A run this worker holds under a lease, with what its action needs.
+
+    ``attempt`` is the attempt about to be made (the store counts attempts started).
+    """
 
     id: int
     task_id: int
@@ -95,6 +113,14 @@ class TakenRun:
     backoff_max_seconds: float
     overlap_policy: str
 
+    @classmethod
+    def of_task(cls, task: Task, run_id: int, scheduled_for: datetime, attempt: int) -> TakenRun:
+        return cls(
+            run_id, task.id, scheduled_for, attempt, task.owner_id, task.title, task.action,
+            task.payload, task.timezone, task.timeout_seconds, task.max_attempts,
+            task.backoff_seconds, task.backoff_max_seconds, task.overlap_policy,
+        )  # fmt: skip
+
 
 async def take_runs(
     session: AsyncSession,
@@ -103,9 +129,11 @@ async def take_runs(
     lease: timedelta,
     worker_id: str,
 ) -> list[TakenRun]:
-    """Own the given runs that are still waiting and due (a conditional update).
+    """Hold the given runs that are still waiting, due and unclaimed (a conditional update).
 
-    A run of a 'queue'-overlap task waits while another run of its task is running.
+    Taking only claims: the run becomes ``running`` when its action starts (see
+    ``mark_started``). A run of a 'queue'-overlap task waits while another run of
+    its task is running or held.
     """
     if not run_ids:
         return []
@@ -115,8 +143,12 @@ async def take_runs(
         .join(Task, Task.id == other.task_id)
         .where(
             other.task_id == Run.task_id,
-            other.status == RunStatus.RUNNING,
+            other.id != Run.id,
             Task.overlap_policy == OverlapPolicy.QUEUE,
+            or_(
+                other.status == RunStatus.RUNNING,
+                and_(other.status.in_(TAKEABLE), other.lease_expires_at >= now),
+            ),
         )
         .exists()
     )
@@ -126,47 +158,64 @@ async def take_runs(
             Run.id.in_(run_ids),
             Run.status.in_(TAKEABLE),
             Run.not_before <= now,
+            unclaimed(now),
             ~queue_task_busy,
         )
-        .values(
-            status=RunStatus.RUNNING,
-            attempt=Run.attempt + 1,
-            started_at=func.coalesce(Run.started_at, now),
-            lease_expires_at=now + lease,
-            worker_id=worker_id,
-        )
+        .values(lease_expires_at=now + lease, worker_id=worker_id)
         .returning(Run.id, Run.task_id, Run.scheduled_for, Run.attempt)
         .execution_options(synchronize_session=False)
     )
     runs = taken.all()
     if not runs:
         return []
-    columns = (
-        Task.id, Task.owner_id, Task.title, Task.action, Task.payload, Task.timezone,
-        Task.timeout_seconds, Task.max_attempts, Task.backoff_seconds,
-        Task.backoff_max_seconds, Task.overlap_policy,
-    )  # fmt: skip
-    rows = await session.execute(select(*columns).where(Task.id.in_({r[1] for r in runs})))
-    tasks = {row[0]: row for row in rows}
+    tasks = {
+        task.id: task
+        for task in await session.scalars(select(Task).where(Task.id.in_({r[1] for r in runs})))
+    }
     return [
-        TakenRun(run_id, task_id, scheduled_for, attempt, *tasks[task_id][1:])
+        TakenRun.of_task(tasks[task_id], run_id, scheduled_for, attempt + 1)
         for run_id, task_id, scheduled_for, attempt in runs
     ]
+
+
+async def mark_started(session: AsyncSession, starts: list[dict[str, Any]], worker_id: str) -> None:
+    """Mark held runs whose action started as running (``run_id``, ``attempt``, ``started_at``).
+
+    Written shortly after the start and skipped when the outcome came first, so a
+    start costs no round trip of its own. A run cancelled meanwhile is left alone.
+    """
+    if not starts:
+        return
+    statement = (
+        update(Run)
+        .where(
+            Run.id == bindparam("run_id"),
+            Run.worker_id == worker_id,
+            or_(*(Run.status == status for status in TAKEABLE)),  # executemany: no IN
+        )
+        .values(
+            status=RunStatus.RUNNING,
+            attempt=bindparam("attempt"),
+            started_at=func.coalesce(Run.started_at, bindparam("started_at")),
+        )
+    )
+    connection = await session.connection()
+    await connection.execute(statement, starts)
 
 
 async def record_outcomes(
     session: AsyncSession, outcomes: list[dict[str, Any]], worker_id: str, *, postgres: bool
 ) -> set[int]:
-    """Write finished attempts of the runs this worker still owns; their ids.
+    """Write finished attempts of the runs this worker still holds; their ids.
 
-    A run cancelled meanwhile, or recovered by another worker after a lost lease,
-    is not overwritten.
+    A run cancelled meanwhile, or taken by another worker after a lost lease, is
+    not overwritten.
     """
     if not outcomes:
         return set()
     query = select(Run.id).where(
         Run.id.in_([o["run_id"] for o in outcomes]),
-        Run.status == RunStatus.RUNNING,
+        Run.status.in_(ACTIVE_RUN_STATUSES),
         Run.worker_id == worker_id,
     )
     if postgres:
@@ -179,6 +228,8 @@ async def record_outcomes(
             .where(Run.id == bindparam("run_id"))
             .values(
                 status=bindparam("status"),
+                attempt=bindparam("attempt"),
+                started_at=func.coalesce(Run.started_at, bindparam("started_at")),
                 finished_at=bindparam("finished_at"),
                 not_before=bindparam("not_before"),
                 output=bindparam("output"),
@@ -206,12 +257,16 @@ async def complete_tasks(session: AsyncSession, task_ids: Sequence[int], now: da
 async def renew_leases(
     session: AsyncSession, run_ids: Sequence[int], now: datetime, lease: timedelta, worker_id: str
 ) -> set[int]:
-    """Extend the leases of runs still owned and running; the ids still held."""
+    """Extend the leases of runs this worker still holds; the ids still held."""
     if not run_ids:
         return set()
     renewed = await session.execute(
         update(Run)
-        .where(Run.id.in_(run_ids), Run.status == RunStatus.RUNNING, Run.worker_id == worker_id)
+        .where(
+            Run.id.in_(run_ids),
+            Run.status.in_(ACTIVE_RUN_STATUSES),
+            Run.worker_id == worker_id,
+        )
         .values(lease_expires_at=now + lease)
         .returning(Run.id)
     )
@@ -224,8 +279,17 @@ async def recover_expired(
     """Runs whose worker vanished: retried while attempts remain, else failed.
 
     A run's worker vanished when its lease expired, or, with ``every_running``, for
-    every running run (a process that alone may run this store is starting).
+    every running run (a process that alone may run this store is starting; it
+    also releases the runs held but not started, which otherwise wait for their
+    leases to run out).
     """
+    if every_running:
+        await session.execute(
+            update(Run)
+            .where(Run.status.in_(TAKEABLE), Run.lease_expires_at.is_not(None))
+            .values(lease_expires_at=None)
+            .execution_options(synchronize_session=False)
+        )
     expired = (
         Run.status == RunStatus.RUNNING
         if every_running
@@ -264,7 +328,7 @@ async def dispatchable_runs(
     """Waiting runs that are due and not already handed to this process's executor."""
     query = (
         select(Run.id)
-        .where(Run.status.in_(TAKEABLE), Run.not_before <= now)
+        .where(Run.status.in_(TAKEABLE), Run.not_before <= now, unclaimed(now))
         .order_by(Run.not_before)
         .limit(limit + len(exclude))
     )
@@ -277,12 +341,15 @@ async def next_wake(
 ) -> tuple[datetime | None, datetime | None]:
     """The next task occurrence, and the next start of a run waiting in the store.
 
-    Waiting runs already due are the sweep's business and do not count here.
+    Waiting runs already due are the sweep's business, and runs a worker holds are
+    that worker's: neither counts here.
     """
     task_due = await session.scalar(
         select(func.min(Task.next_run_at)).where(Task.status == TaskStatus.ACTIVE)
     )
     run_due = await session.scalar(
-        select(func.min(Run.not_before)).where(Run.status.in_(TAKEABLE), Run.not_before > now)
+        select(func.min(Run.not_before)).where(
+            Run.status.in_(TAKEABLE), Run.not_before > now, unclaimed(now)
+        )
     )
     return task_due, run_due

@@ -1,4 +1,4 @@
-"""Batched writing of outcomes: one transaction per batch instead of one per run."""
+"""Batched writing of starts and outcomes: one transaction per batch instead of one per run."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentcron.clock import Clock
-from agentcron.engine.queries import complete_tasks, record_outcomes
+from agentcron.engine.queries import TakenRun, complete_tasks, mark_started, record_outcomes
 from agentcron.engine.runner import Outcome
 from agentcron.store import Database
 
@@ -17,7 +21,11 @@ Recorded = Callable[[list[Outcome]], Awaitable[None]]
 
 
 class Recorder:
-    """Collects outcomes and writes them every ``interval`` seconds or ``batch`` outcomes."""
+    """Collects starts and outcomes; writes them every ``interval`` seconds or ``batch`` outcomes.
+
+    A start waits for the next write; when its run finished by then, the outcome
+    carries the start and the start is not written on its own.
+    """
 
     def __init__(
         self,
@@ -36,6 +44,7 @@ class Recorder:
         self.batch = batch
         self.interval = interval
         self._pending: list[Outcome] = []
+        self._starts: dict[int, dict[str, Any]] = {}
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -43,9 +52,23 @@ class Recorder:
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="agentcron-recorder")
 
+    def started(self, run: TakenRun, at: datetime) -> None:
+        self._starts[run.id] = {"run_id": run.id, "attempt": run.attempt, "started_at": at}
+        self._ready.set()
+
     def add(self, outcome: Outcome) -> None:
+        self._starts.pop(outcome.run.id, None)
         self._pending.append(outcome)
         self._ready.set()
+
+    async def flush(self) -> None:
+        """Write everything pending now."""
+        while self._pending:
+            batch, self._pending = self._pending[: self.batch], self._pending[self.batch :]
+            await self.write(batch)
+        if self._starts:
+            starts, self._starts = list(self._starts.values()), {}
+            await self.write_starts(starts)
 
     async def close(self) -> None:
         """Write what is pending, then stop."""
@@ -60,37 +83,52 @@ class Recorder:
             if not self._closing and len(self._pending) < self.batch:
                 await asyncio.sleep(self.interval)  # let a burst fill the batch
             self._ready.clear()
-            while self._pending:
-                batch, self._pending = self._pending[: self.batch], self._pending[self.batch :]
-                await self.write(batch)
+            await self.flush()
             if self._closing:
                 return
 
     async def write(self, batch: list[Outcome]) -> None:
         """Write ``batch`` now (retrying briefly if the store is busy)."""
+        written: set[int] = set()
+
+        async def statements(session: AsyncSession) -> None:
+            nonlocal written
+            written = await record_outcomes(
+                session,
+                [o.row() for o in batch],
+                self.worker_id,
+                postgres=not self.database.is_sqlite,
+            )
+            done = [o.run.task_id for o in batch if o.complete_task and o.run.id in written]
+            await complete_tasks(session, done, self.clock.now())
+
+        if not await self._transaction(statements, f"{len(batch)} outcomes"):
+            return
+        if self.on_recorded is not None:
+            await self.on_recorded([o for o in batch if o.run.id in written])
+
+    async def write_starts(self, starts: list[dict[str, Any]]) -> None:
+        """Mark these runs as running now (a lost start only delays that mark: see leases)."""
+
+        async def statements(session: AsyncSession) -> None:
+            await mark_started(session, starts, self.worker_id)
+
+        await self._transaction(statements, f"{len(starts)} starts")
+
+    async def _transaction(
+        self, statements: Callable[[AsyncSession], Awaitable[None]], what: str
+    ) -> bool:
+        """Run ``statements`` in one transaction, retrying briefly if the store is busy."""
         started = time.perf_counter()
         for attempt in range(5):
             try:
                 async with self.database.sessions() as session, session.begin():
-                    written = await record_outcomes(
-                        session,
-                        [o.row() for o in batch],
-                        self.worker_id,
-                        postgres=not self.database.is_sqlite,
-                    )
-                    done = [o.run.task_id for o in batch if o.complete_task and o.run.id in written]
-                    await complete_tasks(session, done, self.clock.now())
-                break
+                    await statements(session)
             except Exception:
-                log.exception("writing %d outcomes failed (attempt %d)", len(batch), attempt + 1)
+                log.exception("writing %s failed (attempt %d)", what, attempt + 1)
                 await asyncio.sleep(0.2 * 2**attempt)
-        else:
-            log.error(
-                "gave up writing %d outcomes; their leases will expire and be retried", len(batch)
-            )
-            return
-        log.debug(
-            "recorded %d outcomes in %.1f ms", len(batch), (time.perf_counter() - started) * 1e3
-        )
-        if self.on_recorded is not None:
-            await self.on_recorded([o for o in batch if o.run.id in written])
+                continue
+            log.debug("recorded %s in %.1f ms", what, (time.perf_counter() - started) * 1e3)
+            return True
+        log.error("gave up writing %s; their leases will run out and they will be retried", what)
+        return False

@@ -31,6 +31,7 @@ class Outcome:
 
     run: TakenRun
     status: RunStatus
+    started_at: datetime
     finished_at: datetime | None
     not_before: datetime
     output: str | None = None
@@ -44,6 +45,8 @@ class Outcome:
         return {
             "run_id": self.run.id,
             "status": self.status.value,
+            "attempt": self.run.attempt,
+            "started_at": self.started_at,
             "finished_at": self.finished_at,
             "not_before": self.not_before,
             "output": self.output,
@@ -80,13 +83,17 @@ class Runner:
         self.lease = timedelta(seconds=settings.lease_seconds)
 
     async def take(self, run_ids: Sequence[int]) -> list[TakenRun]:
-        """Own those of ``run_ids`` that are still waiting and due; the others are left alone."""
+        """Hold those of ``run_ids`` that are still waiting and due; the others are left alone."""
         now = await self.database.now(self.clock)
         async with self.database.sessions() as session, session.begin():
             return await take_runs(session, run_ids, now, self.lease, self.worker_id)
 
-    async def perform(self, run: TakenRun) -> Outcome:
-        """One attempt of ``run``, within its timeout; never raises for a failing action."""
+    async def perform(self, run: TakenRun, started_at: datetime | None = None) -> Outcome:
+        """One attempt of ``run``, within its timeout; never raises for a failing action.
+
+        ``started_at`` is when the executor started it (now, by default).
+        """
+        started_at = started_at or self.clock.now()
         started = time.perf_counter()
         try:
             action = self.actions.get(run.action)
@@ -104,22 +111,24 @@ class Runner:
             async with asyncio.timeout(run.timeout_seconds):
                 result = await action.run(context)
         except TimeoutError:
-            return self._failure(run, f"timed out after {run.timeout_seconds:g} s", True, None)
+            timed_out = f"timed out after {run.timeout_seconds:g} s"
+            return self._failure(run, started_at, timed_out, True, None)
         except ActionFailed as error:
-            return self._failure(run, error.message, error.retryable, error.retry_after)
+            return self._failure(run, started_at, error.message, error.retryable, error.retry_after)
         except AgentCronError as error:
-            return self._failure(run, error.message, False, None)
+            return self._failure(run, started_at, error.message, False, None)
         except Exception as error:
             log.exception("run %s: action %s raised", run.id, run.action)
-            return self._failure(run, f"{type(error).__name__}: {error}", True, None)
+            return self._failure(run, started_at, f"{type(error).__name__}: {error}", True, None)
         log.debug("run %s succeeded in %.1f ms", run.id, (time.perf_counter() - started) * 1e3)
-        return self._success(run, result)
+        return self._success(run, started_at, result)
 
-    def _success(self, run: TakenRun, result: ActionResult) -> Outcome:
+    def _success(self, run: TakenRun, started_at: datetime, result: ActionResult) -> Outcome:
         now = self.clock.now()
         return Outcome(
             run=run,
             status=RunStatus.SUCCEEDED,
+            started_at=started_at,
             finished_at=now,
             not_before=run.scheduled_for,
             output=result.output,
@@ -130,7 +139,12 @@ class Runner:
         )
 
     def _failure(
-        self, run: TakenRun, error: str, retryable: bool, retry_after: float | None
+        self,
+        run: TakenRun,
+        started_at: datetime,
+        error: str,
+        retryable: bool,
+        retry_after: float | None,
     ) -> Outcome:
         now = self.clock.now()
         if retryable and run.attempt < run.max_attempts:
@@ -140,11 +154,17 @@ class Runner:
             return Outcome(
                 run=run,
                 status=RunStatus.RETRYING,
+                started_at=started_at,
                 finished_at=None,
                 not_before=now + timedelta(seconds=delay),
                 error=f"attempt {run.attempt} of {run.max_attempts}: {error}",
             )
         final = error if not retryable else f"gave up after {run.attempt} attempts: {error}"
         return Outcome(
-            run=run, status=RunStatus.FAILED, finished_at=now, not_before=now, error=final
+            run=run,
+            status=RunStatus.FAILED,
+            started_at=started_at,
+            finished_at=now,
+            not_before=now,
+            error=final,
         )

@@ -135,12 +135,26 @@ class Scheduler:
                 report.completed += change["status"] == TaskStatus.COMPLETED
             inserted = await queries.insert_runs(session, run_rows, postgres=self._postgres)
             await queries.advance_tasks(session, changes)
-        waiting = [(run_id, start) for run_id, status, start in inserted if status == "queued"]
+            by_id = {task.id: task for task in tasks}
+            held = [
+                (
+                    queries.TakenRun.of_task(by_id[run.task_id], run.id, run.scheduled_for, 1),
+                    run.not_before,
+                )
+                for run in inserted
+                if run.status == RunStatus.QUEUED and run.worker_id is not None
+            ]
+        waiting = [
+            (run.id, run.not_before)
+            for run in inserted
+            if run.status == RunStatus.QUEUED and run.worker_id is None
+        ]
+        self.executor.submit_held(held)
         self.executor.submit_at(waiting)
         report.tasks = len(tasks)
-        report.runs = len(waiting)
+        report.runs = len(waiting) + len(held)
         report.skipped = len(inserted) - report.runs
-        report.dispatched = len(waiting)
+        report.dispatched = report.runs
         return report, len(tasks) == limit
 
     def _plan_task(
@@ -163,6 +177,7 @@ class Scheduler:
             run_count=task.run_count,
             busy=busy,
         )
+        lease = timedelta(seconds=self.settings.lease_seconds)
         decided = plan(
             state,
             schedule,
@@ -171,20 +186,27 @@ class Scheduler:
             run_all_limit=self.settings.run_all_limit,
             rng=self.rng,
         )
-        rows = [
-            {
-                "task_id": task.id,
-                "scheduled_for": run.scheduled_for,
-                "trigger": RunTrigger.SCHEDULE,
-                "status": RunStatus.SKIPPED if run.skipped else RunStatus.QUEUED,
-                "reason": run.reason,
-                "attempt": 0,
-                "not_before": run.not_before,
-                "queued_at": now,
-                "finished_at": now if run.skipped else None,
-            }
-            for run in decided.runs
-        ]
+        rows = []
+        holder = self.executor.reserve_for if not busy or task.overlap_policy == "allow" else None
+        for run in decided.runs:
+            held = holder is not None and not run.skipped
+            rows.append(
+                {
+                    "task_id": task.id,
+                    "scheduled_for": run.scheduled_for,
+                    "trigger": RunTrigger.SCHEDULE,
+                    "status": RunStatus.SKIPPED if run.skipped else RunStatus.QUEUED,
+                    "reason": run.reason,
+                    "attempt": 0,
+                    "not_before": run.not_before,
+                    "queued_at": now,
+                    "finished_at": now if run.skipped else None,
+                    "worker_id": holder if held else None,
+                    "lease_expires_at": run.not_before + lease if held else None,
+                }
+            )
+            if held and task.overlap_policy == "queue":
+                holder = None  # the runs after it wait for it: taken when it is done
         change = {
             "id": task.id,
             "next_run_at": decided.next_run_at,

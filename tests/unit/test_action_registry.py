@@ -1,0 +1,51 @@
+"""Actions named in the configuration load beside the entry points, or fail with a clear message."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import pytest
+
+from agentcron.actions import ActionContext, ActionRegistry, ActionResult
+from agentcron.actions.base import Action
+from agentcron.config import Settings
+from agentcron.errors import ConfigurationError
+
+
+class Shout(Action):
+    """A configured in-house action for these tests."""
+
+    name: ClassVar[str] = "shout"
+
+    async def run(self, context: ActionContext) -> ActionResult:
+        return ActionResult(output=str(context.payload["message"]).upper())
+
+
+NOT_AN_ACTION = object()
+
+
+def test_a_configured_action_loads_beside_the_built_in_ones() -> None:
+    settings = Settings(actions={"shout": f"{__name__}:Shout"})
+    registry = ActionRegistry.load(settings)
+    assert isinstance(registry.get("shout"), Shout)
+    assert {"reminder", "http", "shell", "shout"} <= set(registry.names())
+
+
+def test_actions_come_from_the_environment_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENTCRON_ACTIONS", f'{{"loud": "{__name__}:Shout"}}')
+    assert isinstance(ActionRegistry.load(Settings()).get("loud"), Shout)
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("no_colon_here", "is not of the form 'package.module:ClassName'"),
+        ("agentcron_no_such_module:Thing", "cannot load 'agentcron_no_such_module:Thing'"),
+        (f"{__name__}:Missing", "cannot load"),
+        (f"{__name__}:NOT_AN_ACTION", "is not a subclass of agentcron.actions.Action"),
+    ],
+)
+def test_a_bad_configured_action_is_a_clear_configuration_error(path: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message.replace("(", r"\(")) as caught:
+        ActionRegistry.load(Settings(actions={"bad": path}))
+    assert "'bad'" in caught.value.message
