@@ -102,10 +102,14 @@ class InProcessExecutor:
                 heapq.heappush(self._timed, (start, run.id))
         self._wake.set()
 
-    def _release_timed(self) -> float | None:
-        """Move the runs whose instant has come to their queues; seconds until the next one."""
+    def _release_timed(self, limit: int) -> float | None:
+        """Move up to ``limit`` runs whose instant has come to their queues.
+
+        Seconds until the next instant, or None. Releasing only what free slots can
+        start means the first runs of a burst of thousands start at once.
+        """
         now = self.clock.now()
-        while self._timed and self._timed[0][0] <= now:
+        while self._timed and self._timed[0][0] <= now and limit > 0:
             _, run_id = heapq.heappop(self._timed)
             if run_id not in self._waiting:
                 continue  # dropped: its lease was lost
@@ -114,6 +118,7 @@ class InProcessExecutor:
                 self._to_take.append(run_id)
             else:
                 self._ready.append(held)
+            limit -= 1
         return (self._timed[0][0] - now).total_seconds() if self._timed else None
 
     def start(self) -> None:
@@ -142,8 +147,8 @@ class InProcessExecutor:
 
     async def _dispatch_loop(self) -> None:
         while not self._closing:
-            next_timed = self._release_timed()
             free = self.concurrency - len(self._running)
+            next_timed = self._release_timed(free - len(self._ready) - len(self._to_take))
             if free > 0 and self._ready:
                 for _ in range(min(free, len(self._ready))):
                     self._start(self._ready.popleft())
