@@ -131,8 +131,8 @@ class AgentcronSystem(System):  # type: ignore[misc]
     @staticmethod
     def _request(run_id: str, job_id: str, due: float) -> dict[str, Any]:
         # The warm-up job is due "now", which is past by the time it is created:
-        # it runs a few milliseconds later (the harness does not measure it).
-        at = datetime.fromtimestamp(max(due, time.time() + 0.05), UTC)
+        # it is given a second ahead (the harness does not measure it).
+        at = datetime.fromtimestamp(max(due, time.time() + 1.0), UTC)
         return {
             "title": f"{run_id} {job_id}",
             "when": at.isoformat(),

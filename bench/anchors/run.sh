@@ -18,6 +18,7 @@ REPS=${REPS:-3}
 SYSTEMS_AGENTCRON=${SYSTEMS_AGENTCRON:-agentcron_system:batch,agentcron_system:one_by_one}
 SYSTEMS_ANCHORS=${SYSTEMS_ANCHORS:-celery-prefork2,celery-threads8,aps-memory,aps-memory-nograce,procrastinate-batch,arq}
 mkdir -p "$(dirname "$OUT")"
+OUT=$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")
 cd "$ANCHORS_DIR"
 export PYTHONPATH="$ROOT/bench/anchors:$ANCHORS_DIR${PYTHONPATH:+:$PYTHONPATH}"
 "$ROOT/.venv/bin/python" bench.py suite --systems "$SYSTEMS_AGENTCRON" --ns "$NS" --reps "$REPS" --out "$OUT"

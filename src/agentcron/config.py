@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -15,6 +23,33 @@ from pydantic_settings import (
 )
 
 from agentcron.errors import ConfigurationError, summarize_problems
+
+
+class McpServer(BaseModel):
+    """An MCP server whose tools agent tasks may be allowed: a command (stdio) or a URL."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: str | None = None
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] | None = None
+    url: str | None = None
+    """Streamable HTTP endpoint, e.g. http://127.0.0.1:8000/mcp."""
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServer:
+        if (self.command is None) == (self.url is None):
+            raise ValueError("give an MCP server either a command or a url")
+        return self
+
+
+class ModelPrice(BaseModel):
+    """What a model costs, in any currency, per million tokens (for estimated run costs)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_per_million: float = Field(ge=0)
+    output_per_million: float = Field(ge=0)
 
 
 class Settings(BaseSettings):
@@ -73,7 +108,52 @@ class Settings(BaseSettings):
     """More actions, by name: ``"module:Class"`` of an Action subclass (JSON in the
     environment), for in-house actions that are not packaged with entry points."""
 
-    @field_validator("shell_allow", mode="before")
+    model: str | None = None
+    """The agent's model, as ``provider:model`` (openai:, anthropic:, ollama:, test)."""
+
+    openai_base_url: str | None = None
+    """An OpenAI-compatible server (Ollama, vLLM, llama.cpp...) for ``openai:`` models."""
+
+    openai_api_key: SecretStr | None = None
+    """Key for ``openai:`` models; OPENAI_API_KEY is used when unset."""
+
+    anthropic_api_key: SecretStr | None = None
+    """Key for ``anthropic:`` models; ANTHROPIC_API_KEY is used when unset."""
+
+    model_prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    """Prices by model name (``provider:model``), to estimate each run's cost."""
+
+    agent_timeout_seconds: float = Field(default=120.0, gt=0)
+    """Default time limit of an agent run (a task's own timeout wins)."""
+
+    agent_max_tool_calls: int = Field(default=20, ge=0)
+    """Tool calls one agent run may make."""
+
+    agent_max_requests: int = Field(default=25, ge=1)
+    """Model requests one agent run may make."""
+
+    agent_max_output_tokens: int = Field(default=4000, ge=1)
+    """Output tokens one agent run may use, all requests together."""
+
+    agent_recent_runs: int = Field(default=3, ge=0, le=50)
+    """Outputs of the task's latest runs shown to its agent."""
+
+    agent_max_followups: int = Field(default=1, ge=0, le=20)
+    """One-off follow-up tasks one agent run may create."""
+
+    http_get_allow_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Hosts the agent's http_get tool may fetch (comma-separated); empty: no such tool."""
+
+    http_get_max_bytes: int = Field(default=100_000, ge=1)
+    http_get_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    mcp_servers: dict[str, McpServer] = Field(default_factory=dict)
+    """MCP servers by name (JSON in the environment); a task lists which it may use."""
+
+    chat_history_messages: int = Field(default=40, ge=2, le=1000)
+    """Messages of a conversation kept and shown to the chat assistant."""
+
+    @field_validator("shell_allow", "http_get_allow_hosts", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

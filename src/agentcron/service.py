@@ -41,7 +41,7 @@ from agentcron.store import (
     TaskStatus,
     User,
 )
-from agentcron.views import RunView, TaskView
+from agentcron.views import RunView, TaskView, UserView
 
 MAX_PAYLOAD_BYTES = 1_000_000
 LIVE_STATUSES = (TaskStatus.ACTIVE, TaskStatus.PAUSED)
@@ -133,6 +133,10 @@ class TaskService:
             except IntegrityError:  # created meanwhile by another process
                 await session.rollback()
         return await self._user(owner)
+
+    async def profile(self, owner: str) -> UserView:
+        """Who the owner is: name, zone and locale (what an agent acting for them is told)."""
+        return UserView.of(await self._user(owner))
 
     async def _user(self, owner: str) -> User:
         async with self.database.sessions() as session:
@@ -364,6 +368,29 @@ class TaskService:
                     .limit(limit)
                 )
             ).all()
+        return [RunView.of(run) for run in rows]
+
+    async def recent_outputs(
+        self, owner: str, task_id: int, *, limit: int, before_run: int | None = None
+    ) -> list[RunView]:
+        """The latest succeeded runs of the task that said something, newest first."""
+        if limit <= 0:
+            return []
+        async with self.database.sessions() as session:
+            await self._owned_task(session, owner, task_id)
+            query = (
+                select(Run)
+                .where(
+                    Run.task_id == task_id,
+                    Run.status == RunStatus.SUCCEEDED,
+                    Run.output.is_not(None),
+                )
+                .order_by(Run.finished_at.desc(), Run.id.desc())
+                .limit(limit)
+            )
+            if before_run is not None:
+                query = query.where(Run.id != before_run)
+            rows = (await session.scalars(query)).all()
         return [RunView.of(run) for run in rows]
 
     async def get_run(self, owner: str, run_id: int) -> RunView:

@@ -1,4 +1,4 @@
-"""Plain, read-only views of tasks and runs: what the service hands to every front door."""
+"""Plain, read-only views of people, tasks and runs: what the service hands to every front door."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from agentcron.store.models import Run, Task
+from agentcron.store.models import Run, Task, User
 
 
 @dataclass(frozen=True)
@@ -128,3 +128,17 @@ class RunView:
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
+
+
+@dataclass(frozen=True)
+class UserView:
+    """A person as agents and front doors see them."""
+
+    id: str
+    name: str
+    timezone: str
+    locale: str
+
+    @classmethod
+    def of(cls, user: User) -> UserView:
+        return cls(id=user.id, name=user.name, timezone=user.timezone, locale=user.locale)

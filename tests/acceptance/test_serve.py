@@ -81,7 +81,9 @@ def test_add_while_serve_runs_fires_on_time_without_restart(home: Path) -> None:
         assert "stand up and stretch" in (home / "serve.log").read_text()
     finally:
         assert serve.stop() == 0
-    assert "stopped." in (home / "serve.log").read_text()
+    log = (home / "serve.log").read_text()
+    assert "stopped." in log
+    assert log.count("No model is configured for agent tasks. Set AGENTCRON_MODEL") == 1
 
 
 def test_second_serve_on_the_same_store_is_refused(home: Path) -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
 
 from agentcron.config import Settings
 from agentcron.errors import InvalidInputError, RuntimeFailure, summarize_problems
+
+if TYPE_CHECKING:
+    from agentcron.service import TaskService
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,8 @@ class ActionContext:
     attempt: int
     payload: dict[str, Any]
     settings: Settings
+    service: TaskService | None = None
+    """The task service, for actions that read or create tasks (the agent's tools)."""
 
 
 @dataclass(frozen=True)
@@ -44,10 +49,19 @@ class ActionFailed(RuntimeFailure):
 
     code = "action_failed"
 
-    def __init__(self, message: str, *, retryable: bool = True, retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = True,
+        retry_after: float | None = None,
+        details: dict[str, Any] | None = None,
+    ):
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
+        self.details = details
+        """Kept as the run's result (an agent's trace up to the failure, say)."""
 
 
 class Action(ABC):

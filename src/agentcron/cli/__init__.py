@@ -7,7 +7,7 @@ import sys
 import typer
 
 from agentcron import __version__
-from agentcron.cli import schedule, serve, tasks
+from agentcron.cli import chat, schedule, serve, tasks
 from agentcron.cli._output import USER_ERROR_EXIT
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(schedule.app, name="schedule")
 app.command("serve")(serve.serve)
+app.command("chat")(chat.chat)
 for name, command in tasks.COMMANDS.items():
     app.command(name)(command)  # type: ignore[type-var]
 

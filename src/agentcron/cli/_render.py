@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from rich.markup import escape
 from rich.table import Table
 
 from agentcron.cli._output import console
@@ -128,6 +131,51 @@ def show_run(run: RunView, zone: str) -> None:
         ("reason", run.reason or "-"),
         ("output", run.output or "-"),
         ("error", run.error or "-"),
+        ("usage", _usage(run.usage)),
     ):
         grid.add_row(name, value)
     console.print(grid)
+    trace = (run.result or {}).get("trace")
+    if isinstance(trace, dict):
+        _show_trace(trace)
+
+
+def _usage(usage: dict[str, Any] | None) -> str:
+    if not usage:
+        return "-"
+    text = (
+        f"{usage.get('model', '?')}: {usage.get('input_tokens', 0):,} tokens in, "
+        f"{usage.get('output_tokens', 0):,} out, {usage.get('requests', 0)} request(s), "
+        f"{usage.get('tool_calls', 0)} tool call(s)"
+    )
+    return text + (f", cost {usage['cost']:.6f}" if "cost" in usage else "")
+
+
+def _show_trace(trace: dict[str, Any]) -> None:
+    """What the agent did: its tool calls, then its model requests."""
+    tools = Table(title="tool calls", title_justify="left", box=None, pad_edge=False)
+    for column in ("tool", "ok", "ms", "arguments / error"):
+        tools.add_column(column)
+    for call in trace.get("tools", []):
+        detail = call.get("error") if not call.get("ok") else json.dumps(call.get("args"))
+        tools.add_row(
+            escape(str(call.get("tool"))),
+            "yes" if call.get("ok") else "[red]no[/red]",
+            f"{call.get('ms', 0):g}",
+            escape(str(detail)[:120]),
+        )
+    requests = Table(title="model requests", title_justify="left", box=None, pad_edge=False)
+    for column in ("at", "model", "in", "out", "asked for"):
+        requests.add_column(column)
+    for request in trace.get("requests", []):
+        requests.add_row(
+            str(request.get("at", ""))[11:19],
+            escape(str(request.get("model"))),
+            str(request.get("input_tokens")),
+            str(request.get("output_tokens")),
+            escape(", ".join(request.get("tool_calls") or []) or "text"),
+        )
+    if tools.row_count:
+        console.print(tools)
+    if requests.row_count:
+        console.print(requests)

@@ -8,6 +8,7 @@ import signal
 import sys
 from datetime import UTC
 
+from agentcron.agent import NOT_CONFIGURED
 from agentcron.cli._context import current_settings
 from agentcron.cli._output import console, fail
 from agentcron.config import Settings, default_timezone
@@ -48,6 +49,10 @@ async def serve_until_stopped(settings: Settings) -> None:
         f"agentcron serving ({where}; user {settings.user}, zone {default_timezone(settings)}, "
         f"concurrency {settings.concurrency}). Ctrl-C stops."
     )
+    if settings.model is None:
+        console.print(
+            f"note: {NOT_CONFIGURED} Until then, agent runs fail saying so.", soft_wrap=True
+        )
     await stop.wait()
     console.print("stopping: letting running runs finish...")
     await engine.stop(grace=10.0)

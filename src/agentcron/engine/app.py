@@ -93,7 +93,12 @@ class Engine:
         self.worker_id = worker_name()
         self.service = make_service(settings, self.database, self.clock, self.wakeup)
         self.runner = Runner(
-            self.database, self.clock, settings, self.service.actions, self.worker_id
+            self.database,
+            self.clock,
+            settings,
+            self.service.actions,
+            self.worker_id,
+            service=self.service,
         )
         self.recorder = Recorder(
             self.database, self.clock, self.worker_id, on_recorded=self._recorded

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentcron.actions import ActionContext, ActionFailed, ActionRegistry, ActionResult
 from agentcron.clock import Clock
@@ -21,6 +21,9 @@ from agentcron.config import Settings
 from agentcron.engine.queries import TakenRun, take_runs
 from agentcron.errors import AgentCronError
 from agentcron.store import Database, RunStatus
+
+if TYPE_CHECKING:
+    from agentcron.service import TaskService
 
 log = logging.getLogger("agentcron.runner")
 
@@ -74,7 +77,10 @@ class Runner:
         settings: Settings,
         actions: ActionRegistry,
         worker_id: str,
+        *,
+        service: TaskService | None = None,
     ) -> None:
+        self.service = service
         self.database = database
         self.clock = clock
         self.settings = settings
@@ -107,6 +113,7 @@ class Runner:
                 attempt=run.attempt,
                 payload=run.payload,
                 settings=self.settings,
+                service=self.service,
             )
             async with asyncio.timeout(run.timeout_seconds):
                 result = await action.run(context)
@@ -114,7 +121,14 @@ class Runner:
             timed_out = f"timed out after {run.timeout_seconds:g} s"
             return self._failure(run, started_at, timed_out, True, None)
         except ActionFailed as error:
-            return self._failure(run, started_at, error.message, error.retryable, error.retry_after)
+            return self._failure(
+                run,
+                started_at,
+                error.message,
+                error.retryable,
+                error.retry_after,
+                details=error.details,
+            )
         except AgentCronError as error:
             return self._failure(run, started_at, error.message, False, None)
         except Exception as error:
@@ -145,6 +159,8 @@ class Runner:
         error: str,
         retryable: bool,
         retry_after: float | None,
+        *,
+        details: dict[str, Any] | None = None,
     ) -> Outcome:
         now = self.clock.now()
         if retryable and run.attempt < run.max_attempts:
@@ -158,6 +174,7 @@ class Runner:
                 finished_at=None,
                 not_before=now + timedelta(seconds=delay),
                 error=f"attempt {run.attempt} of {run.max_attempts}: {error}",
+                result=details,
             )
         final = error if not retryable else f"gave up after {run.attempt} attempts: {error}"
         return Outcome(
@@ -167,4 +184,5 @@ class Runner:
             finished_at=now,
             not_before=now,
             error=final,
+            result=details,
         )

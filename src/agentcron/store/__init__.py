@@ -3,6 +3,7 @@
 from agentcron.store.database import Database, default_sqlite_path, sqlite_url
 from agentcron.store.models import (
     ACTIVE_RUN_STATUSES,
+    Conversation,
     MisfirePolicy,
     OverlapPolicy,
     Run,
@@ -15,6 +16,7 @@ from agentcron.store.models import (
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
+    "Conversation",
     "Database",
     "MisfirePolicy",
     "OverlapPolicy",

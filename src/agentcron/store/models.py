@@ -151,3 +151,19 @@ class Run(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     usage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Conversation(Base):
+    """A person's chat with the assistant: its recent messages, in pydantic-ai's JSON form."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("owner_id", "name"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    messages: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    last_turn: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The latest person's message and its turn key, to recognize a replayed turn."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,216 @@
+"""Agent burst: N agent tasks due at once, against a local model server that answers after 2 s.
+
+Each trial:
+
+1. starts the model server in its own process (``ScriptedModelServer`` from the test
+   support, answering every request with the agent's report after ``--model-delay`` s);
+2. creates N one-off agent tasks due at ``T0 + delay`` in a fresh SQLite store;
+3. starts ``agentcron serve`` (embedded, ``--concurrency``) pointed at the server;
+4. waits until every task has a succeeded run, then reads the runs.
+
+Figures: time from due to the last run finished; lateness (started - due); agentcron's own
+overhead per run = (finished - started) - the server's delay, i.e. time outside the model
+call (the HTTP round trip on loopback included); peak RSS of serve (VmHWM).
+
+Usage::
+
+    uv run --frozen python bench/agent_burst.py --n 1000 --concurrency 200 --reps 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from agentcron.clock import SystemClock
+from agentcron.config import Settings
+from agentcron.engine.app import make_service
+from agentcron.store import Database, Run, RunStatus
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = """
+import sys, time
+from tests.support.model_server import Dynamic, ScriptedModelServer, Text, ToolCall, ToolCalls
+
+delay = float(sys.argv[1])
+
+def answer(request):
+    if "final_result" in request.tool_names:
+        report = {"message": "Done.", "notify": True, "complete": False}
+        return ToolCalls([ToolCall("final_result", report)], delay=delay)
+    return Text("Done.", delay=delay)
+
+with ScriptedModelServer() as server:
+    server.default = Dynamic(answer)
+    print(server.base_url, flush=True)
+    while True:
+        time.sleep(3600)
+"""
+
+
+@dataclass
+class Trial:
+    n: int
+    concurrency: int
+    model_delay_s: float
+    succeeded: int
+    failed: int
+    due_to_last_finish_s: float
+    lateness_p50_ms: float
+    lateness_p99_ms: float
+    overhead_p50_ms: float
+    overhead_p99_ms: float
+    peak_rss_mb: float
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
+
+
+async def create_tasks(url: str, n: int, due: datetime) -> None:
+    settings = Settings(timezone="UTC", max_active_tasks=n + 10, model="openai:scripted-model")
+    database = Database(url)
+    await database.migrate()
+    service = make_service(settings, database, SystemClock())
+    await service.ensure_user("local", timezone="UTC")
+    requests = [
+        {
+            "title": f"agent {i}",
+            "when": due.isoformat(),
+            "action": "agent",
+            "payload": {"instructions": f"Say something kind to person {i}."},
+        }
+        for i in range(n)
+    ]
+    await service.create_many("local", requests)
+    await database.close()
+
+
+async def read_runs(url: str) -> list[tuple[str, datetime, datetime | None, datetime | None]]:
+    database = Database(url)
+    async with database.sessions() as session:
+        rows = await session.execute(
+            select(Run.status, Run.scheduled_for, Run.started_at, Run.finished_at)
+        )
+        result = [tuple(row) for row in rows]
+    await database.close()
+    return result  # type: ignore[return-value]
+
+
+async def finished_count(url: str) -> int:
+    database = Database(url)
+    async with database.sessions() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(Run)
+            .where(Run.status.in_([RunStatus.SUCCEEDED, RunStatus.FAILED]))
+        )
+    await database.close()
+    return int(count or 0)
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_trial(n: int, concurrency: int, model_delay: float, delay: float) -> Trial:
+    workdir = Path(tempfile.mkdtemp(prefix="agentcron-agent-burst-"))
+    url = f"sqlite:///{workdir / 'agentcron.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTCRON_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(model_delay)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        base_url = server.stdout.readline().strip()
+        due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=delay)
+        asyncio.run(create_tasks(url, n, due))
+        env |= {
+            "AGENTCRON_HOME": str(workdir),
+            "AGENTCRON_TIMEZONE": "UTC",
+            "AGENTCRON_CONCURRENCY": str(concurrency),
+            "AGENTCRON_MODEL": "openai:scripted-model",
+            "AGENTCRON_OPENAI_BASE_URL": base_url,
+        }
+        log = (workdir / "serve.log").open("wb")
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "agentcron", "serve"], env=env, stdout=log, stderr=log
+        )
+        while b"agentcron serving" not in (workdir / "serve.log").read_bytes():
+            if serve.poll() is not None:
+                raise SystemExit((workdir / "serve.log").read_text())
+            time.sleep(0.05)
+        deadline = due + timedelta(seconds=180)
+        while datetime.now(UTC) < deadline and asyncio.run(finished_count(url)) < n:
+            time.sleep(0.1)
+        peak = peak_rss_mb(serve.pid)
+        serve.terminate()
+        serve.wait(30)
+        log.close()
+    finally:
+        server.terminate()
+        server.wait(10)
+    runs = asyncio.run(read_runs(url))
+    done = [r for r in runs if r[0] == RunStatus.SUCCEEDED and r[2] and r[3]]
+    lateness = [(started - due_at).total_seconds() * 1000 for _, due_at, started, _ in done]  # type: ignore[operator]
+    overhead = [
+        ((finished - started).total_seconds() - model_delay) * 1000  # type: ignore[operator]
+        for _, _, started, finished in done
+    ]
+    last = max(r[3] for r in done) if done else None  # type: ignore[type-var]
+    return Trial(
+        n=n,
+        concurrency=concurrency,
+        model_delay_s=model_delay,
+        succeeded=len(done),
+        failed=sum(1 for r in runs if r[0] == RunStatus.FAILED),
+        due_to_last_finish_s=round((last - due).total_seconds(), 3) if last else float("nan"),
+        lateness_p50_ms=round(percentile(lateness, 0.5), 1),
+        lateness_p99_ms=round(percentile(lateness, 0.99), 1),
+        overhead_p50_ms=round(percentile(overhead, 0.5), 1),
+        overhead_p99_ms=round(percentile(overhead, 0.99), 1),
+        peak_rss_mb=round(peak, 1),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--model-delay", type=float, default=2.0)
+    parser.add_argument("--delay", type=float, default=6.0, help="seconds from creation to due")
+    parser.add_argument("--reps", type=int, default=3)
+    options = parser.parse_args()
+    trials = []
+    for rep in range(options.reps):
+        trial = run_trial(options.n, options.concurrency, options.model_delay, options.delay)
+        trials.append(trial)
+        print(f"trial {rep + 1}: {json.dumps(asdict(trial))}", flush=True)
+    print(f"\nmedians of {len(trials)} trials:")
+    for name in asdict(trials[0]):
+        values = [getattr(t, name) for t in trials]
+        print(f"  {name}: {statistics.median(values)}  (runs: {values})")
+
+
+if __name__ == "__main__":
+    main()

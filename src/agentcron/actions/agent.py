@@ -1,0 +1,48 @@
+"""``agent``: an LLM agent with tools acts on the task's instructions when it comes due."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agentcron.actions.base import Action, ActionContext, ActionResult
+from agentcron.errors import InvalidInputError
+
+
+class AgentPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    instructions: str = Field(min_length=1)
+    model: str | None = Field(default=None, description="provider:model, instead of the default")
+    mcp: list[str] | None = Field(
+        default=None, description="MCP tools allowed: 'server' or 'server:tool'"
+    )
+
+
+class AgentAction(Action):
+    """Run the scheduled agent (``agentcron.agent.scheduled``) on the task's instructions."""
+
+    name: ClassVar[str] = "agent"
+    payload_model = AgentPayload
+    default_overlap = "skip"
+    default_timeout_seconds = 120.0
+
+    def check(self, payload: BaseModel) -> None:
+        assert isinstance(payload, AgentPayload)
+        from agentcron.agent.mcp import check_allowed  # noqa: PLC0415
+
+        check_allowed(self.settings, payload.mcp or [])
+        if payload.model is not None:
+            from agentcron.agent.models import model_name  # noqa: PLC0415 - pydantic-ai is heavy
+            from agentcron.errors import ConfigurationError  # noqa: PLC0415
+
+            try:
+                model_name(self.settings, payload.model)
+            except ConfigurationError as error:
+                raise InvalidInputError(error.message) from None
+
+    async def run(self, context: ActionContext) -> ActionResult:
+        from agentcron.agent.scheduled import run_scheduled  # noqa: PLC0415 - pydantic-ai is heavy
+
+        return await run_scheduled(context)

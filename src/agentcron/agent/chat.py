@@ -1,0 +1,401 @@
+"""The assistant a person talks to: it turns requests into tasks through TaskService.
+
+Every tool goes through the service, so the chat meets the same checks, limits
+and owner scoping as the CLI and the API; a refused call comes back to the model
+as a readable answer (``ERROR: ...``) so it can correct itself or ask.
+
+Duplicates: each task a turn creates carries an idempotency key derived from the
+turn and the call's arguments, so a retried tool call or a replayed turn (the
+same message again within ``REPLAY_WINDOW``) returns the task already made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic_ai import Agent, RunContext
+from pydantic_ai.exceptions import AgentRunError
+from pydantic_ai.models import Model
+from pydantic_ai.toolsets import FunctionToolset
+from pydantic_ai.usage import UsageLimits
+
+from agentcron.agent.conversations import ConversationStore
+from agentcron.agent.failures import action_failure
+from agentcron.agent.models import build_model, model_name
+from agentcron.agent.trace import TracingToolset, clip, refusal, usage_record
+from agentcron.errors import RuntimeFailure, UserError
+from agentcron.schedules import get_zone, parse
+from agentcron.service import TaskService
+from agentcron.views import TaskView, UserView
+
+REPLAY_WINDOW = timedelta(minutes=10)
+_SHOWN_TASKS = 50
+
+INSTRUCTIONS = """\
+You are the assistant of agentcron. You turn what the person asks into scheduled tasks \
+and look after them, with your tools. When a task comes due, an AI agent acts on its \
+instructions (kind 'agent': look things up, write a briefing, check a condition, "tell me \
+when...") or a fixed message is sent (kind 'reminder').
+
+- One request makes one task. If the person already has a task for the same thing (see \
+their tasks below), say so instead of creating a twin, and change that task if they ask.
+- Write instructions for the agent as a complete, standalone brief: it will not see this \
+conversation.
+- Pass schedules as the person said them ("every weekday at 8:30", "tomorrow at 6pm"); \
+use preview_schedule first when you are unsure how one will be read.
+- If a tool answers with ERROR, correct the call, or ask the person when you cannot.
+- Never invent task ids: use list_tasks or the ids below.
+- After creating or changing a task, confirm in one short sentence with the schedule and \
+next run exactly as the tool reported them (for example "Done: every weekday at 08:30 \
+Europe/Paris, first on Mon 23 Nov 08:30").\
+"""
+
+
+@dataclass
+class ChatDeps:
+    service: TaskService
+    owner: UserView
+    turn_key: str
+    now: datetime
+    changed: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    """One answer of the assistant, with what it did."""
+
+    text: str
+    tool_calls: list[dict[str, Any]]
+    usage: dict[str, Any]
+    tasks_changed: list[int]
+
+
+class ChatError(RuntimeFailure):
+    code = "chat_failed"
+
+
+def confirmation(task: TaskView) -> str:
+    """A task in one line: id, title, schedule in words (with its zone) and its next run there."""
+    if task.next_run_at is not None:
+        local = task.next_run_at.astimezone(get_zone(task.timezone))
+        upcoming = f"next run {local:%a %d %b %Y %H:%M}"
+    else:
+        upcoming = "no run ahead"
+    return (
+        f"task {task.id} '{task.title}' [{task.status}, {task.action}]: "
+        f"{task.description}; {upcoming}"
+    )
+
+
+def _key(deps: ChatDeps, tool: str, arguments: dict[str, Any]) -> str:
+    canonical = json.dumps([deps.turn_key, tool, arguments], sort_keys=True, default=str)
+    return f"chat-{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
+
+
+async def create_task(  # noqa: PLR0917 - a tool's parameters are what the model fills in
+    ctx: RunContext[ChatDeps],
+    title: str,
+    when: str,
+    instructions: str,
+    kind: Literal["agent", "reminder"] = "agent",
+    timezone: str | None = None,
+) -> str:
+    """Create a one-off or recurring task for the person.
+
+    Args:
+        title: a short title, e.g. 'Call mom'.
+        when: the schedule in words, cron or ISO, e.g. 'every weekday at 8:30', 'tomorrow at 6pm'.
+        instructions: for 'agent', the brief the agent will act on; for 'reminder', the message.
+        kind: 'agent' (an AI agent acts when due) or 'reminder' (a fixed message).
+        timezone: an IANA zone, only if the person names one different from theirs.
+    """
+    deps = ctx.deps
+    payload = {"instructions": instructions} if kind == "agent" else {"message": instructions}
+    arguments = {"title": title, "when": when, "kind": kind, "timezone": timezone}
+    request: dict[str, Any] = {
+        "title": title,
+        "when": when,
+        "action": kind,
+        "payload": payload,
+        "idempotency_key": _key(deps, "create_task", arguments | payload),
+    }
+    if timezone:
+        request["timezone"] = timezone
+    try:
+        task = await deps.service.create(deps.owner.id, request)
+    except UserError as error:
+        return refusal(error.message)
+    deps.changed.append(task.id)
+    return f"Done: {confirmation(task)}"
+
+
+async def list_tasks(
+    ctx: RunContext[ChatDeps], status: str | None = None, text: str | None = None
+) -> str:
+    """The person's tasks, soonest first.
+
+    Args:
+        status: only tasks in this status: active, paused, completed or cancelled.
+        text: only tasks whose title contains this text.
+    """
+    deps = ctx.deps
+    try:
+        tasks = await deps.service.list_tasks(
+            deps.owner.id, status=[status] if status else None, text=text, limit=_SHOWN_TASKS
+        )
+    except UserError as error:
+        return refusal(error.message)
+    if not tasks:
+        return "No tasks match."
+    return "\n".join(f"- {confirmation(task)}" for task in tasks)
+
+
+async def get_task(ctx: RunContext[ChatDeps], task_id: int) -> str:
+    """One task in full: schedule, instructions, status and next run.
+
+    Args:
+        task_id: the task's id.
+    """
+    deps = ctx.deps
+    try:
+        task = await deps.service.get(deps.owner.id, task_id)
+    except UserError as error:
+        return refusal(error.message)
+    what = task.payload.get("instructions") or task.payload.get("message") or task.payload
+    return f"{confirmation(task)}\nInstructions: {clip(str(what), 2000)}"
+
+
+async def update_task(  # noqa: PLR0917 - a tool's parameters are what the model fills in
+    ctx: RunContext[ChatDeps],
+    task_id: int,
+    title: str | None = None,
+    when: str | None = None,
+    instructions: str | None = None,
+    timezone: str | None = None,
+) -> str:
+    """Change a task: rename it, reschedule it, change its instructions or its zone.
+
+    Args:
+        task_id: the task's id.
+        title: a new title.
+        when: a new schedule, e.g. 'every day at 7am'.
+        instructions: new instructions (or the new message of a reminder).
+        timezone: a new IANA zone; wall-clock times are kept.
+    """
+    deps = ctx.deps
+    try:
+        changes: dict[str, Any] = {"title": title, "when": when, "timezone": timezone}
+        if instructions is not None:
+            current = await deps.service.get(deps.owner.id, task_id)
+            field_name = "instructions" if current.action == "agent" else "message"
+            changes["payload"] = current.payload | {field_name: instructions}
+        task = await deps.service.update(
+            deps.owner.id, task_id, {k: v for k, v in changes.items() if v is not None}
+        )
+    except UserError as error:
+        return refusal(error.message)
+    deps.changed.append(task.id)
+    return f"Done: {confirmation(task)}"
+
+
+async def pause_task(ctx: RunContext[ChatDeps], task_id: int) -> str:
+    """Pause a task: it stops running until resumed.
+
+    Args:
+        task_id: the task's id.
+    """
+    return await _transition(ctx, task_id, "pause")
+
+
+async def resume_task(ctx: RunContext[ChatDeps], task_id: int) -> str:
+    """Resume a paused task.
+
+    Args:
+        task_id: the task's id.
+    """
+    return await _transition(ctx, task_id, "resume")
+
+
+async def cancel_task(ctx: RunContext[ChatDeps], task_id: int) -> str:
+    """Cancel a task for good (its history is kept).
+
+    Args:
+        task_id: the task's id.
+    """
+    return await _transition(ctx, task_id, "cancel")
+
+
+async def _transition(
+    ctx: RunContext[ChatDeps], task_id: int, verb: Literal["pause", "resume", "cancel"]
+) -> str:
+    deps = ctx.deps
+    service = deps.service
+    method = {"pause": service.pause, "resume": service.resume, "cancel": service.cancel}[verb]
+    try:
+        task = await method(deps.owner.id, task_id)
+    except UserError as error:
+        return refusal(error.message)
+    deps.changed.append(task.id)
+    return f"Done: {confirmation(task)}"
+
+
+async def list_runs(ctx: RunContext[ChatDeps], task_id: int, limit: int = 5) -> str:
+    """A task's latest runs: when each was due and started, its status and what it said.
+
+    Args:
+        task_id: the task's id.
+        limit: how many runs, newest first (at most 20).
+    """
+    deps = ctx.deps
+    zone = get_zone(deps.owner.timezone)
+    try:
+        runs = await deps.service.list_runs(deps.owner.id, task_id, limit=max(1, min(limit, 20)))
+    except UserError as error:
+        return refusal(error.message)
+    if not runs:
+        return "This task has not run yet."
+    lines = []
+    for run in runs:
+        started = f"{run.started_at.astimezone(zone):%H:%M:%S}" if run.started_at else "-"
+        said = run.output or run.error or run.reason or ""
+        lines.append(
+            f"- run {run.id}: due {run.scheduled_for.astimezone(zone):%a %d %b %H:%M}, "
+            f"started {started}, {run.status}: {clip(said, 300)}"
+        )
+    return "\n".join(lines)
+
+
+async def preview_schedule(
+    ctx: RunContext[ChatDeps], when: str, timezone: str | None = None
+) -> str:
+    """Check how a schedule is read, and its next occurrences, without creating anything.
+
+    Args:
+        when: the schedule, e.g. 'every other tuesday at 9'.
+        timezone: an IANA zone; the person's by default.
+    """
+    deps = ctx.deps
+    try:
+        schedule = parse(when, timezone or deps.owner.timezone, deps.now)
+    except UserError as error:
+        return refusal(error.message)
+    zone = get_zone(schedule.timezone)
+    upcoming = [f"{at.astimezone(zone):%a %d %b %Y %H:%M}" for at in schedule.preview(3, deps.now)]
+    return f"{schedule.describe()}; next: {', '.join(upcoming) or 'none'}"
+
+
+def chat_toolset() -> FunctionToolset[ChatDeps]:
+    """The assistant's tools: everything a person can do with their tasks, and a preview."""
+    return FunctionToolset(
+        [
+            create_task,
+            list_tasks,
+            get_task,
+            update_task,
+            pause_task,
+            resume_task,
+            cancel_task,
+            list_runs,
+            preview_schedule,
+        ]
+    )
+
+
+@lru_cache(maxsize=1)
+def chat_agent() -> Agent[ChatDeps, str]:
+    return Agent(output_type=str, deps_type=ChatDeps, retries=2, defer_model_check=True)
+
+
+class ChatAssistant:
+    """One person's assistant; ``send`` is one turn of a conversation kept in the store."""
+
+    def __init__(
+        self,
+        service: TaskService,
+        owner: str,
+        *,
+        model: Model | str | None = None,
+    ) -> None:
+        self.service = service
+        self.owner = owner
+        self.settings = service.settings
+        self._model = model
+        self.conversations = ConversationStore(
+            service.database, service.clock, service.settings.chat_history_messages
+        )
+
+    def _resolve_model(self) -> tuple[Model, str]:
+        if isinstance(self._model, Model):
+            return self._model, self._model.model_name
+        name = model_name(self.settings, self._model)
+        return build_model(self.settings, name), name
+
+    async def send(self, text: str, *, conversation: str = "default") -> ChatReply:
+        """Answer one message; tasks it asks for are created, changed or listed on the way."""
+        text = text.strip()
+        if not text:
+            raise ChatError("Say something: the message is empty.")
+        model, name = self._resolve_model()
+        owner = await self.service.profile(self.owner)
+        now = self.service.clock.now()
+        thread = await self.conversations.load(self.owner, conversation)
+        turn_key = self._turn_key(thread.last_turn, conversation, text, now)
+        deps = ChatDeps(service=self.service, owner=owner, turn_key=turn_key, now=now)
+        toolset = TracingToolset(chat_toolset())
+        try:
+            result = await chat_agent().run(
+                text,
+                model=model,
+                deps=deps,
+                message_history=thread.messages,
+                instructions=await self._instructions(owner, now),
+                toolsets=[toolset],
+                usage_limits=UsageLimits(
+                    request_limit=self.settings.agent_max_requests,
+                    tool_calls_limit=self.settings.agent_max_tool_calls,
+                ),
+            )
+        except AgentRunError as error:
+            raise ChatError(action_failure(error, name).message) from None
+        await self.conversations.save(
+            self.owner,
+            conversation,
+            result.all_messages(),
+            {"text": text, "key": turn_key, "at": now.isoformat()},
+        )
+        return ChatReply(
+            text=result.output,
+            tool_calls=toolset.calls,
+            usage=usage_record(result.usage, name, self.settings),
+            tasks_changed=sorted(set(deps.changed)),
+        )
+
+    def _turn_key(
+        self, last_turn: dict[str, Any] | None, conversation: str, text: str, now: datetime
+    ) -> str:
+        """The same message again soon after is the same turn (a client's retry, a double send)."""
+        if last_turn and last_turn.get("text") == text:
+            at = datetime.fromisoformat(last_turn["at"])
+            if now - at <= REPLAY_WINDOW:
+                return str(last_turn["key"])
+        seed = json.dumps([self.owner, conversation, text, now.isoformat()])
+        return hashlib.sha256(seed.encode()).hexdigest()[:32]
+
+    async def _instructions(self, owner: UserView, now: datetime) -> str:
+        zone = get_zone(owner.timezone)
+        tasks = await self.service.list_tasks(
+            self.owner, status=["active", "paused"], limit=_SHOWN_TASKS
+        )
+        listed = "\n".join(f"- {confirmation(task)}" for task in tasks)
+        return (
+            f"{INSTRUCTIONS}\n\n"
+            f"Now: {now.astimezone(zone):%A %d %B %Y %H:%M} ({zone.key}).\n"
+            f"The person: {owner.name or owner.id}; time zone {owner.timezone}; "
+            f"locale {owner.locale}.\n"
+            f"Their active and paused tasks:\n{listed or '- none yet'}"
+        )

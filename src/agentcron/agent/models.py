@@ -1,0 +1,77 @@
+"""Which language model answers: ``provider:model`` names turned into pydantic-ai models.
+
+Provider SDKs retry on their own by default; here they never do, so that a rate
+limit or an outage goes through the run's retry policy, where it is recorded and
+spaced out with backoff (and a task's other runs are not held up meanwhile).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_ai.models import Model
+from pydantic_ai.models.test import TestModel
+
+from agentcron.agent import NOT_CONFIGURED
+from agentcron.config import Settings
+from agentcron.errors import ConfigurationError
+
+PROVIDERS = ("openai", "anthropic", "ollama", "test")
+OLLAMA_URL = "http://127.0.0.1:11434/v1"
+
+
+def model_name(settings: Settings, override: str | None = None) -> str:
+    """The ``provider:model`` a run uses: the task's own, else the configured one."""
+    name = override or settings.model
+    if not name:
+        raise ConfigurationError(NOT_CONFIGURED)
+    provider, _, model = name.partition(":")
+    if provider not in PROVIDERS or (provider != "test" and not model):
+        raise ConfigurationError(
+            f"Model {name!r} is not of the form 'provider:model' with a provider among "
+            f"{', '.join(PROVIDERS)} (for example 'openai:gpt-4o-mini')."
+        )
+    return name
+
+
+def build_model(settings: Settings, override: str | None = None) -> Model:
+    """The model for a run; one per name and endpoint, so runs share connection pools."""
+    name = model_name(settings, override)
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    anthropic_key = (
+        settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key else None
+    )
+    return _cached_model(name, settings.openai_base_url, key, anthropic_key)
+
+
+@lru_cache(maxsize=32)
+def _cached_model(
+    name: str, base_url: str | None, openai_key: str | None, anthropic_key: str | None
+) -> Model:
+    provider, _, model = name.partition(":")
+    if provider == "test":
+        return TestModel()
+    if provider == "anthropic":
+        from anthropic import AsyncAnthropic  # noqa: PLC0415 - only for this provider
+        from pydantic_ai.models.anthropic import AnthropicModel  # noqa: PLC0415
+        from pydantic_ai.providers.anthropic import AnthropicProvider  # noqa: PLC0415
+
+        anthropic = AsyncAnthropic(api_key=anthropic_key, max_retries=0)
+        return AnthropicModel(model, provider=AnthropicProvider(anthropic_client=anthropic))
+    from openai import AsyncOpenAI  # noqa: PLC0415 - only for these providers
+    from pydantic_ai.models.openai import OpenAIChatModel  # noqa: PLC0415
+    from pydantic_ai.providers.openai import OpenAIProvider  # noqa: PLC0415
+
+    if provider == "ollama":
+        base_url = base_url or OLLAMA_URL
+        openai_key = openai_key or "ollama"
+    elif base_url:
+        openai_key = openai_key or "not-needed"  # local servers often ignore the key
+    try:
+        client = AsyncOpenAI(base_url=base_url, api_key=openai_key, max_retries=0)
+    except Exception as error:  # the SDK refuses to start without a key
+        raise ConfigurationError(
+            f"Model {name!r} cannot be used: {error}. Set OPENAI_API_KEY or "
+            "AGENTCRON_OPENAI_API_KEY, or AGENTCRON_OPENAI_BASE_URL for a local server."
+        ) from None
+    return OpenAIChatModel(model, provider=OpenAIProvider(openai_client=client))

@@ -1,0 +1,74 @@
+"""``agentcron chat`` as a person uses it, with the model played by a local scripted server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.acceptance.test_cli_schedule import agentcron
+from tests.support.model_server import ScriptedModelServer, Text, ToolCall, ToolCalls
+
+
+@pytest.fixture
+def model_server() -> Iterator[ScriptedModelServer]:
+    with ScriptedModelServer() as server:
+        yield server
+
+
+@pytest.fixture
+def env(tmp_path: Path, model_server: ScriptedModelServer) -> dict[str, str]:
+    return {
+        "AGENTCRON_HOME": str(tmp_path),
+        "AGENTCRON_TIMEZONE": "Europe/Paris",
+        "AGENTCRON_MODEL": "openai:scripted-model",
+        "AGENTCRON_OPENAI_BASE_URL": model_server.base_url,
+    }
+
+
+def test_one_message_creates_the_task_it_asks_for(
+    env: dict[str, str], model_server: ScriptedModelServer
+) -> None:
+    request = {
+        "title": "Weather brief",
+        "when": "every weekday at 8am",
+        "instructions": "Brief me on the weather in Paris.",
+    }
+    model_server.script(
+        ToolCalls([ToolCall("create_task", request)]),
+        Text("Done: every weekday at 08:00 Europe/Paris, first on Mon 23 Nov 08:00."),
+    )
+    said = agentcron("chat", "every weekday at 8am brief me on the weather", "--json", env=env)
+    assert said.returncode == 0, said.stderr
+    reply = json.loads(said.stdout)
+    assert reply["reply"].startswith("Done: every weekday at 08:00")
+    assert [c["tool"] for c in reply["tool_calls"]] == ["create_task"]
+    listed = json.loads(agentcron("ls", "--json", env=env).stdout)
+    assert [(t["title"], t["action"], t["description"]) for t in listed] == [
+        ("Weather brief", "agent", "every weekday at 08:00 (Europe/Paris)")
+    ]
+    assert reply["tasks_changed"] == [listed[0]["id"]]
+
+
+def test_without_a_model_chat_says_what_to_set(env: dict[str, str]) -> None:
+    del env["AGENTCRON_MODEL"]
+    said = agentcron("chat", "hello", env=env)
+    assert said.returncode == 2
+    assert said.stderr.startswith(
+        "error: No model is configured for agent tasks. Set AGENTCRON_MODEL"
+    )
+    assert said.stderr.count("\n") == 1
+
+
+def test_a_model_that_fails_is_one_clear_line(
+    env: dict[str, str], model_server: ScriptedModelServer
+) -> None:
+    from tests.support.model_server import Error
+
+    model_server.script(Error(401, "bad key"))
+    said = agentcron("chat", "hello", env=env)
+    assert said.returncode == 2
+    assert "refused the request" in said.stderr
+    assert "Traceback" not in said.stderr

@@ -1,0 +1,69 @@
+"""A rig for agent tests: the real scheduler, runner and recorder on a fake clock,
+with the model answered by ``ScriptedModelServer``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentcron.config import Settings
+from agentcron.engine.recorder import Recorder
+from agentcron.engine.runner import Runner
+from agentcron.engine.scheduler import Scheduler
+from agentcron.service import TaskService
+from agentcron.testing import FakeClock, ManualExecutor
+from agentcron.views import RunView, TaskView
+from tests.support.model_server import ScriptedModelServer, ToolCall, ToolCalls
+
+
+def report(message: str, *, notify: bool = True, complete: bool = False) -> ToolCalls:
+    """The model's final answer: pydantic-ai asks for the report through ``final_result``."""
+    arguments = {"message": message, "notify": notify, "complete": complete}
+    return ToolCalls([ToolCall("final_result", arguments)], input_tokens=120, output_tokens=30)
+
+
+def agent_settings(server: ScriptedModelServer) -> Settings:
+    """Settings whose default model is the scripted server's, with a known price."""
+    return Settings(
+        timezone="Europe/Paris",
+        model="openai:scripted-model",
+        openai_base_url=server.base_url,
+        min_agent_interval_seconds=0,
+        model_prices={
+            "openai:scripted-model": {"input_per_million": 2.0, "output_per_million": 8.0}
+        },
+    )
+
+
+class AgentRig:
+    """Scheduler, runner (with the service, as serve has it) and recorder, on a fake clock."""
+
+    def __init__(self, service: TaskService, clock: FakeClock) -> None:
+        self.service, self.clock = service, clock
+        database = service.database
+        runner = Runner(database, clock, service.settings, service.actions, "w", service=service)
+        self.outcomes: list[Any] = []
+
+        async def collect(outcomes: list[Any]) -> None:
+            self.outcomes += outcomes
+
+        self.executor = ManualExecutor(runner, Recorder(database, clock, "w", on_recorded=collect))
+        self.scheduler = Scheduler(database, clock, service.settings, self.executor)
+
+    async def tick(self) -> None:
+        await self.scheduler.run_pass()
+        await self.executor.drain()
+
+    async def agent_task(self, instructions: str, when: str, **options: Any) -> TaskView:
+        request = {"title": "watch", "when": when, "action": "agent", **options}
+        return await self.service.create(
+            "ann", request | {"payload": {"instructions": instructions}}
+        )
+
+    async def runs(self, task_id: int) -> list[RunView]:
+        return sorted(await self.service.list_runs("ann", task_id), key=lambda r: r.id)
+
+    async def until_next(self, task_id: int) -> None:
+        task = await self.service.get("ann", task_id)
+        assert task.next_run_at is not None
+        self.clock.set(task.next_run_at)
+        await self.tick()
