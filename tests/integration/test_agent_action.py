@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,12 +17,20 @@ from threading import Thread
 
 import pytest
 
+from agentcron.agent.models import close_models
 from agentcron.config import McpServer, Settings
 from agentcron.errors import InvalidInputError
 from agentcron.service import TaskService
 from agentcron.testing import FakeClock
 from tests.support.agent_rig import AgentRig, agent_settings, report
 from tests.support.model_server import Error, Hang, ScriptedModelServer, ToolCall, ToolCalls
+
+
+@pytest.fixture(autouse=True)
+async def _close_models() -> AsyncIterator[None]:
+    """Model clients belong to the test's event loop: close them before it ends."""
+    yield
+    await close_models()
 
 
 @pytest.fixture

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from agentcron.agent.chat import ChatAssistant, ChatError
+from agentcron.agent.models import close_models
 from agentcron.config import Settings
 from agentcron.service import TaskService
 from agentcron.store import Conversation
@@ -20,6 +21,13 @@ QUOTE = {
     "instructions": "Give me a short motivational quote.",
     "kind": "agent",
 }
+
+
+@pytest.fixture(autouse=True)
+async def _close_models() -> AsyncIterator[None]:
+    """Model clients belong to the test's event loop: close them before it ends."""
+    yield
+    await close_models()
 
 
 @pytest.fixture

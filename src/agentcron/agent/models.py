@@ -7,7 +7,8 @@ spaced out with backoff (and a task's other runs are not held up meanwhile).
 
 from __future__ import annotations
 
-from functools import lru_cache
+import asyncio
+from typing import Any
 
 from pydantic_ai.models import Model
 from pydantic_ai.models.test import TestModel
@@ -34,30 +35,49 @@ def model_name(settings: Settings, override: str | None = None) -> str:
     return name
 
 
+# Models by event loop, then by name and endpoint: runs of one loop share connection pools,
+# and a loop's HTTP clients are closed on that loop (close_models) rather than left to the
+# garbage collector.
+_MODELS: dict[int, dict[tuple[str | None, ...], tuple[Model, Any]]] = {}
+
+
 def build_model(settings: Settings, override: str | None = None) -> Model:
-    """The model for a run; one per name and endpoint, so runs share connection pools."""
+    """The model for a run; one per name and endpoint in this event loop."""
     name = model_name(settings, override)
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     anthropic_key = (
         settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key else None
     )
-    return _cached_model(name, settings.openai_base_url, key, anthropic_key)
+    cache = _MODELS.setdefault(id(asyncio.get_running_loop()), {})
+    cache_key = (name, settings.openai_base_url, key, anthropic_key)
+    if cache_key not in cache:
+        cache[cache_key] = _new_model(name, settings.openai_base_url, key, anthropic_key)
+    return cache[cache_key][0]
 
 
-@lru_cache(maxsize=32)
-def _cached_model(
+async def close_models() -> None:
+    """Close the HTTP clients of this event loop's models (when serve or a command ends)."""
+    for _, client in _MODELS.pop(id(asyncio.get_running_loop()), {}).values():
+        if client is not None:
+            await client.close()
+
+
+def _new_model(
     name: str, base_url: str | None, openai_key: str | None, anthropic_key: str | None
-) -> Model:
+) -> tuple[Model, Any]:
+    """A model and the SDK client to close with it."""
     provider, _, model = name.partition(":")
     if provider == "test":
-        return TestModel()
+        return TestModel(), None
     if provider == "anthropic":
         from anthropic import AsyncAnthropic  # noqa: PLC0415 - only for this provider
         from pydantic_ai.models.anthropic import AnthropicModel  # noqa: PLC0415
         from pydantic_ai.providers.anthropic import AnthropicProvider  # noqa: PLC0415
 
         anthropic = AsyncAnthropic(api_key=anthropic_key, max_retries=0)
-        return AnthropicModel(model, provider=AnthropicProvider(anthropic_client=anthropic))
+        return AnthropicModel(
+            model, provider=AnthropicProvider(anthropic_client=anthropic)
+        ), anthropic
     from openai import AsyncOpenAI  # noqa: PLC0415 - only for these providers
     from pydantic_ai.models.openai import OpenAIChatModel  # noqa: PLC0415
     from pydantic_ai.providers.openai import OpenAIProvider  # noqa: PLC0415
@@ -74,4 +94,4 @@ def _cached_model(
             f"Model {name!r} cannot be used: {error}. Set OPENAI_API_KEY or "
             "AGENTCRON_OPENAI_API_KEY, or AGENTCRON_OPENAI_BASE_URL for a local server."
         ) from None
-    return OpenAIChatModel(model, provider=OpenAIProvider(openai_client=client))
+    return OpenAIChatModel(model, provider=OpenAIProvider(openai_client=client)), client

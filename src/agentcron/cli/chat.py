@@ -32,8 +32,15 @@ def chat(
 ) -> None:
     """Ask for tasks in plain words: "every weekday at 8am, brief me on the weather"."""
     from agentcron.agent.chat import ChatAssistant  # noqa: PLC0415 - pydantic-ai is heavy
+    from agentcron.agent.models import close_models  # noqa: PLC0415
 
     async def talk(service: TaskService, owner: str) -> None:
+        try:
+            await converse(service, owner)
+        finally:
+            await close_models()
+
+    async def converse(service: TaskService, owner: str) -> None:
         assistant = ChatAssistant(service, owner, model=model)
         if reset:
             await assistant.conversations.clear(owner, conversation)

@@ -7,6 +7,7 @@ import fcntl
 import logging
 import os
 import socket
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -144,6 +145,8 @@ class Engine:
         await asyncio.gather(*self._background, return_exceptions=True)
         await self.executor.close(grace)
         await self.recorder.close()
+        if "agentcron.agent.models" in sys.modules:  # agent runs happened: close their clients
+            await sys.modules["agentcron.agent.models"].close_models()
         if self._transport is not None:
             self._transport.close()
         await self.database.close()
