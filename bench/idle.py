@@ -23,9 +23,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.dialects import sqlite
+
 from agentcron.clock import SystemClock
 from agentcron.config import Settings
 from agentcron.engine.app import make_service
+from agentcron.engine.queries import due_tasks_query, next_wake_queries
 from agentcron.store import Database
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -71,19 +74,20 @@ def rss_mb(pid: int) -> float:
 
 
 def query_plans(database_file: Path) -> list[str]:
-    now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+    """SQLite's plans for the scheduler's own statements (compiled from agentcron.engine)."""
+    now = datetime.now(UTC)
+    next_task, next_run = next_wake_queries(now)
     statements = {
-        "claim due tasks": "SELECT * FROM tasks WHERE status = 'active' AND next_run_at <= ? "
-        "ORDER BY next_run_at LIMIT 500",
-        "next task occurrence": "SELECT min(next_run_at) FROM tasks WHERE status = 'active'",
-        "next waiting run": "SELECT min(not_before) FROM runs "
-        "WHERE status IN ('queued', 'retrying') AND not_before > ?",
+        "claim due tasks": due_tasks_query(now, 500),
+        "next task occurrence": next_task,
+        "next waiting run": next_run,
     }
     lines = []
+    dialect = sqlite.dialect()
     with sqlite3.connect(database_file) as connection:
-        for name, sql in statements.items():
-            arguments = (now,) if "?" in sql else ()
-            plan = connection.execute(f"EXPLAIN QUERY PLAN {sql}", arguments).fetchall()
+        for name, statement in statements.items():
+            sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+            plan = connection.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
             lines.append(f"{name}: " + " | ".join(row[-1] for row in plan))
     return lines
 

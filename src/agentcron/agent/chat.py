@@ -289,8 +289,12 @@ async def preview_schedule(
     return f"{schedule.describe()}; next: {', '.join(upcoming) or 'none'}"
 
 
+@lru_cache(maxsize=1)
 def chat_toolset() -> FunctionToolset[ChatDeps]:
-    """The assistant's tools: everything a person can do with their tasks, and a preview."""
+    """The assistant's tools: everything a person can do with their tasks, and a preview.
+
+    Built once: deriving the tools' schemas costs milliseconds.
+    """
     return FunctionToolset(
         [
             create_task,

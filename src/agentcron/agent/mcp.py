@@ -27,7 +27,9 @@ def check_allowed(settings: Settings, allowed: Sequence[str]) -> None:
 
 def mcp_toolsets(settings: Settings, allowed: Sequence[str]) -> list[Any]:
     """One toolset per allowed server, showing only the allowed tools, prefixed by server."""
-    from pydantic_ai.mcp import MCPToolset  # noqa: PLC0415 - only for tasks that use MCP
+    if not allowed:
+        return []
+    from pydantic_ai.mcp import MCPToolset  # noqa: PLC0415 - slow to import; only when used
 
     check_allowed(settings, allowed)
     whole = {entry for entry in allowed if ":" not in entry}

@@ -96,12 +96,19 @@ def run_prompt(
     return "\n".join(lines)
 
 
-def run_toolsets(context: ActionContext) -> list[AbstractToolset[RunDeps]]:
-    functions: FunctionToolset[RunDeps] = FunctionToolset(
+@lru_cache(maxsize=2)
+def function_toolset(with_http_get: bool) -> FunctionToolset[RunDeps]:
+    """The run's own tools, built once: their schemas cost milliseconds to derive."""
+    toolset: FunctionToolset[RunDeps] = FunctionToolset(
         [tools.current_time, tools.schedule_followup, tools.complete_task]
     )
-    if context.settings.http_get_allow_hosts:
-        functions.add_function(tools.http_get)
+    if with_http_get:
+        toolset.add_function(tools.http_get)
+    return toolset
+
+
+def run_toolsets(context: ActionContext) -> list[AbstractToolset[RunDeps]]:
+    functions = function_toolset(bool(context.settings.http_get_allow_hosts))
     allowed = context.payload.get("mcp") or []
     return [functions, *mcp_toolsets(context.settings, allowed)]
 

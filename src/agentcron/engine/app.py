@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import importlib
 import logging
 import os
 import socket
@@ -132,6 +133,10 @@ class Engine:
             dsn = make_url(self.database.url).set(drivername="postgresql")
             listener = listen_on_postgres(dsn.render_as_string(hide_password=False), self.wakeup)
             self._background.append(asyncio.create_task(listener, name="agentcron-listen"))
+        if self.settings.model is not None:
+            # pydantic-ai and the provider SDKs take seconds to import: do it now, off the
+            # event loop, rather than inside the first agent run.
+            self._background.append(asyncio.create_task(_preload_agent(), name="agentcron-preload"))
         self.recorder.start()
         self.executor.start()
         self._background.append(
@@ -158,6 +163,13 @@ class Engine:
             self.wakeup.wake()  # a retry or a queued run now has a time to start
         if self._on_output is not None:
             await self._on_output(outcomes)
+
+
+async def _preload_agent() -> None:
+    try:
+        await asyncio.to_thread(importlib.import_module, "agentcron.agent.scheduled")
+    except Exception:
+        log.exception("loading the agent failed; agent runs will say why")
 
 
 def _exclusive_lock(database_file: Path) -> IO[bytes]:

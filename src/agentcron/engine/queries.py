@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,16 +34,21 @@ def unclaimed(now: datetime) -> ColumnElement[bool]:
     return or_(Run.lease_expires_at.is_(None), Run.lease_expires_at < now)
 
 
-async def claim_due_tasks(
-    session: AsyncSession, horizon: datetime, limit: int, *, postgres: bool
-) -> Sequence[Task]:
-    """Active tasks due by ``horizon``, locked against other schedulers on PostgreSQL."""
-    query = (
+def due_tasks_query(horizon: datetime, limit: int) -> Select[Task]:
+    """Active tasks due by ``horizon``, soonest first (answered by the partial index)."""
+    return (
         select(Task)
         .where(Task.status == TaskStatus.ACTIVE, Task.next_run_at <= horizon)
         .order_by(Task.next_run_at)
         .limit(limit)
     )
+
+
+async def claim_due_tasks(
+    session: AsyncSession, horizon: datetime, limit: int, *, postgres: bool
+) -> Sequence[Task]:
+    """Active tasks due by ``horizon``, locked against other schedulers on PostgreSQL."""
+    query = due_tasks_query(horizon, limit)
     if postgres:
         query = query.with_for_update(skip_locked=True)
     return (await session.scalars(query)).all()
@@ -336,20 +341,23 @@ async def dispatchable_runs(
     return [run_id for run_id in ids if run_id not in exclude][:limit]
 
 
-async def next_wake(
-    session: AsyncSession, now: datetime
-) -> tuple[datetime | None, datetime | None]:
+def next_wake_queries(now: datetime) -> tuple[Select[Any], Select[Any]]:
     """The next task occurrence, and the next start of a run waiting in the store.
 
     Waiting runs already due are the sweep's business, and runs a worker holds are
     that worker's: neither counts here.
     """
-    task_due = await session.scalar(
-        select(func.min(Task.next_run_at)).where(Task.status == TaskStatus.ACTIVE)
-    )
-    run_due = await session.scalar(
+    return (
+        select(func.min(Task.next_run_at)).where(Task.status == TaskStatus.ACTIVE),
         select(func.min(Run.not_before)).where(
             Run.status.in_(TAKEABLE), Run.not_before > now, unclaimed(now)
-        )
+        ),
     )
-    return task_due, run_due
+
+
+async def next_wake(
+    session: AsyncSession, now: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """See ``next_wake_queries``."""
+    tasks, runs = next_wake_queries(now)
+    return await session.scalar(tasks), await session.scalar(runs)
