@@ -38,6 +38,7 @@ from agentcron.clock import SystemClock
 from agentcron.config import Settings
 from agentcron.engine.app import make_service
 from agentcron.store import Database, Run, RunStatus
+from serve_process import memory_mb, percentile, start_serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = """
@@ -75,11 +76,6 @@ class Trial:
     peak_rss_mb: float
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
-
-
 async def create_tasks(url: str, n: int, due: datetime) -> None:
     settings = Settings(timezone="UTC", max_active_tasks=n + 10, model="openai:scripted-model")
     database = Database(url)
@@ -107,7 +103,7 @@ async def read_runs(url: str) -> list[tuple[str, datetime, datetime | None, date
         )
         result = [tuple(row) for row in rows]
     await database.close()
-    return result  # type: ignore[return-value]
+    return result
 
 
 async def finished_count(url: str) -> int:
@@ -120,13 +116,6 @@ async def finished_count(url: str) -> int:
         )
     await database.close()
     return int(count or 0)
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def run_trial(n: int, concurrency: int, model_delay: float, delay: float) -> Trial:
@@ -152,32 +141,24 @@ def run_trial(n: int, concurrency: int, model_delay: float, delay: float) -> Tri
             "AGENTCRON_MODEL": "openai:scripted-model",
             "AGENTCRON_OPENAI_BASE_URL": base_url,
         }
-        log = (workdir / "serve.log").open("wb")
-        serve = subprocess.Popen(
-            [sys.executable, "-m", "agentcron", "serve"], env=env, stdout=log, stderr=log
-        )
-        while b"agentcron serving" not in (workdir / "serve.log").read_bytes():
-            if serve.poll() is not None:
-                raise SystemExit((workdir / "serve.log").read_text())
-            time.sleep(0.05)
+        serve = start_serve(env, workdir / "serve.log")
         deadline = due + timedelta(seconds=180)
         while datetime.now(UTC) < deadline and asyncio.run(finished_count(url)) < n:
             time.sleep(0.1)
-        peak = peak_rss_mb(serve.pid)
+        peak = memory_mb(serve.pid)
         serve.terminate()
         serve.wait(30)
-        log.close()
     finally:
         server.terminate()
         server.wait(10)
     runs = asyncio.run(read_runs(url))
     done = [r for r in runs if r[0] == RunStatus.SUCCEEDED and r[2] and r[3]]
-    lateness = [(started - due_at).total_seconds() * 1000 for _, due_at, started, _ in done]  # type: ignore[operator]
+    lateness = [(started - due_at).total_seconds() * 1000 for _, due_at, started, _ in done]
     overhead = [
-        ((finished - started).total_seconds() - model_delay) * 1000  # type: ignore[operator]
+        ((finished - started).total_seconds() - model_delay) * 1000
         for _, _, started, finished in done
     ]
-    last = max(r[3] for r in done) if done else None  # type: ignore[type-var]
+    last = max(r[3] for r in done) if done else None
     return Trial(
         n=n,
         concurrency=concurrency,

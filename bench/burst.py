@@ -25,8 +25,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -41,6 +39,7 @@ from agentcron.clock import SystemClock
 from agentcron.config import Settings
 from agentcron.engine.app import make_service
 from agentcron.store import Database, Run, RunStatus
+from serve_process import memory_mb, percentile, start_serve
 
 PG_SERVER = os.environ.get("AGENTCRON_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -61,12 +60,6 @@ class Trial:
     due_to_all_recorded_s: float
     runs_per_s: float
     peak_rss_mb: float
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 async def create_tasks(url: str, n: int, due: datetime) -> float:
@@ -118,13 +111,6 @@ async def succeeded_count(url: str) -> int:
     return int(count or 0)
 
 
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def run_trial(
     n: int, store: str, concurrency: int, delay: float, log_level: str | None = None
 ) -> Trial:
@@ -153,22 +139,14 @@ def run_trial(
         if log_level:
             env["AGENTCRON_LOG_LEVEL"] = log_level
             print(f"serve log: {workdir / 'serve.log'}", flush=True)
-        log = (workdir / "serve.log").open("wb")
-        serve = subprocess.Popen(
-            [sys.executable, "-m", "agentcron", "serve"], env=env, stdout=log, stderr=log
-        )
-        while b"agentcron serving" not in (workdir / "serve.log").read_bytes():
-            if serve.poll() is not None:
-                raise SystemExit((workdir / "serve.log").read_text())
-            time.sleep(0.05)
+        serve = start_serve(env, workdir / "serve.log")
         deadline = due + timedelta(seconds=120)
         while datetime.now(UTC) < deadline and asyncio.run(succeeded_count(url)) < n:
             time.sleep(0.02)
         recorded = (datetime.now(UTC) - due).total_seconds()
-        peak = peak_rss_mb(serve.pid)
+        peak = memory_mb(serve.pid)
         serve.terminate()
         serve.wait(30)
-        log.close()
         runs, succeeded, lateness, first_due, last = asyncio.run(collect(url))
         span = (last - first_due).total_seconds() if last and first_due else float("nan")
         return Trial(

@@ -16,8 +16,6 @@ import argparse
 import asyncio
 import os
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -30,6 +28,7 @@ from agentcron.config import Settings
 from agentcron.engine.app import make_service
 from agentcron.engine.queries import due_tasks_query, next_wake_queries
 from agentcron.store import Database
+from serve_process import memory_mb, start_serve
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -66,13 +65,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def query_plans(database_file: Path) -> list[str]:
     """SQLite's plans for the scheduler's own statements (compiled from agentcron.engine)."""
     now = datetime.now(UTC)
@@ -104,25 +96,19 @@ def main() -> None:
     print(f"created {options.n} tasks in {created:.1f} s")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTCRON_")}
     env |= {"AGENTCRON_HOME": str(workdir), "AGENTCRON_TIMEZONE": "UTC"}
-    log = (workdir / "serve.log").open("wb")
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "agentcron", "serve"], env=env, stdout=log, stderr=log
-    )
+    serve = start_serve(env, workdir / "serve.log")
     try:
-        while b"agentcron serving" not in (workdir / "serve.log").read_bytes():
-            time.sleep(0.05)
         time.sleep(options.settle)
         cpu_before, wall_before = cpu_seconds(serve.pid), time.monotonic()
         samples = []
         while time.monotonic() - wall_before < options.seconds:
             time.sleep(1)
-            samples.append(rss_mb(serve.pid))
+            samples.append(memory_mb(serve.pid, "VmRSS"))
         cpu = cpu_seconds(serve.pid) - cpu_before
         wall = time.monotonic() - wall_before
     finally:
         serve.terminate()
         serve.wait(30)
-        log.close()
     print(f"idle for {wall:.0f} s with {options.n} active tasks:")
     print(f"  CPU: {cpu:.2f} s = {100 * cpu / wall:.3f} % of one core")
     print(f"  RSS: max {max(samples):.1f} MB, last {samples[-1]:.1f} MB")

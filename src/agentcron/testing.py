@@ -57,7 +57,11 @@ class ManualExecutor:
         return set(self.submitted) | set(self.held)
 
     def submit(self, run_ids: Iterable[int]) -> None:
-        self.submitted.extend(i for i in run_ids if i not in self.inflight)
+        known = self.inflight
+        for run_id in run_ids:
+            if run_id not in known:
+                self.submitted.append(run_id)
+                known.add(run_id)
 
     def submit_at(self, runs: Iterable[tuple[int, datetime]]) -> None:
         """Runs not due yet are left in the store; the scheduler's sweep hands them over later."""

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
 import pytest
@@ -15,6 +14,7 @@ from agentcron.actions import ActionContext, ActionFailed
 from agentcron.actions.http import HttpAction
 from agentcron.config import Settings
 from agentcron.errors import InvalidInputError
+from tests.support.local_http import serving
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -39,12 +39,8 @@ class Receiver(BaseHTTPRequestHandler):
 @pytest.fixture
 def receiver() -> Iterator[str]:
     Receiver.received = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(Receiver) as url:
+        yield url
 
 
 def context(payload: dict[str, Any]) -> ActionContext:

@@ -5,33 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentcron.config import Settings
 from agentcron.engine.recorder import Recorder
 from agentcron.engine.runner import Runner
 from agentcron.engine.scheduler import Scheduler
 from agentcron.service import TaskService
 from agentcron.testing import FakeClock, ManualExecutor
 from agentcron.views import RunView, TaskView
-from tests.support.model_server import ScriptedModelServer, ToolCall, ToolCalls
+from tests.support.model_server import ToolCall, ToolCalls
 
 
 def report(message: str, *, notify: bool = True, complete: bool = False) -> ToolCalls:
     """The model's final answer: pydantic-ai asks for the report through ``final_result``."""
     arguments = {"message": message, "notify": notify, "complete": complete}
     return ToolCalls([ToolCall("final_result", arguments)], input_tokens=120, output_tokens=30)
-
-
-def agent_settings(server: ScriptedModelServer) -> Settings:
-    """Settings whose default model is the scripted server's, with a known price."""
-    return Settings(
-        timezone="Europe/Paris",
-        model="openai:scripted-model",
-        openai_base_url=server.base_url,
-        min_agent_interval_seconds=0,
-        model_prices={
-            "openai:scripted-model": {"input_per_million": 2.0, "output_per_million": 8.0}
-        },
-    )
 
 
 class AgentRig:

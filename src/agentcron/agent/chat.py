@@ -347,8 +347,8 @@ class ChatAssistant:
         model, name = self._resolve_model()
         owner = await self.service.profile(self.owner)
         now = self.service.clock.now()
-        thread = await self.conversations.load(self.owner, conversation)
-        turn_key = self._turn_key(thread.last_turn, conversation, text, now)
+        history = await self.conversations.load(self.owner, conversation)
+        turn_key = self._turn_key(history.last_turn, conversation, text, now)
         deps = ChatDeps(service=self.service, owner=owner, turn_key=turn_key, now=now)
         toolset = TracingToolset(chat_toolset())
         try:
@@ -356,7 +356,7 @@ class ChatAssistant:
                 text,
                 model=model,
                 deps=deps,
-                message_history=thread.messages,
+                message_history=history.messages,
                 instructions=await self._instructions(owner, now),
                 toolsets=[toolset],
                 usage_limits=UsageLimits(

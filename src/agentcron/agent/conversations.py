@@ -18,7 +18,7 @@ from agentcron.store import Conversation, Database
 
 
 @dataclass
-class Thread:
+class History:
     """A conversation's kept messages and its latest turn."""
 
     messages: list[ModelMessage]
@@ -48,7 +48,7 @@ class ConversationStore:
         self.clock = clock
         self.limit = limit
 
-    async def load(self, owner: str, name: str) -> Thread:
+    async def load(self, owner: str, name: str) -> History:
         async with self.database.sessions() as session:
             row = await session.scalar(
                 select(Conversation).where(
@@ -56,8 +56,8 @@ class ConversationStore:
                 )
             )
         if row is None:
-            return Thread([], None)
-        return Thread(ModelMessagesTypeAdapter.validate_python(row.messages), row.last_turn)
+            return History([], None)
+        return History(ModelMessagesTypeAdapter.validate_python(row.messages), row.last_turn)
 
     async def save(
         self, owner: str, name: str, messages: list[ModelMessage], last_turn: dict[str, Any]

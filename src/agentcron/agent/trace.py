@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic_ai import RunContext
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
-from pydantic_ai.toolsets import AbstractToolset, WrapperToolset
+from pydantic_ai.toolsets import WrapperToolset
 from pydantic_ai.toolsets.abstract import ToolsetTool
 from pydantic_ai.usage import RunUsage
 
@@ -73,10 +73,6 @@ class TracingToolset(WrapperToolset[Any]):
         if refused:
             entry["error"] = clip(result[len(REFUSAL_PREFIX) :], 500)
         return result
-
-
-def traced(toolset: AbstractToolset[Any]) -> TracingToolset:
-    return TracingToolset(toolset)
 
 
 def model_requests(messages: list[ModelMessage]) -> list[dict[str, Any]]:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from agentcron.agent.chat import ChatAssistant, ChatError
-from agentcron.agent.models import close_models
 from agentcron.config import Settings
 from agentcron.service import TaskService
 from agentcron.store import Conversation
 from agentcron.testing import FakeClock
-from tests.support.agent_rig import AgentRig, agent_settings, report
+from tests.support.agent_rig import AgentRig, report
 from tests.support.model_server import ScriptedModelServer, Text, ToolCall, ToolCalls
 
 QUOTE = {
@@ -21,24 +21,6 @@ QUOTE = {
     "instructions": "Give me a short motivational quote.",
     "kind": "agent",
 }
-
-
-@pytest.fixture(autouse=True)
-async def _close_models() -> AsyncIterator[None]:
-    """Model clients belong to the test's event loop: close them before it ends."""
-    yield
-    await close_models()
-
-
-@pytest.fixture
-def model_server() -> Iterator[ScriptedModelServer]:
-    with ScriptedModelServer() as server:
-        yield server
-
-
-@pytest.fixture
-def settings(model_server: ScriptedModelServer) -> Settings:
-    return agent_settings(model_server)
 
 
 @pytest.fixture
@@ -123,7 +105,7 @@ async def test_the_same_words_on_another_day_are_a_new_request(
     }
     model_server.script(ToolCalls([ToolCall("create_task", remind)]), Text("Done."))
     await assistant.send("remind me to drink water in an hour")
-    clock.advance(__import__("datetime").timedelta(days=1))
+    clock.advance(timedelta(days=1))
     model_server.script(ToolCalls([ToolCall("create_task", remind)]), Text("Done."))
     await assistant.send("remind me to drink water in an hour")
     tasks = await service.list_tasks("ann")
@@ -236,10 +218,10 @@ async def test_the_conversation_is_kept_bounded_and_replayed_to_the_model(
     assert "message 2" in last.text
     assert "answer 2" in last.text
     assert "message 0" not in last.text
-    thread = await assistant.conversations.load("ann", "default")
-    assert len(thread.messages) == 4
+    history = await assistant.conversations.load("ann", "default")
+    assert len(history.messages) == 4
     async with service.database.sessions() as session:
-        rows = (await session.scalars(__import__("sqlalchemy").select(Conversation))).all()
+        rows = (await session.scalars(select(Conversation))).all()
     assert [(row.owner_id, row.name) for row in rows] == [("ann", "default")]
 
 
