@@ -41,6 +41,23 @@ def model_name(settings: Settings, override: str | None = None) -> str:
 _MODELS: dict[int, dict[tuple[str | None, ...], tuple[Model, Any]]] = {}
 
 
+_PROVIDER_MODULES = {
+    "openai": ("openai", "pydantic_ai.models.openai", "pydantic_ai.providers.openai"),
+    "ollama": ("openai", "pydantic_ai.models.openai", "pydantic_ai.providers.openai"),
+    "anthropic": ("anthropic", "pydantic_ai.models.anthropic", "pydantic_ai.providers.anthropic"),
+}
+
+
+def preload(settings: Settings) -> None:
+    """Import what the configured model needs (seconds of work), ahead of the first run."""
+    import importlib  # noqa: PLC0415
+
+    importlib.import_module("agentcron.agent.scheduled")
+    provider = (settings.model or "").partition(":")[0]
+    for module in _PROVIDER_MODULES.get(provider, ()):
+        importlib.import_module(module)
+
+
 def build_model(settings: Settings, override: str | None = None) -> Model:
     """The model for a run; one per name and endpoint in this event loop."""
     name = model_name(settings, override)

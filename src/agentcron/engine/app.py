@@ -136,7 +136,9 @@ class Engine:
         if self.settings.model is not None:
             # pydantic-ai and the provider SDKs take seconds to import: do it now, off the
             # event loop, rather than inside the first agent run.
-            self._background.append(asyncio.create_task(_preload_agent(), name="agentcron-preload"))
+            self._background.append(
+                asyncio.create_task(_preload_agent(self.settings), name="agentcron-preload")
+            )
         self.recorder.start()
         self.executor.start()
         self._background.append(
@@ -165,9 +167,10 @@ class Engine:
             await self._on_output(outcomes)
 
 
-async def _preload_agent() -> None:
+async def _preload_agent(settings: Settings) -> None:
     try:
-        await asyncio.to_thread(importlib.import_module, "agentcron.agent.scheduled")
+        models = await asyncio.to_thread(importlib.import_module, "agentcron.agent.models")
+        await asyncio.to_thread(models.preload, settings)
     except Exception:
         log.exception("loading the agent failed; agent runs will say why")
 
