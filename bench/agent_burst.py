@@ -37,12 +37,12 @@ from sqlalchemy import func, select
 from agentcron.clock import SystemClock
 from agentcron.config import Settings
 from agentcron.engine.app import make_service
-from agentcron.store import Database, Run, RunStatus
-from serve_process import memory_mb, percentile, start_serve
+from agentcron.store import Database, Run, RunStatus, Task
+from serve_process import cpu_seconds, memory_mb, percentile, start_serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = """
-import sys, time
+import json, re, signal, sys, time
 from tests.support.model_server import Dynamic, ScriptedModelServer, Text, ToolCall, ToolCalls
 
 delay = float(sys.argv[1])
@@ -53,6 +53,13 @@ def answer(request):
         return ToolCalls([ToolCall("final_result", report)], delay=delay)
     return Text("Done.", delay=delay)
 
+def report(*_):
+    found = ((re.search(r"kind to person (\\d+)", r.text), r) for r in server.requests)
+    arrivals = {m.group(1): r.received_at.timestamp() for m, r in found if m}
+    print(json.dumps(arrivals), flush=True)
+    raise SystemExit(0)
+
+signal.signal(signal.SIGTERM, report)
 with ScriptedModelServer() as server:
     server.default = Dynamic(answer)
     print(server.base_url, flush=True)
@@ -73,6 +80,9 @@ class Trial:
     lateness_p99_ms: float
     overhead_p50_ms: float
     overhead_p99_ms: float
+    before_request_p50_ms: float
+    after_answer_p50_ms: float
+    serve_cpu_ms_per_run: float
     peak_rss_mb: float
 
 
@@ -95,11 +105,15 @@ async def create_tasks(url: str, n: int, due: datetime) -> None:
     await database.close()
 
 
-async def read_runs(url: str) -> list[tuple[str, datetime, datetime | None, datetime | None]]:
+async def read_runs(
+    url: str,
+) -> list[tuple[str, datetime, datetime | None, datetime | None, str]]:
     database = Database(url)
     async with database.sessions() as session:
         rows = await session.execute(
-            select(Run.status, Run.scheduled_for, Run.started_at, Run.finished_at)
+            select(Run.status, Run.scheduled_for, Run.started_at, Run.finished_at, Task.title).join(
+                Task, Task.id == Run.task_id
+            )
         )
         result = [tuple(row) for row in rows]
     await database.close()
@@ -142,22 +156,32 @@ def run_trial(n: int, concurrency: int, model_delay: float, delay: float) -> Tri
             "AGENTCRON_OPENAI_BASE_URL": base_url,
         }
         serve = start_serve(env, workdir / "serve.log")
+        cpu_before = cpu_seconds(serve.pid)
         deadline = due + timedelta(seconds=180)
         while datetime.now(UTC) < deadline and asyncio.run(finished_count(url)) < n:
             time.sleep(0.1)
         peak = memory_mb(serve.pid)
+        cpu = cpu_seconds(serve.pid) - cpu_before
         serve.terminate()
         serve.wait(30)
     finally:
         server.terminate()
-        server.wait(10)
+        arrivals = json.loads(server.communicate(timeout=10)[0] or "{}")
     runs = asyncio.run(read_runs(url))
     done = [r for r in runs if r[0] == RunStatus.SUCCEEDED and r[2] and r[3]]
-    lateness = [(started - due_at).total_seconds() * 1000 for _, due_at, started, _ in done]
+    lateness = [(started - due_at).total_seconds() * 1000 for _, due_at, started, _, _ in done]
     overhead = [
         ((finished - started).total_seconds() - model_delay) * 1000
-        for _, _, started, finished in done
+        for _, _, started, finished, _ in done
     ]
+    # The overhead split at the model server's arrival time: before the request reached it
+    # (building the agent run and the request, waiting for a connection) and after its answer.
+    before, after = [], []
+    for _, _, started, finished, title in done:
+        arrived = arrivals.get(title.removeprefix("agent "))
+        if arrived is not None:
+            before.append((arrived - started.timestamp()) * 1000)
+            after.append((finished.timestamp() - arrived - model_delay) * 1000)
     last = max(r[3] for r in done) if done else None
     return Trial(
         n=n,
@@ -170,6 +194,9 @@ def run_trial(n: int, concurrency: int, model_delay: float, delay: float) -> Tri
         lateness_p99_ms=round(percentile(lateness, 0.99), 1),
         overhead_p50_ms=round(percentile(overhead, 0.5), 1),
         overhead_p99_ms=round(percentile(overhead, 0.99), 1),
+        before_request_p50_ms=round(percentile(before, 0.5), 1),
+        after_answer_p50_ms=round(percentile(after, 0.5), 1),
+        serve_cpu_ms_per_run=round(cpu * 1000 / n, 2),
         peak_rss_mb=round(peak, 1),
     )
 

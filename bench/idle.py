@@ -28,9 +28,7 @@ from agentcron.config import Settings
 from agentcron.engine.app import make_service
 from agentcron.engine.queries import due_tasks_query, next_wake_queries
 from agentcron.store import Database
-from serve_process import memory_mb, start_serve
-
-TICKS = os.sysconf("SC_CLK_TCK")
+from serve_process import cpu_seconds, memory_mb, start_serve
 
 
 async def create_tasks(url: str, n: int) -> float:
@@ -58,11 +56,6 @@ async def create_tasks(url: str, n: int) -> float:
     elapsed = time.perf_counter() - began
     await database.close()
     return elapsed
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
 def query_plans(database_file: Path) -> list[str]:

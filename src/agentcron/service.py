@@ -41,7 +41,7 @@ from agentcron.store import (
     TaskStatus,
     User,
 )
-from agentcron.views import RunView, TaskView, UserView
+from agentcron.views import Briefing, RunView, TaskView, UserView
 
 MAX_PAYLOAD_BYTES = 1_000_000
 LIVE_STATUSES = (TaskStatus.ACTIVE, TaskStatus.PAUSED)
@@ -139,7 +139,7 @@ class TaskService:
         return UserView.of(await self._user(owner))
 
     async def _user(self, owner: str) -> User:
-        async with self.database.sessions() as session:
+        async with self.database.reads() as session:
             user = await session.get(User, owner)
         if user is None:
             raise NotFoundError(f"No person named '{owner}' is known to agentcron.")
@@ -227,7 +227,7 @@ class TaskService:
         return task, schedule
 
     async def get(self, owner: str, task_id: int) -> TaskView:
-        async with self.database.sessions() as session:
+        async with self.database.reads() as session:
             task = await self._owned_task(session, owner, task_id)
         return self._view(task)
 
@@ -256,7 +256,7 @@ class TaskService:
         if due_before is not None:
             query = query.where(Task.next_run_at <= ensure_utc(due_before))
         query = query.order_by(Task.next_run_at.is_(None), Task.next_run_at, Task.id)
-        async with self.database.sessions() as session:
+        async with self.database.reads() as session:
             rows = (await session.scalars(query.limit(limit).offset(offset))).all()
         return [self._view(task) for task in rows]
 
@@ -358,7 +358,7 @@ class TaskService:
 
     async def list_runs(self, owner: str, task_id: int, *, limit: int = 50) -> list[RunView]:
         """The task's runs, newest occurrence first."""
-        async with self.database.sessions() as session:
+        async with self.database.reads() as session:
             await self._owned_task(session, owner, task_id)
             rows = (
                 await session.scalars(
@@ -370,31 +370,44 @@ class TaskService:
             ).all()
         return [RunView.of(run) for run in rows]
 
-    async def recent_outputs(
-        self, owner: str, task_id: int, *, limit: int, before_run: int | None = None
-    ) -> list[RunView]:
-        """The latest succeeded runs of the task that said something, newest first."""
-        if limit <= 0:
-            return []
-        async with self.database.sessions() as session:
-            await self._owned_task(session, owner, task_id)
-            query = (
-                select(Run)
-                .where(
-                    Run.task_id == task_id,
-                    Run.status == RunStatus.SUCCEEDED,
-                    Run.output.is_not(None),
+    async def briefing(
+        self, owner: str, task_id: int, *, recent: int, before_run: int | None = None
+    ) -> Briefing:
+        """The owner, the task and its ``recent`` latest outputs (other than ``before_run``'s).
+
+        One read for what an agent run needs: a burst of runs starting together costs a
+        third of three separate reads.
+        """
+        async with self.database.reads() as session:
+            row = (
+                await session.execute(
+                    select(Task, User)
+                    .join(User, User.id == Task.owner_id)
+                    .where(Task.id == task_id, Task.owner_id == owner)
                 )
-                .order_by(Run.finished_at.desc(), Run.id.desc())
-                .limit(limit)
-            )
-            if before_run is not None:
-                query = query.where(Run.id != before_run)
-            rows = (await session.scalars(query)).all()
-        return [RunView.of(run) for run in rows]
+            ).first()
+            if row is None:
+                raise NotFoundError(f"There is no task {task_id}; 'agentcron ls' lists yours.")
+            runs: Sequence[Run] = []
+            if recent > 0:
+                query = (
+                    select(Run)
+                    .where(
+                        Run.task_id == task_id,
+                        Run.status == RunStatus.SUCCEEDED,
+                        Run.output.is_not(None),
+                    )
+                    .order_by(Run.finished_at.desc(), Run.id.desc())
+                    .limit(recent)
+                )
+                if before_run is not None:
+                    query = query.where(Run.id != before_run)
+                runs = (await session.scalars(query)).all()
+        task, user = row
+        return Briefing(UserView.of(user), self._view(task), [RunView.of(run) for run in runs])
 
     async def get_run(self, owner: str, run_id: int) -> RunView:
-        async with self.database.sessions() as session:
+        async with self.database.reads() as session:
             run = await self._owned_run(session, owner, run_id)
         return RunView.of(run)
 
@@ -469,7 +482,7 @@ class TaskService:
             )
 
     async def _by_key(self, owner: str, key: str) -> TaskView | None:
-        async with self.database.sessions() as session:
+        async with self.database.reads() as session:
             task = await session.scalar(
                 select(Task).where(Task.owner_id == owner, Task.idempotency_key == key)
             )

@@ -142,3 +142,13 @@ class UserView:
     @classmethod
     def of(cls, user: User) -> UserView:
         return cls(id=user.id, name=user.name, timezone=user.timezone, locale=user.locale)
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """What an agent acting on a task is told: whom it acts for, the task, its latest outputs."""
+
+    owner: UserView
+    task: TaskView
+    recent: list[RunView]
+    """The task's latest succeeded runs that said something, newest first."""

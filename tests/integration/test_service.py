@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -224,3 +225,65 @@ async def test_create_many_is_all_or_nothing(service: TaskService) -> None:
     created = await service.create_many("ann", [good, {**good, "title": "ok 2"}])
     assert [t.title for t in created] == ["ok", "ok 2"]
     assert await count(service, Task) == 2
+
+
+async def test_briefing_tells_an_agent_whom_it_acts_for_and_what_earlier_runs_said(
+    service: TaskService, clock: FakeClock
+) -> None:
+    task = await service.create("ann", {"title": "Quote", "when": "every day at 9am", **REMINDER})
+    day = timedelta(days=1)
+    outcomes = [  # (status, output), oldest first
+        (RunStatus.SUCCEEDED, "first quote"),
+        (RunStatus.FAILED, None),
+        (RunStatus.SUCCEEDED, None),  # said nothing
+        (RunStatus.SUCCEEDED, "second quote"),
+        (RunStatus.SUCCEEDED, "third quote"),
+        (RunStatus.RUNNING, None),  # the run being briefed
+    ]
+    async with service.database.sessions() as session, session.begin():
+        runs = [
+            Run(
+                task_id=task.id,
+                scheduled_for=clock.now() + i * day,
+                not_before=clock.now() + i * day,
+                queued_at=clock.now() + i * day,
+                finished_at=clock.now() + i * day + timedelta(seconds=5),
+                status=status,
+                output=output,
+            )
+            for i, (status, output) in enumerate(outcomes)
+        ]
+        session.add_all(runs)
+    current = runs[-1].id
+
+    brief = await service.briefing("ann", task.id, recent=2, before_run=current)
+    assert (brief.owner.name, brief.owner.timezone) == ("Ann", "Europe/Paris")
+    assert (brief.task.id, brief.task.title) == (task.id, "Quote")
+    assert brief.task.description == task.description
+    assert [run.output for run in brief.recent] == ["third quote", "second quote"]
+
+    everything = await service.briefing("ann", task.id, recent=10, before_run=current)
+    assert [run.output for run in everything.recent] == [
+        "third quote",
+        "second quote",
+        "first quote",
+    ]
+    assert (await service.briefing("ann", task.id, recent=0)).recent == []
+    with pytest.raises(NotFoundError, match=f"no task {task.id}"):
+        await service.briefing("bob", task.id, recent=3)
+
+
+async def test_reads_do_not_wait_for_a_writer(service: TaskService, database_url: str) -> None:
+    """On SQLite a write transaction holds the database's one write lock; reads go on."""
+    task = await service.create("ann", {"title": "mine", "when": "in 1 hour", **REMINDER})
+    async with service.database.sessions() as writer, writer.begin():
+        await writer.execute(select(Task).where(Task.id == task.id).with_for_update())
+        started = asyncio.get_running_loop().time()
+        seen = await service.get("ann", task.id)
+        listed = await service.list_tasks("ann")
+        brief = await service.briefing("ann", task.id, recent=3)
+        elapsed = asyncio.get_running_loop().time() - started
+    assert seen.id == task.id
+    assert [t.id for t in listed] == [task.id]
+    assert brief.task.id == task.id
+    assert elapsed < 2.0, f"reads waited {elapsed:.1f} s for the writer"

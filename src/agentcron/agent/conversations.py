@@ -49,7 +49,7 @@ class ConversationStore:
         self.limit = limit
 
     async def load(self, owner: str, name: str) -> History:
-        async with self.database.sessions() as session:
+        async with self.database.reads() as session:
             row = await session.scalar(
                 select(Conversation).where(
                     Conversation.owner_id == owner, Conversation.name == name

@@ -27,7 +27,7 @@ from agentcron.agent.models import build_model, model_name
 from agentcron.agent.trace import TracingToolset, model_requests, usage_record
 from agentcron.errors import ConfigurationError
 from agentcron.schedules import get_zone
-from agentcron.views import RunView, TaskView, UserView
+from agentcron.views import Briefing
 
 INSTRUCTIONS = """\
 You are the agent of agentcron, acting on one of a person's scheduled tasks now that its \
@@ -69,10 +69,9 @@ def scheduled_agent() -> Agent[RunDeps, AgentReport]:
     )
 
 
-def run_prompt(
-    context: ActionContext, owner: UserView, task: TaskView, recent: list[RunView], now: datetime
-) -> str:
+def run_prompt(context: ActionContext, brief: Briefing, now: datetime) -> str:
     """The run's user message: the task, the moment, the person and what earlier runs said."""
+    owner, task, recent = brief.owner, brief.task, brief.recent
     zone = get_zone(owner.timezone)
     local = now.astimezone(zone)
     due = context.scheduled_for.astimezone(zone)
@@ -124,21 +123,20 @@ async def run_scheduled(context: ActionContext) -> ActionResult:
         model = build_model(settings, name)
     except ConfigurationError as error:
         raise ActionFailed(error.message, retryable=False) from None
-    owner = await service.profile(context.owner_id)
-    task = await service.get(context.owner_id, context.task_id)
-    recent = await service.recent_outputs(
+    brief = await service.briefing(
         context.owner_id,
         context.task_id,
-        limit=settings.agent_recent_runs,
+        recent=settings.agent_recent_runs,
         before_run=context.run_id,
     )
+    owner, task = brief.owner, brief.task
     deps = RunDeps(context=context, service=service, owner=owner, task=task, model=name)
     toolset = TracingToolset(_combined(run_toolsets(context)))
     agent = scheduled_agent()
     messages: list[ModelMessage] = []
     try:
         async with agent.iter(
-            run_prompt(context, owner, task, recent, service.clock.now()),
+            run_prompt(context, brief, service.clock.now()),
             model=model,
             deps=deps,
             toolsets=[toolset],

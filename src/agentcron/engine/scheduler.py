@@ -72,7 +72,7 @@ class Scheduler:
     async def seconds_to_next(self) -> float:
         """Until the next pass: a task's occurrence (less the lookahead) or a run's start."""
         now = await self.database.now(self.clock)
-        async with self.database.sessions() as session:
+        async with self.database.reads() as session:
             task_due, run_due = await queries.next_wake(session, now)
         candidates = [run_due] if run_due is not None else []
         if task_due is not None:
@@ -218,7 +218,7 @@ class Scheduler:
 
     async def _sweep(self, now: datetime) -> int:
         """Hand over runs waiting in the store that the executor does not have."""
-        async with self.database.sessions() as session:
+        async with self.database.reads() as session:
             waiting = await queries.dispatchable_runs(
                 session, now, self.executor.inflight, _SWEEP_LIMIT
             )

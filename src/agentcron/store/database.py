@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from agentcron.clock import Clock
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+_READ_ONLY = "agentcron_read_only"
 
 
 def async_url(url: str) -> str:
@@ -49,6 +50,11 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
             event.listen(self.engine.sync_engine, "begin", _begin_immediate)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.reads = async_sessionmaker(
+            self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
+        )
+        """Sessions that only read: on SQLite they do not take the write lock, so a burst
+        of reads (agent runs reading their task) never queues behind the writers."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -95,8 +101,11 @@ def _begin_immediate(connection: Connection) -> None:
 
     A transaction that reads and then writes would otherwise fail at once with
     'database is locked' when another writer got in between, instead of waiting.
+    Read sessions (``Database.reads``) begin deferred: in WAL mode they read a snapshot
+    and never wait for the lock.
     """
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = connection.get_execution_options().get(_READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
