@@ -57,11 +57,15 @@ async def listen_on_socket(path: Path, wakeup: Wakeup) -> asyncio.DatagramTransp
     """Bind the wake socket (replacing a stale one left by a crashed process)."""
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
+    # Bound here rather than by the loop: uvloop takes a Unix datagram socket only ready-made.
+    receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    receiver.bind(str(path))
+    receiver.setblocking(False)
+    os.chmod(path, 0o600)
     loop = asyncio.get_running_loop()
     transport, _ = await loop.create_datagram_endpoint(
-        lambda: SocketListener(wakeup), local_addr=str(path), family=socket.AF_UNIX
+        lambda: SocketListener(wakeup), sock=receiver
     )
-    os.chmod(path, 0o600)
     return transport
 
 
