@@ -1,6 +1,12 @@
-"""A small MCP server (stdio) for tests: two tools, one of which tasks are not allowed."""
+"""A small MCP server for tests: two tools, one of which tasks are not allowed.
+
+``python mcp_prices.py`` serves over stdio; ``python mcp_prices.py http PORT`` over
+streamable HTTP at ``http://127.0.0.1:PORT/mcp``.
+"""
 
 from __future__ import annotations
+
+import sys
 
 from mcp.server.mcpserver import MCPServer
 
@@ -20,4 +26,7 @@ def place_order(symbol: str, amount: float) -> str:
 
 
 if __name__ == "__main__":
-    server.run("stdio")
+    if sys.argv[1:2] == ["http"]:
+        server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+    else:
+        server.run("stdio")

@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
@@ -258,13 +261,42 @@ async def test_http_get_is_not_offered_unless_hosts_are_allowed(
     assert "http_get" not in names
 
 
+MCP_PRICES = Path(__file__).resolve().parents[2] / "support" / "mcp_prices.py"
+
+
+@pytest.fixture(params=["stdio", "streamable-http"])
+def prices_server(request: pytest.FixtureRequest) -> Iterator[McpServer]:
+    """The test MCP server, as a command agentcron starts or as a URL it connects to."""
+    if request.param == "stdio":
+        yield McpServer(command=sys.executable, args=[str(MCP_PRICES)], env=dict(os.environ))
+        return
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, str(MCP_PRICES), "http", str(port)])
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert process.poll() is None, "the MCP server did not start"
+            assert time.monotonic() < deadline, "the MCP server did not listen in 20 s"
+            time.sleep(0.05)
+        yield McpServer(url=f"http://127.0.0.1:{port}/mcp")
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 async def test_mcp_tools_are_offered_by_allow_list(
-    service: TaskService, clock: FakeClock, settings: Settings, model_server: ScriptedModelServer
+    service: TaskService,
+    clock: FakeClock,
+    settings: Settings,
+    model_server: ScriptedModelServer,
+    prices_server: McpServer,
 ) -> None:
-    script = Path(__file__).resolve().parents[2] / "support" / "mcp_prices.py"
-    settings.mcp_servers = {
-        "prices": McpServer(command=sys.executable, args=[str(script)], env=dict(os.environ))
-    }
+    settings.mcp_servers = {"prices": prices_server}
     rig = AgentRig(service, clock)
     with pytest.raises(InvalidInputError, match="Unknown MCP server 'weather'"):
         await service.create(
