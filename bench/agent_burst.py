@@ -2,19 +2,23 @@
 
 Each trial:
 
-1. starts the model server in its own process (``ScriptedModelServer`` from the test
+1. measures the baseline: the same agent definition and model client driven by pydantic-ai
+   alone, N runs with the same concurrency, no store and no scheduling;
+2. starts the model server in its own process (``ScriptedModelServer`` from the test
    support, answering every request with the agent's report after ``--model-delay`` s);
-2. creates N one-off agent tasks due at ``T0 + delay`` in a fresh SQLite store;
-3. starts ``agentcron serve`` (embedded, ``--concurrency``) pointed at the server;
-4. waits until every task has a succeeded run, then reads the runs.
+3. creates N one-off agent tasks due at ``T0 + delay`` in a fresh SQLite store;
+4. starts ``agentcron serve`` (embedded, ``--concurrency``) pointed at the server;
+5. waits until every task has a succeeded run, then reads the runs.
 
-Figures: time from due to the last run finished; lateness (started - due); agentcron's own
-overhead per run = (finished - started) - the server's delay, i.e. time outside the model
-call (the HTTP round trip on loopback included); peak RSS of serve (VmHWM).
+Figures: time from due to the last run finished, and its ratio to the baseline's; lateness
+(started - due); agentcron's own overhead per run = (finished - started) - the server's
+delay, i.e. time outside the model call (the HTTP round trip on loopback included), split at
+the moment the request reached the server; serve's CPU per run (from the due time) against
+the baseline's; peak RSS of serve (VmHWM).
 
 Usage::
 
-    uv run --frozen python bench/agent_burst.py --n 1000 --concurrency 200 --reps 3
+    uv run --frozen python bench/agent_burst.py --n 1000 --concurrency 200 --reps 5
 """
 
 from __future__ import annotations
@@ -29,13 +33,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from pydantic_ai import Agent
 from sqlalchemy import select
 
+from agentcron.agent.models import build_model, close_models
+from agentcron.agent.scheduled import INSTRUCTIONS, AgentReport
+from agentcron.cli.serve import fast_event_loop
 from agentcron.clock import SystemClock
 from agentcron.config import Settings
 from agentcron.engine.app import make_service
@@ -78,6 +87,8 @@ class Trial:
     succeeded: int
     failed: int
     due_to_last_finish_s: float
+    baseline_last_finish_s: float
+    ratio_to_baseline: float
     lateness_p50_ms: float
     lateness_p99_ms: float
     overhead_p50_ms: float
@@ -85,6 +96,7 @@ class Trial:
     before_request_p50_ms: float
     after_answer_p50_ms: float
     serve_cpu_ms_per_run: float
+    baseline_cpu_ms_per_run: float
     peak_rss_mb: float
 
 
@@ -132,23 +144,68 @@ def finished_count(database_file: Path) -> int:
     return int(count)
 
 
-def run_trial(n: int, concurrency: int, model_delay: float, delay: float) -> Trial:
-    workdir = Path(tempfile.mkdtemp(prefix="agentcron-agent-burst-"))
-    url = f"sqlite:///{workdir / 'agentcron.db'}"
+def server_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTCRON_")}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    return env
+
+
+@contextmanager
+def model_server(model_delay: float) -> Iterator[tuple[str, dict[str, float]]]:
+    """The scripted model server in its own process: its URL, and (once it stopped) when each
+    person's request arrived."""
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER, str(model_delay)],
-        env=env,
+        env=server_env(),
         stdout=subprocess.PIPE,
         text=True,
     )
+    arrivals: dict[str, float] = {}
     try:
         assert server.stdout is not None
-        base_url = server.stdout.readline().strip()
+        yield server.stdout.readline().strip(), arrivals
+    finally:
+        server.terminate()
+        arrivals.update(json.loads(server.communicate(timeout=10)[0] or "{}"))
+
+
+async def bare_agent_runs(base_url: str, n: int, concurrency: int) -> tuple[float, float]:
+    """The baseline: the same agent definition and model client driven by pydantic-ai alone,
+    N runs at once with the same concurrency, no store and no scheduling. Returns the seconds
+    from start to the last run finished and the CPU milliseconds per run."""
+    settings = Settings(model="openai:scripted-model", openai_base_url=base_url)
+    model = build_model(settings)
+    agent = Agent(output_type=AgentReport, instructions=INSTRUCTIONS)
+    await agent.run("Say hello.", model=model)  # connect and warm up, as serve's first runs do
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> None:
+        async with limit:
+            await agent.run(f"Instructions:\nSay something kind to person {i}.", model=model)
+
+    cpu, began = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(n)))
+    elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
+    await close_models()
+    return elapsed, cpu * 1000 / n
+
+
+def run_baseline(n: int, concurrency: int, model_delay: float) -> tuple[float, float]:
+    with (
+        model_server(model_delay) as (base_url, _),
+        asyncio.Runner(loop_factory=fast_event_loop()) as runner,
+    ):
+        return runner.run(bare_agent_runs(base_url, n, concurrency))
+
+
+def run_trial(n: int, concurrency: int, model_delay: float, delay: float) -> Trial:
+    baseline_s, baseline_cpu = run_baseline(n, concurrency, model_delay)
+    workdir = Path(tempfile.mkdtemp(prefix="agentcron-agent-burst-"))
+    url = f"sqlite:///{workdir / 'agentcron.db'}"
+    with model_server(model_delay) as (base_url, arrivals):
         due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=delay)
         asyncio.run(create_tasks(url, n, due))
-        env |= {
+        env = server_env() | {
             "AGENTCRON_HOME": str(workdir),
             "AGENTCRON_TIMEZONE": "UTC",
             "AGENTCRON_CONCURRENCY": str(concurrency),
@@ -165,9 +222,6 @@ def run_trial(n: int, concurrency: int, model_delay: float, delay: float) -> Tri
         cpu = cpu_seconds(serve.pid) - cpu_before
         serve.terminate()
         serve.wait(30)
-    finally:
-        server.terminate()
-        arrivals = json.loads(server.communicate(timeout=10)[0] or "{}")
     runs = asyncio.run(read_runs(url))
     done = [r for r in runs if r[0] == RunStatus.SUCCEEDED and r[2] and r[3]]
     lateness = [(started - due_at).total_seconds() * 1000 for _, due_at, started, _, _ in done]
@@ -184,13 +238,16 @@ def run_trial(n: int, concurrency: int, model_delay: float, delay: float) -> Tri
             before.append((arrived - started.timestamp()) * 1000)
             after.append((finished.timestamp() - arrived - model_delay) * 1000)
     last = max(r[3] for r in done) if done else None
+    last_finish = (last - due).total_seconds() if last else float("nan")
     return Trial(
         n=n,
         concurrency=concurrency,
         model_delay_s=model_delay,
         succeeded=len(done),
         failed=sum(1 for r in runs if r[0] == RunStatus.FAILED),
-        due_to_last_finish_s=round((last - due).total_seconds(), 3) if last else float("nan"),
+        due_to_last_finish_s=round(last_finish, 3),
+        baseline_last_finish_s=round(baseline_s, 3),
+        ratio_to_baseline=round(last_finish / baseline_s, 2),
         lateness_p50_ms=round(percentile(lateness, 0.5), 1),
         lateness_p99_ms=round(percentile(lateness, 0.99), 1),
         overhead_p50_ms=round(percentile(overhead, 0.5), 1),
@@ -198,6 +255,7 @@ def run_trial(n: int, concurrency: int, model_delay: float, delay: float) -> Tri
         before_request_p50_ms=round(percentile(before, 0.5), 1),
         after_answer_p50_ms=round(percentile(after, 0.5), 1),
         serve_cpu_ms_per_run=round(cpu * 1000 / n, 2),
+        baseline_cpu_ms_per_run=round(baseline_cpu, 2),
         peak_rss_mb=round(peak, 1),
     )
 
