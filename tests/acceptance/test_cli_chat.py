@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,3 +73,15 @@ def test_a_model_that_fails_is_one_clear_line(
     assert said.returncode == 2
     assert "refused the request" in said.stderr
     assert "Traceback" not in said.stderr
+
+
+def test_an_unreachable_model_server_is_one_clear_line(env: dict[str, str]) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env["AGENTCRON_OPENAI_BASE_URL"] = f"http://127.0.0.1:{port}/v1"
+    said = agentcron("chat", "hello", env=env)
+    assert said.returncode == 2
+    assert said.stderr.startswith("error: openai:scripted-model failed (cannot connect: ")
+    assert f"127.0.0.1:{port}" in said.stderr
+    assert said.stderr.count("\n") == 1

@@ -120,6 +120,52 @@ async def test_a_provider_that_never_answers_fails_the_run_after_its_attempts(
     assert run.error == "gave up after 2 attempts: timed out after 0.5 s"
 
 
+async def test_an_outage_is_retried_and_a_refusal_is_not(
+    rig: AgentRig, model_server: ScriptedModelServer
+) -> None:
+    outage = await rig.agent_task("Say hi.", "in 10 minutes", backoff_seconds=5)
+    model_server.script(Error(503, "overloaded"), report("Hi there."))
+    await rig.until_next(outage.id)
+    (run,) = await rig.runs(outage.id)
+    assert run.status == "retrying"
+    assert run.error == "attempt 1 of 3: openai:scripted-model failed (HTTP 503: overloaded)"
+    rig.clock.set(run.not_before)
+    await rig.tick()
+    await rig.tick()
+    (run,) = await rig.runs(outage.id)
+    assert (run.status, run.attempt, run.output) == ("succeeded", 2, "Hi there.")
+
+    refused = await rig.agent_task("Say hi.", "in 20 minutes")
+    model_server.script(Error(401, "Incorrect API key provided"))
+    await rig.until_next(refused.id)
+    (run,) = await rig.runs(refused.id)
+    assert (run.status, run.attempt) == ("failed", 1)
+    assert "refused the request (HTTP 401: Incorrect API key provided)" in (run.error or "")
+    assert "check the model name and key" in (run.error or "")
+
+
+async def test_an_unreachable_provider_fails_the_run_after_its_attempts(
+    rig: AgentRig, settings: Settings
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.openai_base_url = f"http://127.0.0.1:{port}/v1"
+    task = await rig.agent_task("Say hi.", "in 10 minutes", max_attempts=2, backoff_seconds=1)
+    await rig.until_next(task.id)
+    (run,) = await rig.runs(task.id)
+    assert run.status == "retrying"
+    rig.clock.set(run.not_before)
+    await rig.tick()
+    await rig.tick()
+    (run,) = await rig.runs(task.id)
+    assert run.status == "failed"
+    assert (run.error or "").startswith(
+        "gave up after 2 attempts: openai:scripted-model failed (cannot connect: "
+    )
+    assert f"127.0.0.1:{port}" in (run.error or "")
+
+
 async def test_answers_that_break_the_report_are_fed_back_then_fail_the_run(
     rig: AgentRig, model_server: ScriptedModelServer
 ) -> None:
