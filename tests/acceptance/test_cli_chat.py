@@ -53,6 +53,23 @@ def test_one_message_creates_the_task_it_asks_for(
     assert reply["tasks_changed"] == [listed[0]["id"]]
 
 
+def test_replies_are_printed_as_they_stream_in_and_the_conversation_goes_on(
+    env: dict[str, str], model_server: ScriptedModelServer
+) -> None:
+    model_server.script(
+        Text("You have no tasks yet."),
+        Text("Nothing is planned, so nothing can be late."),
+    )
+    said = agentcron("chat", "what do I have?", env=env)
+    assert said.returncode == 0, said.stderr
+    assert said.stdout == "You have no tasks yet.\n"
+    said = agentcron("chat", env=env, stdin="anything late?\n\nexit\n")
+    assert said.returncode == 0, said.stderr
+    assert "agentcron> Nothing is planned, so nothing can be late.\n" in said.stdout
+    assert all(request.stream for request in model_server.requests)
+    assert "You have no tasks yet." in model_server.requests[1].text  # the kept conversation
+
+
 def test_without_a_model_chat_says_what_to_set(env: dict[str, str]) -> None:
     del env["AGENTCRON_MODEL"]
     said = agentcron("chat", "hello", env=env)

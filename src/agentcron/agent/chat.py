@@ -13,13 +13,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import AsyncIterable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic_ai import Agent, RunContext
+from pydantic_ai.agent import EventStreamHandler
 from pydantic_ai.exceptions import AgentRunError
+from pydantic_ai.messages import (
+    AgentStreamEvent,
+    PartDeltaEvent,
+    PartStartEvent,
+    TextPart,
+    TextPartDelta,
+)
 from pydantic_ai.models import Model
 from pydantic_ai.toolsets import FunctionToolset
 from pydantic_ai.usage import UsageLimits
@@ -310,6 +319,26 @@ def chat_toolset() -> FunctionToolset[ChatDeps]:
     )
 
 
+def text_relay(on_text: Callable[[str], None]) -> EventStreamHandler[ChatDeps]:
+    """An event handler passing the text of the model's answers to ``on_text``, piece by
+    piece; separate answers (before and after tool calls) are kept apart by a blank line."""
+    said = False
+
+    async def relay(_: RunContext[ChatDeps], events: AsyncIterable[AgentStreamEvent]) -> None:
+        nonlocal said
+        async for event in events:
+            piece = ""
+            if isinstance(event, PartStartEvent) and isinstance(event.part, TextPart):
+                piece = ("\n\n" if said else "") + event.part.content
+                said = True
+            elif isinstance(event, PartDeltaEvent) and isinstance(event.delta, TextPartDelta):
+                piece = event.delta.content_delta
+            if piece:
+                on_text(piece)
+
+    return relay
+
+
 @lru_cache(maxsize=1)
 def chat_agent() -> Agent[ChatDeps, str]:
     return Agent(output_type=str, deps_type=ChatDeps, retries=2, defer_model_check=True)
@@ -339,8 +368,19 @@ class ChatAssistant:
         name = model_name(self.settings, self._model)
         return build_model(self.settings, name), name
 
-    async def send(self, text: str, *, conversation: str = "default") -> ChatReply:
-        """Answer one message; tasks it asks for are created, changed or listed on the way."""
+    async def send(
+        self,
+        text: str,
+        *,
+        conversation: str = "default",
+        on_text: Callable[[str], None] | None = None,
+    ) -> ChatReply:
+        """Answer one message; tasks it asks for are created, changed or listed on the way.
+
+        With ``on_text``, the model's words are streamed to it as they arrive (what it
+        says before calling tools too, so a person sees it working); the reply still
+        holds the final answer.
+        """
         text = text.strip()
         if not text:
             raise ChatError("Say something: the message is empty.")
@@ -359,6 +399,7 @@ class ChatAssistant:
                 message_history=history.messages,
                 instructions=await self._instructions(owner, now),
                 toolsets=[toolset],
+                event_stream_handler=text_relay(on_text) if on_text is not None else None,
                 usage_limits=UsageLimits(
                     request_limit=self.settings.agent_max_requests,
                     tool_calls_limit=self.settings.agent_max_tool_calls,

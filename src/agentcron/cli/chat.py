@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+import sys
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -12,6 +13,9 @@ from agentcron.cli._context import run_with_service
 from agentcron.cli._output import console, print_json
 from agentcron.errors import AgentCronError, ConfigurationError
 from agentcron.service import TaskService
+
+if TYPE_CHECKING:
+    from agentcron.agent.chat import ChatAssistant
 
 _BYE = {"exit", "quit", "bye"}
 
@@ -44,19 +48,19 @@ def chat(
         assistant = ChatAssistant(service, owner, model=model)
         if reset:
             await assistant.conversations.clear(owner, conversation)
-        if message is not None:
+        if message is not None and as_json:
             reply = await assistant.send(message, conversation=conversation)
-            if as_json:
-                print_json(
-                    {
-                        "reply": reply.text,
-                        "tasks_changed": reply.tasks_changed,
-                        "tool_calls": reply.tool_calls,
-                        "usage": reply.usage,
-                    }
-                )
-            else:
-                console.print(escape(reply.text))
+            print_json(
+                {
+                    "reply": reply.text,
+                    "tasks_changed": reply.tasks_changed,
+                    "tool_calls": reply.tool_calls,
+                    "usage": reply.usage,
+                }
+            )
+            return
+        if message is not None:
+            await answer(assistant, message, conversation, prompt="")
             return
         console.print("[dim]Talking to agentcron's assistant; Ctrl-D or 'exit' ends.[/dim]")
         while True:
@@ -69,12 +73,31 @@ def chat(
             if not text.strip():
                 continue
             try:
-                reply = await assistant.send(text, conversation=conversation)
+                await answer(assistant, text, conversation, prompt="agentcron> ")
             except ConfigurationError:
                 raise  # no model: every turn would fail the same way
             except AgentCronError as error:  # a failed turn leaves the conversation usable
                 console.print(f"[red]error:[/red] {escape(error.message)}")
-                continue
-            console.print(f"[bold]agentcron>[/bold] {escape(reply.text)}")
 
     run_with_service(talk)
+
+
+async def answer(assistant: ChatAssistant, text: str, conversation: str, *, prompt: str) -> None:
+    """Print the reply as the model writes it (a turn that fails midway ends its line)."""
+    streamed: list[str] = []
+
+    def show(piece: str) -> None:
+        if not streamed:
+            sys.stdout.write(prompt)
+        streamed.append(piece)
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+
+    try:
+        reply = await assistant.send(text, conversation=conversation, on_text=show)
+    finally:
+        if streamed:
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+    if not streamed:  # a model server that does not stream text
+        sys.stdout.write(f"{prompt}{reply.text}\n")

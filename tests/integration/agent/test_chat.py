@@ -233,3 +233,25 @@ async def test_without_a_model_the_assistant_says_what_to_set(
         await ChatAssistant(service, "ann").send("hello")
     with pytest.raises(ChatError, match="empty"):
         await ChatAssistant(service, "ann").send("   ")
+
+
+async def test_the_reply_can_be_streamed_as_the_model_writes_it(
+    assistant: ChatAssistant, service: TaskService, model_server: ScriptedModelServer
+) -> None:
+    model_server.script(
+        ToolCalls(
+            [ToolCall("create_task", QUOTE)], content="Let me set that up.", input_tokens=40
+        ),
+        Text("Done: every day at 09:00 Europe/Paris, first on Mon 23 Nov 09:00."),
+    )
+    pieces: list[str] = []
+    reply = await assistant.send(
+        "every day at 9am give me a motivational quote", on_text=pieces.append
+    )
+    assert all(request.stream for request in model_server.requests)
+    assert len(pieces) > 3  # word by word, not in one piece
+    assert "".join(pieces) == f"Let me set that up.\n\n{reply.text}"
+    assert reply.text.startswith("Done: every day at 09:00")
+    assert [task.title for task in await service.list_tasks("ann")] == ["Motivational quote"]
+    assert reply.usage["requests"] == 2
+    assert reply.usage["input_tokens"] > 40  # the streamed usage of both requests
