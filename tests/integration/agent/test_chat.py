@@ -239,9 +239,7 @@ async def test_the_reply_can_be_streamed_as_the_model_writes_it(
     assistant: ChatAssistant, service: TaskService, model_server: ScriptedModelServer
 ) -> None:
     model_server.script(
-        ToolCalls(
-            [ToolCall("create_task", QUOTE)], content="Let me set that up.", input_tokens=40
-        ),
+        ToolCalls([ToolCall("create_task", QUOTE)], content="Let me set that up.", input_tokens=40),
         Text("Done: every day at 09:00 Europe/Paris, first on Mon 23 Nov 09:00."),
     )
     pieces: list[str] = []
