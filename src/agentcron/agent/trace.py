@@ -98,7 +98,11 @@ def model_requests(messages: list[ModelMessage]) -> list[dict[str, Any]]:
 
 
 def usage_record(usage: RunUsage, model: str, settings: Settings) -> dict[str, Any]:
-    """Tokens and requests of a run, with an estimated cost when the model's price is known."""
+    """Tokens and requests of a run, with an estimated cost when the model's price is known.
+
+    A price configured for the model wins (any currency); otherwise the cost pydantic-ai
+    estimated from its price list (genai-prices, in USD), when it knows the model.
+    """
     record: dict[str, Any] = {
         "model": model,
         "input_tokens": usage.input_tokens,
@@ -113,4 +117,8 @@ def usage_record(usage: RunUsage, model: str, settings: Settings) -> dict[str, A
             + usage.output_tokens * price.output_per_million / 1e6,
             6,
         )
+        record["cost_source"] = "configured"
+    elif usage.cost is not None:
+        record["cost"] = round(float(usage.cost), 6)
+        record["cost_source"] = "price list (USD)"
     return record

@@ -148,7 +148,11 @@ def _usage(usage: dict[str, Any] | None) -> str:
         f"{usage.get('output_tokens', 0):,} out, {usage.get('requests', 0)} request(s), "
         f"{usage.get('tool_calls', 0)} tool call(s)"
     )
-    return text + (f", cost {usage['cost']:.6f}" if "cost" in usage else "")
+    if "cost" in usage:
+        text += f", cost {usage['cost']:.6f}"
+        if usage.get("cost_source"):
+            text += f" ({usage['cost_source']})"
+    return text
 
 
 def _show_trace(trace: dict[str, Any]) -> None:

@@ -58,8 +58,31 @@ async def test_the_agent_is_told_the_task_the_time_and_earlier_outputs(
     usage = runs[0].usage or {}
     assert (usage["input_tokens"], usage["output_tokens"], usage["requests"]) == (120, 30, 1)
     assert usage["cost"] == pytest.approx(120 * 2 / 1e6 + 30 * 8 / 1e6)
+    assert usage["cost_source"] == "configured"
     trace = (runs[0].result or {})["trace"]
     assert trace["requests"][0]["tool_calls"] == ["final_result"]
+
+
+async def test_a_known_model_without_a_configured_price_gets_the_price_lists_cost(
+    rig: AgentRig, model_server: ScriptedModelServer
+) -> None:
+    task = await rig.service.create(
+        "ann",
+        {
+            "title": "quote",
+            "when": "in 10 minutes",
+            "action": "agent",
+            "payload": {"instructions": "Say hi.", "model": "openai:gpt-4o-mini"},
+        },
+    )
+    model_server.script(report("Hi."))
+    await rig.until_next(task.id)
+    (run,) = await rig.runs(task.id)
+    assert model_server.requests[0].model == "gpt-4o-mini"
+    usage = run.usage or {}
+    assert usage["model"] == "openai:gpt-4o-mini"
+    assert usage["cost_source"] == "price list (USD)"
+    assert usage["cost"] == pytest.approx(120 * 0.15 / 1e6 + 30 * 0.6 / 1e6)
 
 
 async def test_tell_me_when_notifies_once_and_completes(
