@@ -21,6 +21,9 @@ from pydantic_ai.exceptions import (
 )
 
 from agentcron.actions.base import ActionFailed
+from agentcron.agent.trace import clip
+
+_MESSAGE_LIMIT = 300
 
 
 def action_failure(
@@ -78,9 +81,7 @@ def provider_problem(error: ModelAPIError) -> str:
     mind rather than "is it slow?".
     """
     if isinstance(error, ModelHTTPError):
-        body = error.body
-        said = body.get("message") if isinstance(body, dict) else body
-        text = f"HTTP {error.status_code}: {said if said else 'no message'}"
+        text = f"HTTP {error.status_code}: {_message_of(error.body)}"
         if error.suggested_model_id is not None:
             text += f"; did you mean {error.suggested_model_id!r}?"
         return text
@@ -90,3 +91,14 @@ def provider_problem(error: ModelAPIError) -> str:
             return f"cannot connect: {cause}"
         cause = cause.__cause__ or cause.__context__
     return error.message
+
+
+def _message_of(body: object) -> str:
+    """The message of an error body: OpenAI's ``{"message": ...}``, Anthropic's
+    ``{"error": {"message": ...}}``, or the text of whatever else came back (clipped: a
+    proxy's error page can be long)."""
+    if isinstance(body, dict):
+        inner = body.get("error")
+        said = (inner if isinstance(inner, dict) else body).get("message")
+        return clip(str(said), _MESSAGE_LIMIT) if said else "no message"
+    return clip(str(body), _MESSAGE_LIMIT) if body else "no message"
