@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -223,6 +224,8 @@ def run_trial(n: int, concurrency: int, model_delay: float, delay: float) -> Tri
         serve.terminate()
         serve.wait(30)
     runs = asyncio.run(read_runs(url))
+    if all(r[0] == RunStatus.SUCCEEDED for r in runs) and len(runs) == n:
+        shutil.rmtree(workdir)  # kept, with serve.log, only when something went wrong
     done = [r for r in runs if r[0] == RunStatus.SUCCEEDED and r[2] and r[3]]
     lateness = [(started - due_at).total_seconds() * 1000 for _, due_at, started, _, _ in done]
     overhead = [
