@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -72,14 +73,18 @@ class ManualExecutor:
         for run, start in runs:
             self.held.setdefault(run.id, (run, start))
 
-    async def drain(self) -> list[Outcome]:
-        """Perform every run handed over so far and due; the outcomes, in order."""
+    async def drain(self, *, concurrently: bool = False) -> list[Outcome]:
+        """Perform every run handed over so far and due (one after another, or all at once
+        as a worker with free slots would); the outcomes, in order."""
         now = self.runner.clock.now()
         due = [run for run, start in self.held.values() if start <= now]
         for run in due:
             del self.held[run.id]
         batch, self.submitted = self.submitted, []
         runs = due + await self.runner.take(batch)
-        outcomes = [await self.runner.perform(run) for run in runs]
+        if concurrently:
+            outcomes = list(await asyncio.gather(*(self.runner.perform(run) for run in runs)))
+        else:
+            outcomes = [await self.runner.perform(run) for run in runs]
         await self.recorder.write(outcomes)
         return outcomes

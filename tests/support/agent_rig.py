@@ -35,9 +35,9 @@ class AgentRig:
         self.executor = ManualExecutor(runner, Recorder(database, clock, "w", on_recorded=collect))
         self.scheduler = Scheduler(database, clock, service.settings, self.executor)
 
-    async def tick(self) -> None:
+    async def tick(self, *, concurrently: bool = False) -> None:
         await self.scheduler.run_pass()
-        await self.executor.drain()
+        await self.executor.drain(concurrently=concurrently)
 
     async def agent_task(self, instructions: str, when: str, **options: Any) -> TaskView:
         request = {"title": "watch", "when": when, "action": "agent", **options}

@@ -6,6 +6,7 @@ streamable HTTP at ``http://127.0.0.1:PORT/mcp``.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from mcp.server.mcpserver import MCPServer
@@ -16,7 +17,7 @@ server = MCPServer("prices", log_level="WARNING")
 @server.tool()
 def get_price(symbol: str) -> str:
     """The current price of a symbol."""
-    return f"{symbol.upper()} is at 49800 USD"
+    return f"{symbol.upper()} is at 49800 USD (server process {os.getpid()})"
 
 
 @server.tool()

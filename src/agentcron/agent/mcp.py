@@ -3,15 +3,28 @@
 A task lists what it may use as ``server`` (all of that server's tools) or
 ``server:tool``; the agent sees them as ``server_tool``. Servers are reached over
 stdio (a command) or streamable HTTP (a URL), through pydantic-ai's MCPToolset.
+
+Runs of one event loop share one toolset per server: a burst of runs that use a server
+opens one connection (one process, for stdio) rather than one per run. The toolset
+connects when the first run enters it and disconnects when the last one leaves, so a
+server that died is started afresh for the next runs.
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
 from agentcron.config import McpServer, Settings
 from agentcron.errors import InvalidInputError
+
+# Toolsets by event loop (their locks and sessions belong to one), then by server and its
+# configuration.
+_SHARED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], Any]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def check_allowed(settings: Settings, allowed: Sequence[str]) -> None:
@@ -38,9 +51,14 @@ def mcp_toolsets(settings: Settings, allowed: Sequence[str]) -> list[Any]:
         server, _, tool = entry.partition(":")
         if tool:
             named.setdefault(server, set()).add(tool)
+    shared = _SHARED.setdefault(asyncio.get_running_loop(), {})
     toolsets = []
     for server in dict.fromkeys(entry.partition(":")[0] for entry in allowed):
-        toolset: Any = MCPToolset(_client(settings.mcp_servers[server]), id=f"mcp-{server}")
+        config = settings.mcp_servers[server]
+        key = (server, config.model_dump_json())
+        if key not in shared:
+            shared[key] = MCPToolset(_client(config), id=f"mcp-{server}")
+        toolset: Any = shared[key]
         if server not in whole:
             names = named[server]
             toolset = toolset.filtered(lambda ctx, tool, names=names: tool.name in names)

@@ -26,7 +26,15 @@ from agentcron.service import TaskService
 from agentcron.testing import FakeClock
 from tests.support.agent_rig import AgentRig, report
 from tests.support.local_http import serving
-from tests.support.model_server import Error, Hang, ScriptedModelServer, ToolCall, ToolCalls
+from tests.support.model_server import (
+    Dynamic,
+    Error,
+    Hang,
+    RecordedRequest,
+    ScriptedModelServer,
+    ToolCall,
+    ToolCalls,
+)
 
 
 @pytest.fixture
@@ -400,3 +408,42 @@ async def test_mcp_tools_are_offered_by_allow_list(
     assert [(c["tool"], c["ok"], c["args"]) for c in calls] == [
         ("prices_get_price", True, {"symbol": "btc"})
     ]
+
+
+async def test_runs_at_the_same_time_share_one_mcp_server_process(
+    rig: AgentRig, settings: Settings, model_server: ScriptedModelServer
+) -> None:
+    settings.mcp_servers = {
+        "prices": McpServer(command=sys.executable, args=[str(MCP_PRICES)], env=dict(os.environ))
+    }
+
+    def answer(request: RecordedRequest) -> ToolCalls:
+        if not request.tool_results:  # first ask for the price, slowly, so the runs overlap
+            return ToolCalls([ToolCall("prices_get_price", {"symbol": "btc"})], delay=0.3)
+        return report("checked")
+
+    model_server.default = Dynamic(answer)
+    tasks = [
+        await rig.service.create(
+            "ann",
+            {
+                "title": f"BTC {i}",
+                "when": "in 10 minutes",
+                "action": "agent",
+                "payload": {"instructions": "Check BTC.", "mcp": ["prices"]},
+            },
+        )
+        for i in range(3)
+    ]
+    rig.clock.set(tasks[0].next_run_at)
+    await rig.tick(concurrently=True)
+    answers = [
+        value for request in model_server.requests for value in request.tool_results.values()
+    ]
+    assert len(answers) == 3
+    assert all("BTC is at 49800 USD" in text for text in answers)
+    processes = {text.rpartition("server process ")[2] for text in answers}
+    assert len(processes) == 1, answers
+    for task in tasks:
+        (run,) = await rig.runs(task.id)
+        assert (run.status, run.output) == ("succeeded", "checked")
