@@ -90,6 +90,14 @@ def test_idempotency_key_gives_one_task(env: dict[str, str]) -> None:
             "may not run 'ls'",
         ),
         (["add", "t", "--when", "whenever"], "Could not understand 'whenever'"),
+        (
+            ["add", "t", "--when", "in 1 hour", "--instructions", "x", "--mcp", "weather"],
+            "Unknown MCP server 'weather'",
+        ),
+        (
+            ["add", "t", "--when", "in 1 hour", "--instructions", "x", "--model", "gpt4"],
+            "Model 'gpt4' is not of the form 'provider:model'",
+        ),
         (["show", "42"], "There is no task 42"),
         (["cancel", "42"], "There is no task 42"),
         (["retry", "42"], "There is no run 42"),
@@ -136,3 +144,42 @@ def test_shell_is_refused_unless_allow_listed(env: dict[str, str]) -> None:
     assert "no command is allowed; the operator sets AGENTCRON_SHELL_ALLOW" in refused.stderr
     allowed = agentcron(*args, env=env | {"AGENTCRON_SHELL_ALLOW": "echo"})
     assert allowed.returncode == 0, allowed.stderr
+
+
+def test_agent_tasks_from_flags_or_from_a_payload(env: dict[str, str]) -> None:
+    env["AGENTCRON_MCP_SERVERS"] = json.dumps({"prices": {"url": "http://127.0.0.1:9/mcp"}})
+    flags = agentcron(
+        "add",
+        "BTC watch",
+        "--when",
+        "every hour",
+        "--instructions",
+        "Tell me when BTC drops below 50k.",
+        "--model",
+        "openai:gpt-4o-mini",
+        "--mcp",
+        "prices:get_price",
+        "--json",
+        env=env,
+    )
+    assert flags.returncode == 0, flags.stderr
+    task = json.loads(flags.stdout)
+    assert task["action"] == "agent"
+    assert task["payload"] == {
+        "instructions": "Tell me when BTC drops below 50k.",
+        "model": "openai:gpt-4o-mini",
+        "mcp": ["prices:get_price"],
+    }
+    payload = agentcron(
+        "add",
+        "Quote",
+        "--when",
+        "every day at 9am",
+        "--payload",
+        '{"instructions": "A short quote.", "mcp": ["prices"]}',
+        "--json",
+        env=env,
+    )
+    assert payload.returncode == 0, payload.stderr
+    task = json.loads(payload.stdout)
+    assert (task["action"], task["payload"]["mcp"]) == ("agent", ["prices"])

@@ -35,30 +35,45 @@ def _text(value: str | None, flag: str) -> str | None:
 
 
 def _payload(
-    action: str, message: str | None, instructions: str | None, payload: str | None, title: str
+    action: str,
+    message: str | None,
+    instructions: str | None,
+    payload: str | dict[str, Any] | None,
+    title: str,
+    agent: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The action's payload from the convenient flags or from --payload JSON."""
-    data: dict[str, Any] = {}
+    """The action's payload from the convenient flags or from --payload JSON (or its parse)."""
+    data = dict(payload) if isinstance(payload, dict) else _payload_json(payload)
     message = _text(message, "--message")
     instructions = _text(instructions, "--instructions")
-    payload = _text(payload, "--payload")
-    if payload is not None:
-        try:
-            parsed = json.loads(payload)
-        except json.JSONDecodeError as error:
-            raise InvalidInputError(
-                f"--payload is not valid JSON: {error.msg} at {error.pos}."
-            ) from None
-        if not isinstance(parsed, dict):
-            raise InvalidInputError('--payload must be a JSON object, e.g. \'{"message": "hi"}\'.')
-        data = parsed
     if message is not None:
         data["message"] = message
     if instructions is not None:
         data["instructions"] = instructions
+    data |= agent or {}
     if action == "reminder" and "message" not in data:
         data["message"] = title
     return data
+
+
+def _payload_json(payload: str | None) -> dict[str, Any]:
+    payload = _text(payload, "--payload")
+    if payload is None:
+        return {}
+    try:
+        parsed = json.loads(payload)
+    except json.JSONDecodeError as error:
+        raise InvalidInputError(
+            f"--payload is not valid JSON: {error.msg} at {error.pos}."
+        ) from None
+    if not isinstance(parsed, dict):
+        raise InvalidInputError('--payload must be a JSON object, e.g. \'{"message": "hi"}\'.')
+    return parsed
+
+
+def _implied_action(instructions: str | None, data: dict[str, Any], agent: dict[str, Any]) -> str:
+    """The action when --action is not given: an agent's when anything says so."""
+    return "agent" if instructions is not None or agent or "instructions" in data else "reminder"
 
 
 def _done(task: TaskView, as_json: bool, verb: str) -> None:
@@ -91,6 +106,14 @@ def add(
     payload: Annotated[
         str | None, typer.Option("--payload", help="The action's payload as JSON.")
     ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="The agent's provider:model (default: AGENTCRON_MODEL)."),
+    ] = None,
+    mcp: Annotated[
+        list[str] | None,
+        typer.Option("--mcp", help="MCP tools the agent may use: 'server' or 'server:tool'."),
+    ] = None,
     idempotency_key: Annotated[
         str | None, typer.Option("--idempotency-key", help="Same key, same task.")
     ] = None,
@@ -107,23 +130,26 @@ def add(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Create a task."""
-    chosen = action or ("agent" if instructions is not None else "reminder")
-    request: dict[str, Any] = {
-        "title": title,
-        "when": when_,
-        "timezone": tz,
-        "action": chosen,
-        "idempotency_key": idempotency_key,
-        "misfire_policy": misfire,
-        "overlap_policy": overlap,
-        "max_attempts": max_attempts,
-        "timeout_seconds": timeout,
-        "jitter_seconds": jitter,
-    }
+    """Create a task (an agent task with --instructions, or a payload that has them)."""
+    agent = {"model": model, "mcp": mcp}
+    agent = {key: value for key, value in agent.items() if value is not None}
 
     async def work(service: TaskService, owner: str) -> TaskView:
-        request["payload"] = _payload(chosen, message, instructions, payload, title)
+        data = _payload_json(payload)
+        chosen = action or _implied_action(instructions, data, agent)
+        request: dict[str, Any] = {
+            "title": title,
+            "when": when_,
+            "timezone": tz,
+            "action": chosen,
+            "payload": _payload(chosen, message, instructions, data, title, agent),
+            "idempotency_key": idempotency_key,
+            "misfire_policy": misfire,
+            "overlap_policy": overlap,
+            "max_attempts": max_attempts,
+            "timeout_seconds": timeout,
+            "jitter_seconds": jitter,
+        }
         return await service.create(owner, {k: v for k, v in request.items() if v is not None})
 
     _done(run_with_service(work), as_json, "Created")
