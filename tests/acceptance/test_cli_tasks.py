@@ -183,3 +183,19 @@ def test_agent_tasks_from_flags_or_from_a_payload(env: dict[str, str]) -> None:
     assert payload.returncode == 0, payload.stderr
     task = json.loads(payload.stdout)
     assert (task["action"], task["payload"]["mcp"]) == ("agent", ["prices"])
+    edited = agentcron(
+        "edit",
+        str(task["id"]),
+        "--model",
+        "ollama:llama3.1",
+        "--mcp",
+        "prices:get_price",
+        "--json",
+        env=env,
+    )
+    assert edited.returncode == 0, edited.stderr
+    assert json.loads(edited.stdout)["payload"] == {
+        "instructions": "A short quote.",
+        "model": "ollama:llama3.1",
+        "mcp": ["prices:get_price"],
+    }

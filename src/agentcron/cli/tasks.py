@@ -131,8 +131,7 @@ def add(
     as_json: JsonFlag = False,
 ) -> None:
     """Create a task (an agent task with --instructions, or a payload that has them)."""
-    agent = {"model": model, "mcp": mcp}
-    agent = {key: value for key, value in agent.items() if value is not None}
+    agent = {key: value for key, value in {"model": model, "mcp": mcp}.items() if value}
 
     async def work(service: TaskService, owner: str) -> TaskView:
         data = _payload_json(payload)
@@ -203,16 +202,21 @@ def edit(
         str | None, typer.Option("--instructions", help="New agent instructions.")
     ] = None,
     payload: Annotated[str | None, typer.Option("--payload", help="New payload as JSON.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="New agent model.")] = None,
+    mcp: Annotated[
+        list[str] | None, typer.Option("--mcp", help="New MCP tools allowed (replaces them).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Change a task; a new schedule or zone recomputes the next run."""
+    agent = {key: value for key, value in {"model": model, "mcp": mcp}.items() if value}
 
     async def work(service: TaskService, owner: str) -> TaskView:
         changes: dict[str, Any] = {"title": title, "when": when_, "timezone": tz}
-        if message is not None or instructions is not None or payload is not None:
+        if message is not None or instructions is not None or payload is not None or agent:
             current = await service.get(owner, task_id)
             merged = dict(current.payload) if payload is None else {}
-            merged |= _payload(current.action, message, instructions, payload, current.title)
+            merged |= _payload(current.action, message, instructions, payload, current.title, agent)
             changes["payload"] = merged
         changes = {k: v for k, v in changes.items() if v is not None}
         if not changes:
