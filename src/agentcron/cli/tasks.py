@@ -71,6 +71,11 @@ def _payload_json(payload: str | None) -> dict[str, Any]:
     return parsed
 
 
+def _agent_options(model: str | None, mcp: list[str] | None) -> dict[str, Any]:
+    """The agent's payload fields given as flags (--model, --mcp)."""
+    return {key: value for key, value in {"model": model, "mcp": mcp}.items() if value}
+
+
 def _implied_action(instructions: str | None, data: dict[str, Any], agent: dict[str, Any]) -> str:
     """The action when --action is not given: an agent's when anything says so."""
     return "agent" if instructions is not None or agent or "instructions" in data else "reminder"
@@ -131,7 +136,7 @@ def add(
     as_json: JsonFlag = False,
 ) -> None:
     """Create a task (an agent task with --instructions, or a payload that has them)."""
-    agent = {key: value for key, value in {"model": model, "mcp": mcp}.items() if value}
+    agent = _agent_options(model, mcp)
 
     async def work(service: TaskService, owner: str) -> TaskView:
         data = _payload_json(payload)
@@ -209,7 +214,7 @@ def edit(
     as_json: JsonFlag = False,
 ) -> None:
     """Change a task; a new schedule or zone recomputes the next run."""
-    agent = {key: value for key, value in {"model": model, "mcp": mcp}.items() if value}
+    agent = _agent_options(model, mcp)
 
     async def work(service: TaskService, owner: str) -> TaskView:
         changes: dict[str, Any] = {"title": title, "when": when_, "timezone": tz}
