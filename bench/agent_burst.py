@@ -40,11 +40,10 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pydantic_ai import Agent
 from sqlalchemy import select
 
 from agentcron.agent.models import build_model, close_models
-from agentcron.agent.scheduled import INSTRUCTIONS, AgentReport
+from agentcron.agent.scheduled import function_toolset, scheduled_agent
 from agentcron.cli.serve import fast_event_loop
 from agentcron.clock import SystemClock
 from agentcron.config import Settings
@@ -171,18 +170,21 @@ def model_server(model_delay: float) -> Iterator[tuple[str, dict[str, float]]]:
 
 
 async def bare_agent_runs(base_url: str, n: int, concurrency: int) -> tuple[float, float]:
-    """The baseline: the same agent definition and model client driven by pydantic-ai alone,
-    N runs at once with the same concurrency, no store and no scheduling. Returns the seconds
-    from start to the last run finished and the CPU milliseconds per run."""
+    """The baseline: the same agent definition (instructions, report, tools offered) and model
+    client driven by pydantic-ai alone, N runs at once with the same concurrency, no store and
+    no scheduling. Returns the seconds from start to the last run finished and the CPU
+    milliseconds per run."""
     settings = Settings(model="openai:scripted-model", openai_base_url=base_url)
     model = build_model(settings)
-    agent = Agent(output_type=AgentReport, instructions=INSTRUCTIONS)
-    await agent.run("Say hello.", model=model)  # connect and warm up, as serve's first runs do
+    agent = scheduled_agent()
+    tools = [function_toolset(with_http_get=False)]  # offered; the scripted model calls none
+    await agent.run("Say hello.", model=model, toolsets=tools)  # connect and warm up
     limit = asyncio.Semaphore(concurrency)
 
     async def one(i: int) -> None:
+        prompt = f"Instructions:\nSay something kind to person {i}."
         async with limit:
-            await agent.run(f"Instructions:\nSay something kind to person {i}.", model=model)
+            await agent.run(prompt, model=model, toolsets=tools)
 
     cpu, began = time.process_time(), time.perf_counter()
     await asyncio.gather(*(one(i) for i in range(n)))
