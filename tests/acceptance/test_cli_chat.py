@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.acceptance.test_cli_schedule import agentcron
+from tests.support.local_http import free_port
 from tests.support.model_server import ScriptedModelServer, Text, ToolCall, ToolCalls
 
 
@@ -93,9 +93,7 @@ def test_a_model_that_fails_is_one_clear_line(
 
 
 def test_an_unreachable_model_server_is_one_clear_line(env: dict[str, str]) -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # nobody listens on it
     env["AGENTCRON_OPENAI_BASE_URL"] = f"http://127.0.0.1:{port}/v1"
     said = agentcron("chat", "hello", env=env)
     assert said.returncode == 2

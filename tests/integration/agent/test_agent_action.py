@@ -25,7 +25,7 @@ from agentcron.errors import InvalidInputError
 from agentcron.service import TaskService
 from agentcron.testing import FakeClock
 from tests.support.agent_rig import AgentRig, report
-from tests.support.local_http import serving
+from tests.support.local_http import free_port, serving
 from tests.support.model_server import (
     Dynamic,
     Error,
@@ -126,10 +126,7 @@ async def test_a_rate_limit_is_retried_after_retry_after(
     assert run.status == "retrying"
     assert "rate limiting" in (run.error or "")
     assert run.not_before >= rig.clock.now() + timedelta(seconds=119)
-    rig.clock.set(run.not_before)
-    await rig.tick()
-    await rig.tick()
-    (run,) = await rig.runs(task.id)
+    run = await rig.retry_now(task.id)
     assert (run.status, run.attempt, run.output) == ("succeeded", 2, "Hi there.")
 
 
@@ -143,10 +140,7 @@ async def test_a_provider_that_never_answers_fails_the_run_after_its_attempts(
     await rig.until_next(task.id)
     (run,) = await rig.runs(task.id)
     assert run.status == "retrying"
-    rig.clock.set(run.not_before)
-    await rig.tick()
-    await rig.tick()
-    (run,) = await rig.runs(task.id)
+    run = await rig.retry_now(task.id)
     assert run.status == "failed"
     assert run.error == "gave up after 2 attempts: timed out after 0.5 s"
 
@@ -160,10 +154,7 @@ async def test_an_outage_is_retried_and_a_refusal_is_not(
     (run,) = await rig.runs(outage.id)
     assert run.status == "retrying"
     assert run.error == "attempt 1 of 3: openai:scripted-model failed (HTTP 503: overloaded)"
-    rig.clock.set(run.not_before)
-    await rig.tick()
-    await rig.tick()
-    (run,) = await rig.runs(outage.id)
+    run = await rig.retry_now(outage.id)
     assert (run.status, run.attempt, run.output) == ("succeeded", 2, "Hi there.")
 
     refused = await rig.agent_task("Say hi.", "in 20 minutes")
@@ -178,18 +169,13 @@ async def test_an_outage_is_retried_and_a_refusal_is_not(
 async def test_an_unreachable_provider_fails_the_run_after_its_attempts(
     rig: AgentRig, settings: Settings
 ) -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # nobody listens on it
     settings.openai_base_url = f"http://127.0.0.1:{port}/v1"
     task = await rig.agent_task("Say hi.", "in 10 minutes", max_attempts=2, backoff_seconds=1)
     await rig.until_next(task.id)
     (run,) = await rig.runs(task.id)
     assert run.status == "retrying"
-    rig.clock.set(run.not_before)
-    await rig.tick()
-    await rig.tick()
-    (run,) = await rig.runs(task.id)
+    run = await rig.retry_now(task.id)
     assert run.status == "failed"
     assert (run.error or "").startswith(
         "gave up after 2 attempts: openai:scripted-model failed (cannot connect: "
@@ -244,10 +230,7 @@ async def test_followups_are_one_off_limited_and_not_doubled_by_a_retry(
     requests = model_server.requests
     assert "a follow-up happens once" in requests[1].text
     assert "at most 1 follow-up" in requests[3].text
-    rig.clock.set(run.not_before)
-    await rig.tick()
-    await rig.tick()
-    (run,) = await rig.runs(task.id)
+    run = await rig.retry_now(task.id)
     assert run.status == "succeeded"
     tasks = await rig.service.list_tasks("ann")
     followups = [t for t in tasks if t.id != task.id]
@@ -347,9 +330,7 @@ def prices_server(request: pytest.FixtureRequest) -> Iterator[McpServer]:
     if request.param == "stdio":
         yield McpServer(command=sys.executable, args=[str(MCP_PRICES)], env=dict(os.environ))
         return
-    with socket.socket() as probe:  # a free port
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen([sys.executable, str(MCP_PRICES), "http", str(port)])
     try:
         deadline = time.monotonic() + 20
