@@ -190,3 +190,11 @@ def _span(delta: timedelta) -> str:
     if seconds < 172_800:
         return f"{seconds // 3600} h"
     return f"{seconds // 86_400} days"
+
+
+def backoff_delay(
+    attempt: int, base: float, ceiling: float, rng: random.Random | None = None
+) -> float:
+    """Exponential backoff with jitter: between half and all of base * 2^(attempt-1)."""
+    full = min(ceiling, base * 2.0 ** max(attempt - 1, 0))
+    return full * (0.5 + 0.5 * (rng or random).random())

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from agentcron.actions import ActionContext, ActionFailed, ActionRegistry, ActionResult
 from agentcron.clock import Clock
 from agentcron.config import Settings
+from agentcron.engine.planning import backoff_delay
 from agentcron.engine.queries import TakenRun, take_runs
 from agentcron.errors import AgentCronError
 from agentcron.store import Database, RunStatus
@@ -57,14 +57,6 @@ class Outcome:
             "error": self.error,
             "usage": self.usage,
         }
-
-
-def backoff_delay(
-    attempt: int, base: float, ceiling: float, rng: random.Random | None = None
-) -> float:
-    """Exponential backoff with jitter: between half and all of base * 2^(attempt-1)."""
-    full = min(ceiling, base * 2.0 ** max(attempt - 1, 0))
-    return full * (0.5 + 0.5 * (rng or random).random())
 
 
 class Runner:
