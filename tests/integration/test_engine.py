@@ -7,52 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from agentcron.config import Settings
-from agentcron.engine.recorder import Recorder
 from agentcron.engine.runner import Runner
-from agentcron.engine.scheduler import Scheduler
-from agentcron.service import TaskService
-from agentcron.store import Database
-from agentcron.testing import FakeClock, ManualExecutor
-from agentcron.views import RunView
+from tests.support.engine_rig import Rig
 
 REMINDER = {"action": "reminder", "payload": {"message": "hello"}}
-
-
-class Rig:
-    """A service, a scheduler and a manual executor sharing one store and one fake clock."""
-
-    def __init__(
-        self,
-        service: TaskService,
-        clock: FakeClock,
-        settings: Settings,
-        *,
-        hold: bool,
-        worker: str = "test-worker",
-    ) -> None:
-        database: Database = service.database
-        self.service, self.clock = service, clock
-        runner = Runner(database, clock, settings, service.actions, worker)
-        self.recorder = Recorder(database, clock, worker)
-        self.executor = ManualExecutor(runner, self.recorder, hold=hold)
-        self.scheduler = Scheduler(database, clock, settings, self.executor)
-
-    async def tick(self) -> None:
-        await self.scheduler.run_pass()
-        await self.executor.drain()
-
-    async def runs(self, task_id: int) -> list[RunView]:
-        return sorted(
-            await self.service.list_runs("ann", task_id), key=lambda r: (r.scheduled_for, r.id)
-        )
-
-
-@pytest.fixture(params=[False, True], ids=["taken", "held"])
-def rig(
-    request: pytest.FixtureRequest, service: TaskService, clock: FakeClock, settings: Settings
-) -> Rig:
-    """Runs taken when due (as remote workers do), or written as held (as in one process)."""
-    return Rig(service, clock, settings, hold=request.param)
 
 
 async def test_nothing_runs_early_and_a_due_run_runs_once(rig: Rig) -> None:

@@ -1,0 +1,18 @@
+"""Fixtures of the integration tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentcron.config import Settings
+from agentcron.service import TaskService
+from agentcron.testing import FakeClock
+from tests.support.engine_rig import Rig
+
+
+@pytest.fixture(params=[False, True], ids=["taken", "held"])
+def rig(
+    request: pytest.FixtureRequest, service: TaskService, clock: FakeClock, settings: Settings
+) -> Rig:
+    """Runs taken when due (as remote workers do), or written as held (as in one process)."""
+    return Rig(service, clock, settings, hold=request.param)

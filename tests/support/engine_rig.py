@@ -1,0 +1,42 @@
+"""A rig for engine tests: the service, a scheduler and a manual executor on one store and
+one fake clock."""
+
+from __future__ import annotations
+
+from agentcron.config import Settings
+from agentcron.engine.recorder import Recorder
+from agentcron.engine.runner import Runner
+from agentcron.engine.scheduler import Scheduler
+from agentcron.service import TaskService
+from agentcron.store import Database
+from agentcron.testing import FakeClock, ManualExecutor
+from agentcron.views import RunView
+
+
+class Rig:
+    """A service, a scheduler and a manual executor sharing one store and one fake clock."""
+
+    def __init__(
+        self,
+        service: TaskService,
+        clock: FakeClock,
+        settings: Settings,
+        *,
+        hold: bool,
+        worker: str = "test-worker",
+    ) -> None:
+        database: Database = service.database
+        self.service, self.clock = service, clock
+        runner = Runner(database, clock, settings, service.actions, worker)
+        self.recorder = Recorder(database, clock, worker)
+        self.executor = ManualExecutor(runner, self.recorder, hold=hold)
+        self.scheduler = Scheduler(database, clock, settings, self.executor)
+
+    async def tick(self) -> None:
+        await self.scheduler.run_pass()
+        await self.executor.drain()
+
+    async def runs(self, task_id: int) -> list[RunView]:
+        return sorted(
+            await self.service.list_runs("ann", task_id), key=lambda r: (r.scheduled_for, r.id)
+        )
