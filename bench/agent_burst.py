@@ -4,8 +4,9 @@ Each trial:
 
 1. measures the baseline: the same agent definition and model client driven by pydantic-ai
    alone, N runs with the same concurrency, no store and no scheduling;
-2. starts the model server in its own process (``ScriptedModelServer`` from the test
-   support, answering every request with the agent's report after ``--model-delay`` s);
+2. starts the model server in its own process (``ScriptedModelServer`` from
+   ``agentcron.testing.model_server``, answering every request with the agent's report
+   after ``--model-delay`` s);
 3. creates N one-off agent tasks due at ``T0 + delay`` in a fresh SQLite store;
 4. starts ``agentcron serve`` (embedded, ``--concurrency``) pointed at the server;
 5. waits until every task has a succeeded run, then reads the runs.
@@ -41,20 +42,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from agentcron.agent.models import build_model, close_models
+from agentcron.agent.clients import close_clients
+from agentcron.agent.models import build_model
 from agentcron.agent.scheduled import function_toolset, scheduled_agent
+from agentcron.bootstrap import build_service
 from agentcron.cli.serve import fast_event_loop
-from agentcron.clock import SystemClock
 from agentcron.config import Settings
-from agentcron.engine.app import make_service
-from agentcron.store import Database, Run, RunStatus, Task
+from agentcron.domain import RunStatus
+from agentcron.store import SqlStore
+from agentcron.store.models import Run, Task
 from serve_process import cpu_seconds, memory_mb, percentile, start_serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = """
 import json, re, signal, sys, time
-from tests.support.model_server import Dynamic, ScriptedModelServer, Text, ToolCall, ToolCalls
+from agentcron.testing.model_server import Dynamic, ScriptedModelServer, Text, ToolCall, ToolCalls
 
 delay = float(sys.argv[1])
 
@@ -102,9 +106,9 @@ class Trial:
 
 async def create_tasks(url: str, n: int, due: datetime) -> None:
     settings = Settings(timezone="UTC", max_active_tasks=n + 10, model="openai:scripted-model")
-    database = Database(url)
-    await database.migrate()
-    service = make_service(settings, database, SystemClock())
+    store = SqlStore(url)
+    await store.migrate()
+    service = build_service(settings, store)
     await service.ensure_user("local", timezone="UTC")
     requests = [
         {
@@ -116,21 +120,21 @@ async def create_tasks(url: str, n: int, due: datetime) -> None:
         for i in range(n)
     ]
     await service.create_many("local", requests)
-    await database.close()
+    await store.close()
 
 
 async def read_runs(
     url: str,
 ) -> list[tuple[str, datetime, datetime | None, datetime | None, str]]:
-    database = Database(url)
-    async with database.sessions() as session:
+    store = SqlStore(url)
+    async with AsyncSession(store.engine) as session:
         rows = await session.execute(
             select(Run.status, Run.scheduled_for, Run.started_at, Run.finished_at, Task.title).join(
                 Task, Task.id == Run.task_id
             )
         )
         result = [tuple(row) for row in rows]
-    await database.close()
+    await store.close()
     return result
 
 
@@ -189,7 +193,7 @@ async def bare_agent_runs(base_url: str, n: int, concurrency: int) -> tuple[floa
     cpu, began = time.process_time(), time.perf_counter()
     await asyncio.gather(*(one(i) for i in range(n)))
     elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
-    await close_models()
+    await close_clients()
     return elapsed, cpu * 1000 / n
 
 

@@ -34,11 +34,13 @@ from pathlib import Path
 
 import psycopg
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from agentcron.clock import SystemClock
+from agentcron.bootstrap import build_service
 from agentcron.config import Settings
-from agentcron.engine.app import make_service
-from agentcron.store import Database, Run, RunStatus
+from agentcron.domain import RunStatus
+from agentcron.store import SqlStore
+from agentcron.store.models import Run
 from serve_process import memory_mb, percentile, start_serve
 
 PG_SERVER = os.environ.get("AGENTCRON_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -64,9 +66,9 @@ class Trial:
 
 async def create_tasks(url: str, n: int, due: datetime) -> float:
     settings = Settings(timezone="UTC", max_active_tasks=n + 10)
-    database = Database(url)
-    await database.migrate()
-    service = make_service(settings, database, SystemClock())
+    store = SqlStore(url)
+    await store.migrate()
+    service = build_service(settings, store)
     await service.ensure_user("local", timezone="UTC")
     started = time.perf_counter()
     batch = 2000
@@ -79,13 +81,13 @@ async def create_tasks(url: str, n: int, due: datetime) -> float:
             ],
         )
     elapsed = time.perf_counter() - started
-    await database.close()
+    await store.close()
     return elapsed
 
 
 async def collect(url: str) -> tuple[int, int, list[float], datetime | None, datetime | None]:
-    database = Database(url)
-    async with database.sessions() as session:
+    store = SqlStore(url)
+    async with AsyncSession(store.engine) as session:
         runs = int(await session.scalar(select(func.count()).select_from(Run)) or 0)
         rows = (
             await session.execute(
@@ -94,7 +96,7 @@ async def collect(url: str) -> tuple[int, int, list[float], datetime | None, dat
                 )
             )
         ).all()
-    await database.close()
+    await store.close()
     lateness = [(started - due).total_seconds() * 1000 for due, started, _ in rows]
     last = max((finished for _, _, finished in rows), default=None)
     due = rows[0][0] if rows else None
@@ -102,12 +104,12 @@ async def collect(url: str) -> tuple[int, int, list[float], datetime | None, dat
 
 
 async def succeeded_count(url: str) -> int:
-    database = Database(url)
-    async with database.sessions() as session:
+    store = SqlStore(url)
+    async with AsyncSession(store.engine) as session:
         count = await session.scalar(
             select(func.count()).select_from(Run).where(Run.status == RunStatus.SUCCEEDED)
         )
-    await database.close()
+    await store.close()
     return int(count or 0)
 
 

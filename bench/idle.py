@@ -23,20 +23,18 @@ from pathlib import Path
 
 from sqlalchemy.dialects import sqlite
 
-from agentcron.clock import SystemClock
+from agentcron.bootstrap import build_service
 from agentcron.config import Settings
-from agentcron.engine.app import make_service
-from agentcron.engine.queries import due_tasks_query, next_wake_queries
-from agentcron.store import Database
+from agentcron.store import SqlStore
+from agentcron.store.runs import next_start_query
+from agentcron.store.tasks import due_query, next_due_query
 from serve_process import cpu_seconds, memory_mb, start_serve
 
 
 async def create_tasks(url: str, n: int) -> float:
-    database = Database(url)
-    await database.migrate()
-    service = make_service(
-        Settings(timezone="UTC", max_active_tasks=n + 10), database, SystemClock()
-    )
+    store = SqlStore(url)
+    await store.migrate()
+    service = build_service(Settings(timezone="UTC", max_active_tasks=n + 10), store)
     await service.ensure_user("local", timezone="UTC")
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
     spread = 29 * 86_400 / max(n, 1)
@@ -54,18 +52,17 @@ async def create_tasks(url: str, n: int) -> float:
             ],
         )
     elapsed = time.perf_counter() - began
-    await database.close()
+    await store.close()
     return elapsed
 
 
 def query_plans(database_file: Path) -> list[str]:
     """SQLite's plans for the scheduler's own statements (compiled from agentcron.engine)."""
     now = datetime.now(UTC)
-    next_task, next_run = next_wake_queries(now)
     statements = {
-        "claim due tasks": due_tasks_query(now, 500),
-        "next task occurrence": next_task,
-        "next waiting run": next_run,
+        "lock due tasks": due_query(now, 500),
+        "next task occurrence": next_due_query(),
+        "next waiting run": next_start_query(now),
     }
     lines = []
     dialect = sqlite.dialect()

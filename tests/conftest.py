@@ -14,8 +14,10 @@ import pytest
 from agentcron.actions import ActionRegistry
 from agentcron.config import Settings
 from agentcron.service import TaskService
-from agentcron.store import Database
+from agentcron.store import SqlStore
 from agentcron.testing import FakeClock
+
+pytest_plugins = ["tests.guard"]
 
 PG_SERVER = os.environ.get("AGENTCRON_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 START = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -43,11 +45,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    db = Database(database_url, database_clock=False)  # time is the fake clock's
-    await db.migrate()
-    yield db
-    await db.close()
+async def store(database_url: str) -> AsyncIterator[SqlStore]:
+    sql = SqlStore(database_url, database_clock=False)  # time is the fake clock's
+    await sql.migrate()
+    yield sql
+    await sql.close()
 
 
 @pytest.fixture
@@ -61,8 +63,8 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-async def service(database: Database, clock: FakeClock, settings: Settings) -> TaskService:
-    tasks = TaskService(database, clock, settings, ActionRegistry.load(settings))
+async def service(store: SqlStore, clock: FakeClock, settings: Settings) -> TaskService:
+    tasks = TaskService(store, clock, settings, ActionRegistry.load(settings))
     await tasks.ensure_user("ann", timezone="Europe/Paris", name="Ann")
     await tasks.ensure_user("bob", timezone="America/New_York", name="Bob")
     return tasks

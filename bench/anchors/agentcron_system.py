@@ -33,16 +33,15 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, ClassVar
 
+from agentcron.actions.base import Action
 from anchorbench import sink  # type: ignore[import-not-found]
 from anchorbench.harness import System, terminate_tree  # type: ignore[import-not-found]
 from pydantic import BaseModel
 
 from agentcron.actions import ActionContext, ActionResult
-from agentcron.actions.base import Action
-from agentcron.clock import SystemClock
+from agentcron.bootstrap import build_service
 from agentcron.config import Settings
-from agentcron.engine.app import make_service
-from agentcron.store import Database
+from agentcron.store import SqlStore
 
 HERE = Path(__file__).resolve().parent
 _BATCH = 1000
@@ -96,11 +95,11 @@ class AgentcronSystem(System):  # type: ignore[misc]
         return [self.proc.pid]
 
     async def _prepare(self) -> None:
-        database = Database(self.url)
-        await database.migrate()
-        service = make_service(self._settings(), database, SystemClock())
+        store = SqlStore(self.url)
+        await store.migrate()
+        service = build_service(self._settings(), store)
         await service.ensure_user("local", timezone="UTC")
-        await database.close()
+        await store.close()
 
     def _settings(self) -> Settings:
         return Settings(
@@ -114,8 +113,8 @@ class AgentcronSystem(System):  # type: ignore[misc]
         asyncio.run(self._schedule(run_id, jobs))
 
     async def _schedule(self, run_id: str, jobs: Iterable[tuple[str, float]]) -> None:
-        database = Database(self.url)
-        service = make_service(self._settings(), database, SystemClock())
+        store = SqlStore(self.url)
+        service = build_service(self._settings(), store)
         try:
             iterator = iter(jobs)
             size = _BATCH if self.batch else 1
@@ -126,7 +125,7 @@ class AgentcronSystem(System):  # type: ignore[misc]
                 else:
                     await service.create("local", requests[0])
         finally:
-            await database.close()
+            await store.close()
 
     @staticmethod
     def _request(run_id: str, job_id: str, due: float) -> dict[str, Any]:

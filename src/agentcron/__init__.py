@@ -1,6 +1,7 @@
 """agentcron: make AI agents act on time."""
 
-from importlib.metadata import version
+__version__ = "0.1.0"
+"""The release; pyproject.toml says the same (a test checks). Kept here as text because
+reading it from the installed metadata costs a tenth of a second at every start."""
 
-__version__ = version("agentcron")
 __all__ = ["__version__"]

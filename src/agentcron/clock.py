@@ -1,17 +1,12 @@
-"""The injectable clock: nothing in agentcron asks the machine for the time directly."""
+"""The system clock; nothing in agentcron asks the machine for the time any other way.
+
+The ``Clock`` contract is in ``agentcron.abc``; ``agentcron.testing.FakeClock`` is the
+one tests move by hand.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Protocol
-
-
-class Clock(Protocol):
-    """A source of the current instant."""
-
-    def now(self) -> datetime:
-        """The current instant, timezone-aware in UTC."""
-        ...
 
 
 class SystemClock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from pydantic_settings import (
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -123,9 +125,6 @@ class Settings(BaseSettings):
     model_prices: dict[str, ModelPrice] = Field(default_factory=dict)
     """Prices by model name (``provider:model``), to estimate each run's cost."""
 
-    agent_timeout_seconds: float = Field(default=120.0, gt=0)
-    """Default time limit of an agent run (a task's own timeout wins)."""
-
     agent_max_tool_calls: int = Field(default=20, ge=0)
     """Tool calls one agent run may make."""
 
@@ -185,12 +184,28 @@ class Settings(BaseSettings):
 
 
 def load_settings() -> Settings:
-    """Read the settings, turning a bad value into one readable ConfigurationError."""
+    """Read the settings, turning a bad value or file into one readable ConfigurationError."""
     try:
         return Settings()
     except ValidationError as error:
         problems = summarize_problems(error.errors(), "settings")
         raise ConfigurationError(f"Invalid configuration ({problems}).") from None
+    except SettingsError as error:  # a value that is not the JSON it must be
+        cause = error.__cause__
+        detail = f": {cause}" if cause is not None else ""
+        raise ConfigurationError(
+            f"Invalid configuration ({str(error).removeprefix('error parsing value for field ')}"
+            f"{detail}); environment values of lists and tables are JSON, "
+            'e.g. AGENTCRON_ACTIONS=\'{"name": "module:Class"}\'.'
+        ) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigurationError(
+            f"agentcron.toml in {Path.cwd()} is not valid TOML ({error}); fix or remove it."
+        ) from None
+    except (UnicodeDecodeError, OSError) as error:
+        raise ConfigurationError(
+            f"agentcron.toml in {Path.cwd()} cannot be read ({error}); fix or remove it."
+        ) from None
 
 
 def machine_timezone() -> str:

@@ -3,52 +3,59 @@
 ::
 
     AgentCronError                 root: `code` is stable, `message` is for people
-    ├── UserError                  the person's mistake: fix the input and retry
+    ├── UserError                  the person's mistake: fix the input and retry      exit 2
     │   ├── ScheduleError          a "when" that cannot be understood or never happens
     │   ├── InvalidInputError      a field is missing, too long or malformed
     │   ├── NotFoundError          no such task or run (for this person)
     │   ├── ConflictError          the change does not fit the current state
+    │   │   └── DuplicateError     the same unique key exists already
     │   └── LimitError             a per-person limit would be exceeded
-    ├── ConfigurationError         the operator's setup is wrong or incomplete
-    └── RuntimeFailure             something failed while running; may work on retry
+    ├── ConfigurationError         the operator's setup is wrong or incomplete        exit 78
+    └── RuntimeFailure             something failed while running; may work on retry  exit 1
+        ├── StoreError             the store could not be read or written now
+        ├── ActionFailed           a run's action failed (``retryable`` says if worth again)
+        └── ChatError              the chat assistant could not answer this turn
 
-Front doors render these the same way: the CLI prints the message and exits 2,
-the HTTP API answers 4xx with ``{"code", "message"}``, chat tools hand the message
-back to the model so it can correct itself.
+Front doors render these the same way: the CLI prints ``error: <message>`` (or, with
+``--json``, ``{"error": {"code", "message"}}``) on stderr and exits with the family's
+``exit_code``; the HTTP API answers with ``{"code", "message"}``; chat tools hand the
+message back to the model so it can correct itself. Driver errors (SQLAlchemy,
+psycopg, sqlite3) never cross the store: it wraps them in ``StoreError`` or
+``ConfigurationError``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 
 class AgentCronError(Exception):
     """Something went wrong in agentcron."""
 
-    code = "error"
+    code: ClassVar[str] = "error"
+    exit_code: ClassVar[int] = 1
 
     def __init__(self, message: str | None = None) -> None:
         self.message = message or (self.__doc__ or self.code).strip()
         super().__init__(self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as front doors print it: ``{"code": ..., "message": ...}``."""
+        return {"code": self.code, "message": self.message}
 
 
 class UserError(AgentCronError):
     """The request cannot be carried out as given."""
 
     code = "invalid_request"
+    exit_code = 2
 
 
 class ScheduleError(UserError):
     """The schedule could not be understood or has no future occurrence."""
 
     code = "invalid_schedule"
-
-
-class ConfigurationError(AgentCronError):
-    """agentcron is not configured correctly."""
-
-    code = "configuration"
 
 
 class InvalidInputError(UserError):
@@ -75,10 +82,56 @@ class LimitError(UserError):
     code = "limit_reached"
 
 
+class DuplicateError(ConflictError):
+    """Something with the same unique key exists already (created meanwhile, perhaps)."""
+
+    code = "duplicate"
+
+
+class ConfigurationError(AgentCronError):
+    """agentcron is not configured correctly."""
+
+    code = "configuration"
+    exit_code = 78  # EX_CONFIG of sysexits.h
+
+
 class RuntimeFailure(AgentCronError):
     """Something failed while running; a retry may succeed."""
 
     code = "runtime_failure"
+    exit_code = 1
+
+
+class StoreError(RuntimeFailure):
+    """The store could not be read or written just now."""
+
+    code = "store_unavailable"
+
+
+class ActionFailed(RuntimeFailure):
+    """The action failed; ``retryable`` says whether another attempt may succeed."""
+
+    code = "action_failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = True,
+        retry_after: float | None = None,
+        details: dict[str, Any] | None = None,
+    ):
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.details = details
+        """Kept as the run's result (an agent's trace up to the failure, say)."""
+
+
+class ChatError(RuntimeFailure):
+    """The assistant could not answer this message."""
+
+    code = "chat_failed"
 
 
 def summarize_problems(problems: Iterable[Mapping[str, Any]], subject: str) -> str:

@@ -1,7 +1,8 @@
 """TaskService: the only way in. Every front door creates, changes and reads tasks here.
 
-It validates once (schedules, zones, sizes, ownership, limits, idempotency keys)
-and raises the typed errors of ``agentcron.errors``; a failed call writes nothing.
+It holds the rules (schedules, zones, sizes, ownership, limits, idempotency keys) and
+raises the typed errors of ``agentcron.errors``; the store holds the SQL. A failed call
+writes nothing.
 """
 
 from __future__ import annotations
@@ -9,19 +10,27 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from agentcron.abc import Clock, Repositories, Store, TaskFields
 from agentcron.actions import ActionRegistry
-from agentcron.clock import Clock, ensure_utc
 from agentcron.config import Settings
+from agentcron.domain import (
+    LIVE_TASK_STATUSES,
+    TASK_DEFAULTS,
+    MisfirePolicy,
+    OverlapPolicy,
+    RunStatus,
+    RunTrigger,
+    TaskStatus,
+)
 from agentcron.errors import (
     ConflictError,
+    DuplicateError,
     InvalidInputError,
     LimitError,
     NotFoundError,
@@ -29,22 +38,9 @@ from agentcron.errors import (
 )
 from agentcron.schedules import Schedule, get_zone, parse, parse_normalized
 from agentcron.schedules._zones import zone_name
-from agentcron.store import (
-    ACTIVE_RUN_STATUSES,
-    Database,
-    MisfirePolicy,
-    OverlapPolicy,
-    Run,
-    RunStatus,
-    RunTrigger,
-    Task,
-    TaskStatus,
-    User,
-)
 from agentcron.views import Briefing, RunView, TaskView, UserView
 
 MAX_PAYLOAD_BYTES = 1_000_000
-LIVE_STATUSES = (TaskStatus.ACTIVE, TaskStatus.PAUSED)
 ChangeSignal = Callable[[], Awaitable[None]]
 
 
@@ -53,7 +49,7 @@ class _Input(BaseModel):
 
 
 class TaskOptions(_Input):
-    """How a task runs, beyond what and when."""
+    """How a task runs, beyond what and when (unset: ``domain.TASK_DEFAULTS``)."""
 
     misfire_policy: MisfirePolicy | None = None
     misfire_grace_seconds: int | None = Field(default=None, ge=0, le=7 * 86_400)
@@ -103,17 +99,20 @@ class TaskService:
 
     def __init__(
         self,
-        database: Database,
+        store: Store,
         clock: Clock,
         settings: Settings,
         actions: ActionRegistry,
         on_change: ChangeSignal | None = None,
     ) -> None:
-        self.database = database
+        self.store = store
         self.clock = clock
         self.settings = settings
         self.actions = actions
         self._on_change = on_change
+
+    def now(self) -> datetime:
+        return self.clock.now()
 
     async def _changed(self) -> None:
         if self._on_change is not None:
@@ -121,29 +120,21 @@ class TaskService:
 
     # users
 
-    async def ensure_user(self, owner: str, *, timezone: str, name: str = "") -> User:
+    async def ensure_user(self, owner: str, *, timezone: str, name: str = "") -> UserView:
         """The owner's record, created on first use with ``timezone``."""
-        zone = zone_name(get_zone(timezone))
-        async with self.database.sessions() as session:
-            if (user := await session.get(User, owner)) is not None:
+        async with self.store.reading() as store:
+            if (user := await store.users.get(owner)) is not None:
                 return user
-            session.add(User(id=owner, name=name, timezone=zone, created_at=self.clock.now()))
-            try:
-                await session.commit()
-            except IntegrityError:  # created meanwhile by another process
-                await session.rollback()
-        return await self._user(owner)
+        zone = zone_name(get_zone(timezone))
+        person = UserView(id=owner, name=name, timezone=zone, locale="en", created_at=self.now())
+        async with self.store.transaction() as store:
+            await store.users.add_if_absent(person)  # or created meanwhile by another process
+        return await self.profile(owner)
 
     async def profile(self, owner: str) -> UserView:
         """Who the owner is: name, zone and locale (what an agent acting for them is told)."""
-        return UserView.of(await self._user(owner))
-
-    async def _user(self, owner: str) -> User:
-        async with self.database.reads() as session:
-            user = await session.get(User, owner)
-        if user is None:
-            raise NotFoundError(f"No person named '{owner}' is known to agentcron.")
-        return user
+        async with self.store.reading() as store:
+            return await _user(store, owner)
 
     # tasks
 
@@ -159,77 +150,69 @@ class TaskService:
         specs: list[NewTask] = [
             r if isinstance(r, NewTask) else read_input(NewTask, r) for r in requests
         ]
-        user = await self._user(owner)
-        now = self.clock.now()
-        views: list[TaskView | None] = []
-        fresh: list[tuple[int, Task, Schedule]] = []
-        for index, spec in enumerate(specs):
-            if spec.idempotency_key is not None and (
-                existing := await self._by_key(owner, spec.idempotency_key)
-            ):
-                views.append(existing)
-                continue
-            task, schedule = self._build(owner, spec, user.timezone, now)
-            fresh.append((index, task, schedule))
-            views.append(None)
-        if fresh:
-            async with self.database.sessions() as session:
-                await self._check_active_limit(session, owner, adding=len(fresh))
-                session.add_all([task for _, task, _ in fresh])
-                try:
-                    await session.commit()
-                except IntegrityError:
-                    await session.rollback()
-                    if len(specs) == 1 and specs[0].idempotency_key is not None:
-                        return await self.create_many(owner, specs)  # created meanwhile
-                    raise
-            await self._changed()
-        for index, task, schedule in fresh:
-            views[index] = TaskView.of(task, schedule.describe())
-        return [view for view in views if view is not None]
+        try:
+            return await self._create(owner, specs)
+        except DuplicateError:
+            if len(specs) == 1 and specs[0].idempotency_key is not None:
+                return await self._create(owner, specs)  # created meanwhile: that one
+            raise
 
-    def _build(
-        self, owner: str, spec: NewTask, user_zone: str, now: datetime
-    ) -> tuple[Task, Schedule]:
+    async def _create(self, owner: str, specs: list[NewTask]) -> list[TaskView]:
+        """One transaction: the owner, existing keys, the limit, then the new rows."""
+        now = self.now()
+        views: dict[int, TaskView] = {}
+        fresh: dict[int, TaskFields] = {}
+        async with self.store.transaction() as store:
+            user = await _user(store, owner)
+            for index, spec in enumerate(specs):
+                key = spec.idempotency_key
+                existing = key and await store.tasks.by_idempotency_key(owner, key)
+                if existing:
+                    views[index] = existing
+                else:
+                    fresh[index] = self._build(owner, spec, user.timezone, now)
+            if fresh:
+                await self._check_live_limit(store, owner, adding=len(fresh))
+                created = await store.tasks.add_many(list(fresh.values()))
+                views |= dict(zip(fresh, created, strict=True))
+        if fresh:
+            await self._changed()
+        return [views[index] for index in range(len(specs))]
+
+    def _build(self, owner: str, spec: NewTask, user_zone: str, now: datetime) -> TaskFields:
         schedule = parse(spec.when, spec.timezone or user_zone, now)
         action = self.actions.get(spec.action)
         options = spec.model_dump(exclude_unset=True, include=set(TaskOptions.model_fields))
-        task = Task(
-            owner_id=owner,
-            title=spec.title,
-            action=spec.action,
-            payload=self._checked_payload(spec.action, spec.payload),
-            schedule=schedule.normalized,
-            schedule_kind=schedule.kind.value,
-            timezone=schedule.timezone,
-            status=TaskStatus.ACTIVE,
-            run_count=0,
-            misfire_policy=MisfirePolicy.RUN_ONCE,
-            misfire_grace_seconds=60,
-            overlap_policy=action.default_overlap,
-            jitter_seconds=0,
-            max_attempts=3,
-            backoff_seconds=10.0,
-            backoff_max_seconds=600.0,
-            timeout_seconds=action.default_timeout_seconds,
-            notify=[],
-            notify_policy="always",
-            idempotency_key=spec.idempotency_key,
-            created_at=now,
-            updated_at=now,
-            version=1,
-        )
-        for key, value in options.items():
-            setattr(task, key, value)
-        self._check_bounds(task)
-        task.next_run_at = first_occurrence(schedule, task, now)
-        self._check_agent_interval(task, schedule, now)
-        return task, schedule
+        task: TaskFields = {
+            **TASK_DEFAULTS.fields(),
+            **action.defaults,
+            "owner_id": owner,
+            "title": spec.title,
+            "action": spec.action,
+            "payload": self._checked_payload(spec.action, spec.payload),
+            "schedule": schedule.normalized,
+            "schedule_kind": schedule.kind.value,
+            "timezone": schedule.timezone,
+            "status": TaskStatus.ACTIVE,
+            "run_count": 0,
+            "notify": [],
+            "starts_at": None,
+            "ends_at": None,
+            "max_runs": None,
+            "idempotency_key": spec.idempotency_key,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+            **options,
+        }
+        _check_bounds(task)
+        task["next_run_at"] = first_occurrence(schedule, task, now)
+        self._check_agent_interval(task["action"], schedule, now)
+        return task
 
     async def get(self, owner: str, task_id: int) -> TaskView:
-        async with self.database.reads() as session:
-            task = await self._owned_task(session, owner, task_id)
-        return self._view(task)
+        async with self.store.reading() as store:
+            return await _task(store, owner, task_id)
 
     async def list_tasks(
         self,
@@ -242,7 +225,6 @@ class TaskService:
         offset: int = 0,
     ) -> list[TaskView]:
         """The owner's tasks, soonest first; filters combine."""
-        query = select(Task).where(Task.owner_id == owner)
         if status:
             unknown = set(status) - {s.value for s in TaskStatus}
             if unknown:
@@ -250,24 +232,20 @@ class TaskService:
                     f"Unknown status {', '.join(sorted(unknown))}; use "
                     f"{', '.join(s.value for s in TaskStatus)}."
                 )
-            query = query.where(Task.status.in_(list(status)))
-        if text:
-            query = query.where(func.lower(Task.title).contains(text.lower()))
-        if due_before is not None:
-            query = query.where(Task.next_run_at <= ensure_utc(due_before))
-        query = query.order_by(Task.next_run_at.is_(None), Task.next_run_at, Task.id)
-        async with self.database.reads() as session:
-            rows = (await session.scalars(query.limit(limit).offset(offset))).all()
-        return [self._view(task) for task in rows]
+        async with self.store.reading() as store:
+            return await store.tasks.search(
+                owner, statuses=status, text=text, due_before=due_before, limit=limit,
+                offset=offset,
+            )  # fmt: skip
 
     async def update(
         self, owner: str, task_id: int, request: TaskChanges | dict[str, Any]
     ) -> TaskView:
         """Change a task; a new schedule or zone recomputes the next run from now."""
         changes = request if isinstance(request, TaskChanges) else read_input(TaskChanges, request)
-        now = self.clock.now()
-        async with self.database.sessions() as session, session.begin():
-            task = await self._owned_task(session, owner, task_id, for_update=True)
+        now = self.now()
+        async with self.store.transaction() as store:
+            task = await _task(store, owner, task_id, for_update=True)
             if changes.expected_version is not None and changes.expected_version != task.version:
                 raise ConflictError(
                     f"Task {task_id} changed since you read it (version {task.version}, "
@@ -275,29 +253,32 @@ class TaskService:
                 )
             if task.status in (TaskStatus.CANCELLED, TaskStatus.COMPLETED):
                 raise ConflictError(f"Task {task_id} is {task.status}; it can no longer change.")
-            fields = changes.model_dump(exclude_unset=True, exclude={"expected_version"})
+            fields: TaskFields = changes.model_dump(
+                exclude_unset=True, exclude={"expected_version"}
+            )
             if "payload" in fields:
-                task.payload = self._checked_payload(task.action, fields.pop("payload"))
+                fields["payload"] = self._checked_payload(task.action, fields["payload"])
             when = fields.pop("when", None)
             timezone = fields.pop("timezone", None)
-            for key, value in fields.items():
-                setattr(task, key, value)
-            self._check_bounds(task)
+            merged = {**task.__dict__, **fields}
+            _check_bounds(merged)
             if when is not None or timezone is not None:
                 if when is not None:
                     schedule = parse(when, timezone or task.timezone, now)
                 else:
                     current = parse_normalized(task.schedule, task.timezone)
                     schedule = current.with_timezone(timezone or task.timezone)
-                task.schedule = schedule.normalized
-                task.schedule_kind = schedule.kind.value
-                task.timezone = schedule.timezone
-                self._check_agent_interval(task, schedule, now)
-                task.next_run_at = first_occurrence(schedule, task, now)
-            task.updated_at = now
-            task.version += 1
+                fields |= {
+                    "schedule": schedule.normalized,
+                    "schedule_kind": schedule.kind.value,
+                    "timezone": schedule.timezone,
+                }
+                self._check_agent_interval(task.action, schedule, now)
+                fields["next_run_at"] = first_occurrence(schedule, merged, now)
+            fields |= {"updated_at": now, "version": task.version + 1}
+            await store.tasks.update(task.id, fields)
         await self._changed()
-        return self._view(task)
+        return replace(task, **fields)
 
     async def pause(self, owner: str, task_id: int) -> TaskView:
         """Stop firing; the next run is kept so resume can see what was missed."""
@@ -309,66 +290,54 @@ class TaskService:
 
     async def cancel(self, owner: str, task_id: int) -> TaskView:
         """Stop for good; waiting runs are cancelled and a running one is told to stop."""
-        return await self._transition(owner, task_id, set(LIVE_STATUSES), TaskStatus.CANCELLED)
+        return await self._transition(owner, task_id, set(LIVE_TASK_STATUSES), TaskStatus.CANCELLED)
 
     async def _transition(
         self, owner: str, task_id: int, allowed: set[TaskStatus], target: TaskStatus
     ) -> TaskView:
-        now = self.clock.now()
-        async with self.database.sessions() as session, session.begin():
-            task = await self._owned_task(session, owner, task_id, for_update=True)
+        now = self.now()
+        async with self.store.transaction() as store:
+            task = await _task(store, owner, task_id, for_update=True)
             if task.status == target:
-                return self._view(task)
+                return task
             if task.status not in allowed:
                 raise ConflictError(f"Task {task_id} is {task.status}; it cannot be {target}.")
-            task.status = target
-            task.updated_at = now
-            task.version += 1
+            fields: TaskFields = {"status": target, "updated_at": now, "version": task.version + 1}
             if target == TaskStatus.CANCELLED:
-                task.next_run_at = None
-                await session.execute(
-                    update(Run)
-                    .where(Run.task_id == task.id, Run.status.in_(ACTIVE_RUN_STATUSES))
-                    .values(status=RunStatus.CANCELLED, finished_at=now, reason="task cancelled")
-                )
+                fields["next_run_at"] = None
+                await store.runs.cancel_waiting(task.id, now, "task cancelled")
+            await store.tasks.update(task.id, fields)
         await self._changed()
-        return self._view(task)
+        return replace(task, **fields)
 
     async def trigger(self, owner: str, task_id: int) -> RunView:
         """An extra run now, leaving the schedule as it is."""
-        now = self.clock.now()
-        async with self.database.sessions() as session, session.begin():
-            task = await self._owned_task(session, owner, task_id)
+        now = self.now()
+        async with self.store.transaction() as store:
+            task = await _task(store, owner, task_id)
             if task.status == TaskStatus.CANCELLED:
                 raise ConflictError(f"Task {task_id} is cancelled; it cannot run.")
-            run = Run(
-                task_id=task.id,
-                scheduled_for=now,
-                trigger=RunTrigger.MANUAL,
-                status=RunStatus.QUEUED,
-                attempt=0,
-                not_before=now,
-                queued_at=now,
+            run = await store.runs.add(
+                {
+                    "task_id": task.id,
+                    "scheduled_for": now,
+                    "trigger": RunTrigger.MANUAL,
+                    "status": RunStatus.QUEUED,
+                    "attempt": 0,
+                    "not_before": now,
+                    "queued_at": now,
+                }
             )
-            session.add(run)
         await self._changed()
-        return RunView.of(run)
+        return run
 
     # runs
 
     async def list_runs(self, owner: str, task_id: int, *, limit: int = 50) -> list[RunView]:
         """The task's runs, newest occurrence first."""
-        async with self.database.reads() as session:
-            await self._owned_task(session, owner, task_id)
-            rows = (
-                await session.scalars(
-                    select(Run)
-                    .where(Run.task_id == task_id)
-                    .order_by(Run.scheduled_for.desc(), Run.id.desc())
-                    .limit(limit)
-                )
-            ).all()
-        return [RunView.of(run) for run in rows]
+        async with self.store.reading() as store:
+            await _task(store, owner, task_id)
+            return await store.runs.list_for_task(task_id, limit)
 
     async def briefing(
         self, owner: str, task_id: int, *, recent: int, before_run: int | None = None
@@ -378,58 +347,37 @@ class TaskService:
         One read for what an agent run needs: a burst of runs starting together costs a
         third of three separate reads.
         """
-        async with self.database.reads() as session:
-            row = (
-                await session.execute(
-                    select(Task, User)
-                    .join(User, User.id == Task.owner_id)
-                    .where(Task.id == task_id, Task.owner_id == owner)
-                )
-            ).first()
-            if row is None:
-                raise NotFoundError(f"There is no task {task_id}; 'agentcron ls' lists yours.")
-            runs: Sequence[Run] = []
-            if recent > 0:
-                query = (
-                    select(Run)
-                    .where(
-                        Run.task_id == task_id,
-                        Run.status == RunStatus.SUCCEEDED,
-                        Run.output.is_not(None),
-                    )
-                    .order_by(Run.finished_at.desc(), Run.id.desc())
-                    .limit(recent)
-                )
-                if before_run is not None:
-                    query = query.where(Run.id != before_run)
-                runs = (await session.scalars(query)).all()
-        task, user = row
-        return Briefing(UserView.of(user), self._view(task), [RunView.of(run) for run in runs])
+        async with self.store.reading() as store:
+            found = await store.tasks.get_with_owner(owner, task_id)
+            if found is None:
+                raise _no_task(task_id)
+            runs = await store.runs.recent_outputs(task_id, recent, before_run)
+        task, user = found
+        return Briefing(user, task, runs)
 
     async def get_run(self, owner: str, run_id: int) -> RunView:
-        async with self.database.reads() as session:
-            run = await self._owned_run(session, owner, run_id)
-        return RunView.of(run)
+        async with self.store.reading() as store:
+            return await _run(store, owner, run_id)
 
     async def retry(self, owner: str, run_id: int) -> RunView:
         """Queue a failed run again, as a new attempt of the same occurrence."""
-        now = self.clock.now()
-        async with self.database.sessions() as session, session.begin():
-            run = await self._owned_run(session, owner, run_id)
+        now = self.now()
+        async with self.store.transaction() as store:
+            run = await _run(store, owner, run_id)
             if run.status != RunStatus.FAILED:
                 raise ConflictError(f"Run {run_id} is {run.status}; only failed runs are retried.")
-            task = await session.get(Task, run.task_id)
+            task = await store.tasks.get(owner, run.task_id)
             if task is None or task.status == TaskStatus.CANCELLED:
                 raise ConflictError(f"The task of run {run_id} is cancelled.")
-            run.status = RunStatus.QUEUED
-            run.not_before = now
-            run.error = None
-            run.finished_at = None
-            run.reason = f"retried by hand at {now:%Y-%m-%d %H:%M:%S}Z"
+            reason = f"retried by hand at {now:%Y-%m-%d %H:%M:%S}Z"
+            await store.runs.requeue(run.id, now, reason)
         await self._changed()
-        return RunView.of(run)
+        return replace(
+            run, status=RunStatus.QUEUED, not_before=now, error=None, finished_at=None,
+            reason=reason,
+        )  # fmt: skip
 
-    # checks and helpers
+    # checks
 
     def _checked_payload(self, action_name: str, payload: dict[str, Any]) -> dict[str, Any]:
         limit = self.settings.max_instructions_chars
@@ -446,17 +394,9 @@ class TaskService:
             )
         return self.actions.get(action_name).validate(payload)
 
-    def _check_bounds(self, task: Task) -> None:
-        for name in ("starts_at", "ends_at"):
-            value = getattr(task, name)
-            if value is not None and value.tzinfo is None:
-                raise InvalidInputError(f"{name} needs a time zone offset, e.g. ...+01:00.")
-        if task.starts_at and task.ends_at and task.ends_at <= task.starts_at:
-            raise InvalidInputError("ends_at must be after starts_at.")
-
-    def _check_agent_interval(self, task: Task, schedule: Schedule, now: datetime) -> None:
+    def _check_agent_interval(self, action: str, schedule: Schedule, now: datetime) -> None:
         minimum = self.settings.min_agent_interval_seconds
-        if task.action != "agent" or minimum <= 0:
+        if action != "agent" or minimum <= 0:
             return
         upcoming = schedule.preview(4, now)
         gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(upcoming)]
@@ -466,65 +406,64 @@ class TaskService:
                 f"'{schedule.describe()}' runs {min(gaps) / 60:g} minutes apart."
             )
 
-    async def _check_active_limit(
-        self, session: AsyncSession, owner: str, *, adding: int = 1
-    ) -> None:
-        count = await session.scalar(
-            select(func.count())
-            .select_from(Task)
-            .where(Task.owner_id == owner, Task.status.in_(LIVE_STATUSES))
-        )
+    async def _check_live_limit(self, store: Repositories, owner: str, *, adding: int) -> None:
+        count = await store.tasks.count_live(owner)
         limit = self.settings.max_active_tasks
-        if (count or 0) + adding > limit:
+        if count + adding > limit:
             raise LimitError(
                 f"You have {count} active or paused tasks and the limit is {limit}; "
                 "cancel some first."
             )
 
-    async def _by_key(self, owner: str, key: str) -> TaskView | None:
-        async with self.database.reads() as session:
-            task = await session.scalar(
-                select(Task).where(Task.owner_id == owner, Task.idempotency_key == key)
-            )
-        return self._view(task) if task is not None else None
 
-    async def _owned_task(
-        self, session: AsyncSession, owner: str, task_id: int, *, for_update: bool = False
-    ) -> Task:
-        query = select(Task).where(Task.id == task_id, Task.owner_id == owner)
-        if for_update and not self.database.is_sqlite:
-            query = query.with_for_update()
-        task = await session.scalar(query)
-        if task is None:
-            raise NotFoundError(f"There is no task {task_id}; 'agentcron ls' lists yours.")
-        return task
-
-    async def _owned_run(self, session: AsyncSession, owner: str, run_id: int) -> Run:
-        run = await session.scalar(
-            select(Run).join(Task).where(Run.id == run_id, Task.owner_id == owner)
-        )
-        if run is None:
-            raise NotFoundError(f"There is no run {run_id}; 'agentcron runs TASK' lists them.")
-        return run
-
-    def _view(self, task: Task) -> TaskView:
-        return TaskView.of(task, describe_stored(task))
+async def _user(store: Repositories, owner: str) -> UserView:
+    user = await store.users.get(owner)
+    if user is None:
+        raise NotFoundError(f"No person named '{owner}' is known to agentcron.")
+    return user
 
 
-def describe_stored(task: Task) -> str:
-    """The description of a stored task's schedule."""
-    return parse_normalized(task.schedule, task.timezone).describe()
+async def _task(
+    store: Repositories, owner: str, task_id: int, *, for_update: bool = False
+) -> TaskView:
+    task = await store.tasks.get(owner, task_id, for_update=for_update)
+    if task is None:
+        raise _no_task(task_id)
+    return task
 
 
-def first_occurrence(schedule: Schedule, task: Task, now: datetime) -> datetime:
+async def _run(store: Repositories, owner: str, run_id: int) -> RunView:
+    run = await store.runs.get(owner, run_id)
+    if run is None:
+        raise NotFoundError(f"There is no run {run_id}; 'agentcron runs TASK' lists them.")
+    return run
+
+
+def _no_task(task_id: int) -> NotFoundError:
+    return NotFoundError(f"There is no task {task_id}; 'agentcron ls' lists yours.")
+
+
+def _check_bounds(task: TaskFields) -> None:
+    for name in ("starts_at", "ends_at"):
+        value = task.get(name)
+        if value is not None and value.tzinfo is None:
+            raise InvalidInputError(f"{name} needs a time zone offset, e.g. ...+01:00.")
+    starts, ends = task.get("starts_at"), task.get("ends_at")
+    if starts and ends and ends <= starts:
+        raise InvalidInputError("ends_at must be after starts_at.")
+
+
+def first_occurrence(schedule: Schedule, task: TaskFields, now: datetime) -> datetime:
     """The first occurrence after ``now`` within the task's bounds."""
     after = now
-    if task.starts_at is not None and task.starts_at > now:
-        after = task.starts_at - timedelta(microseconds=1)
+    starts_at, ends_at = task.get("starts_at"), task.get("ends_at")
+    if starts_at is not None and starts_at > now:
+        after = starts_at - timedelta(microseconds=1)
     occurrence = schedule.next_after(after)
-    if occurrence is None or (task.ends_at is not None and occurrence > task.ends_at):
+    if occurrence is None or (ends_at is not None and occurrence > ends_at):
         raise InvalidInputError("The schedule has no occurrence within the task's bounds.")
-    if task.max_runs is not None and task.run_count >= task.max_runs:
+    max_runs = task.get("max_runs")
+    if max_runs is not None and task.get("run_count", 0) >= max_runs:
         raise InvalidInputError("The task has already run as often as max_runs allows.")
     return occurrence
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from agentcron.testing.model_server import ScriptedModelServer, Text, ToolCall, ToolCalls
 from tests.acceptance.test_cli_schedule import agentcron
 from tests.support.local_http import free_port
-from tests.support.model_server import ScriptedModelServer, Text, ToolCall, ToolCalls
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_without_a_model_chat_says_what_to_set(env: dict[str, str]) -> None:
 def test_a_model_that_fails_is_one_clear_line(
     env: dict[str, str], model_server: ScriptedModelServer
 ) -> None:
-    from tests.support.model_server import Error
+    from agentcron.testing.model_server import Error
 
     model_server.script(Error(401, "bad key"))
     said = agentcron("chat", "hello", env=env)

@@ -16,12 +16,15 @@ import pytest
 from sqlalchemy import func, select
 
 from agentcron.actions import ActionRegistry
+from agentcron.bootstrap import build_service
 from agentcron.clock import SystemClock
 from agentcron.config import Settings
-from agentcron.engine.app import make_service
+from agentcron.domain import RunStatus
 from agentcron.service import TaskService
-from agentcron.store import Database, Run, RunStatus
+from agentcron.store import SqlStore
+from agentcron.store.models import Run
 from tests.acceptance.test_cli_schedule import agentcron
+from tests.support.sql import sessions
 
 
 class Serve:
@@ -97,7 +100,7 @@ def test_second_serve_on_the_same_store_is_refused(home: Path) -> None:
             timeout=30,
             check=False,
         )
-        assert second.returncode == 2
+        assert second.returncode == 78  # the operator's setup: one serve per SQLite store
         assert "Another agentcron serve is already using" in second.stderr
     finally:
         serve.stop()
@@ -105,9 +108,9 @@ def test_second_serve_on_the_same_store_is_refused(home: Path) -> None:
 
 async def _create_burst(url: str, count: int, due: datetime, command: str) -> None:
     settings = Settings(timezone="Europe/Paris", shell_allow=["sleep"])
-    database = Database(url)
-    await database.migrate()
-    service = TaskService(database, SystemClock(), settings, ActionRegistry.load(settings))
+    store = SqlStore(url)
+    await store.migrate()
+    service = TaskService(store, SystemClock(), settings, ActionRegistry.load(settings))
     await service.ensure_user("local", timezone="Europe/Paris")
     requests = [
         {
@@ -121,19 +124,19 @@ async def _create_burst(url: str, count: int, due: datetime, command: str) -> No
     ]
     service.settings.max_active_tasks = count + 10
     await service.create_many("local", requests)
-    await database.close()
+    await store.close()
 
 
 async def _run_counts(url: str) -> tuple[int, int, int]:
     """(runs, succeeded runs, distinct tasks with a run)."""
-    database = Database(url)
-    async with database.sessions() as session:
+    store = SqlStore(url)
+    async with sessions(store)() as session:
         total = await session.scalar(select(func.count()).select_from(Run))
         succeeded = await session.scalar(
             select(func.count()).select_from(Run).where(Run.status == RunStatus.SUCCEEDED)
         )
         tasks = await session.scalar(select(func.count(func.distinct(Run.task_id))))
-    await database.close()
+    await store.close()
     return int(total or 0), int(succeeded or 0), int(tasks or 0)
 
 
@@ -166,9 +169,9 @@ def test_sigkill_in_the_middle_of_a_burst_loses_and_doubles_nothing(home: Path) 
 
 async def _create_reminders(url: str, count: int, due: datetime) -> None:
     settings = Settings(timezone="Europe/Paris", max_active_tasks=count + 10)
-    database = Database(url)
-    await database.migrate()
-    service = make_service(settings, database, SystemClock())  # wakes the schedulers
+    store = SqlStore(url)
+    await store.migrate()
+    service = build_service(settings, store)  # wakes the schedulers
     await service.ensure_user("local", timezone="Europe/Paris")
     if count:
         await service.create_many(
@@ -178,15 +181,15 @@ async def _create_reminders(url: str, count: int, due: datetime) -> None:
                 for i in range(count)
             ],
         )
-    await database.close()
+    await store.close()
 
 
 async def _workers(url: str) -> dict[str, int]:
-    database = Database(url)
-    async with database.sessions() as session:
+    store = SqlStore(url)
+    async with sessions(store)() as session:
         rows = await session.execute(select(Run.worker_id, func.count()).group_by(Run.worker_id))
         result = {str(worker): int(n) for worker, n in rows}
-    await database.close()
+    await store.close()
     return result
 
 

@@ -10,9 +10,9 @@ from agentcron.testing import FakeClock
 from tests.support.engine_rig import Rig
 
 
-@pytest.fixture(params=[False, True], ids=["taken", "held"])
+@pytest.fixture(params=[False, True], ids=["unclaimed", "claimed"])
 def rig(
     request: pytest.FixtureRequest, service: TaskService, clock: FakeClock, settings: Settings
 ) -> Rig:
-    """Runs taken when due (as remote workers do), or written as held (as in one process)."""
-    return Rig(service, clock, settings, hold=request.param)
+    """Runs claimed when due (as remote workers do), or written claimed (as in one process)."""
+    return Rig(service, clock, settings, claim=request.param)

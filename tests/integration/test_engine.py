@@ -213,15 +213,15 @@ async def test_runs_of_a_lost_worker_are_recovered(
     task = await rig.service.create("ann", {"title": "t", "when": "in 1 minute", **REMINDER})
     rig.clock.advance(timedelta(minutes=1))
     await rig.scheduler.run_pass()
-    held = [run for run, _ in rig.executor.held.values()]
-    runs = held + await rig.executor.runner.take(rig.executor.submitted)
+    claimed = [run for run, _ in rig.executor.claimed.values()]
+    runs = claimed + await rig.executor.runner.claim(rig.executor.submitted)
     assert [r.task_id for r in runs] == [task.id]
     if started:
         rig.recorder.started(runs[0], rig.clock.now())
         await rig.recorder.flush()
         assert (await rig.runs(task.id))[0].status == "running"
     # the worker dies here; another one carries on once the lease has run out
-    survivor = Rig(rig.service, rig.clock, settings, hold=rig.executor.hold, worker="survivor")
+    survivor = Rig(rig.service, rig.clock, settings, claim=rig.executor.claim, worker="survivor")
     await survivor.tick()
     assert (await rig.runs(task.id))[0].status == ("running" if started else "queued")
     rig.clock.advance(timedelta(seconds=settings.lease_seconds + 1))
@@ -232,23 +232,23 @@ async def test_runs_of_a_lost_worker_are_recovered(
     assert run.attempt == (2 if started else 1)
 
 
-async def test_a_taken_run_is_not_taken_twice(rig: Rig, settings: Settings) -> None:
+async def test_a_claimed_run_is_not_claimed_twice(rig: Rig, settings: Settings) -> None:
     await rig.service.create("ann", {"title": "t", "when": "in 1 minute", **REMINDER})
     rig.clock.advance(timedelta(minutes=1))
     await rig.scheduler.run_pass()
-    ids = list(rig.executor.submitted) + list(rig.executor.held)
-    other = Runner(rig.service.database, rig.clock, settings, rig.service.actions, "other")
-    assert len(await other.take(ids)) == (0 if rig.executor.hold else 1)
-    assert await other.take(ids) == []
-    assert await rig.executor.runner.take(ids) == []
+    ids = list(rig.executor.submitted) + list(rig.executor.claimed)
+    other = Runner(rig.service.store, rig.clock, settings, rig.service.actions, "other")
+    assert len(await other.claim(ids)) == (0 if rig.executor.claim else 1)
+    assert await other.claim(ids) == []
+    assert await rig.executor.runner.claim(ids) == []
 
 
 async def test_a_start_is_marked_and_an_outcome_replaces_it(rig: Rig) -> None:
     task = await rig.service.create("ann", {"title": "t", "when": "in 1 minute", **REMINDER})
     rig.clock.advance(timedelta(minutes=1))
     await rig.scheduler.run_pass()
-    held = [run for run, _ in rig.executor.held.values()]
-    (run,) = held + await rig.executor.runner.take(rig.executor.submitted)
+    claimed = [run for run, _ in rig.executor.claimed.values()]
+    (run,) = claimed + await rig.executor.runner.claim(rig.executor.submitted)
     (waiting,) = await rig.runs(task.id)
     assert (waiting.status, waiting.attempt, waiting.worker_id) == ("queued", 0, "test-worker")
     started_at = rig.clock.now()
@@ -266,8 +266,8 @@ async def test_a_run_cancelled_before_its_start_mark_stays_cancelled(rig: Rig) -
     assert task.next_run_at is not None
     rig.clock.set(task.next_run_at)
     await rig.scheduler.run_pass()
-    held = [run for run, _ in rig.executor.held.values()]
-    (run,) = held + await rig.executor.runner.take(rig.executor.submitted)
+    claimed = [run for run, _ in rig.executor.claimed.values()]
+    (run,) = claimed + await rig.executor.runner.claim(rig.executor.submitted)
     await rig.service.cancel("ann", task.id)
     rig.recorder.started(run, rig.clock.now())
     await rig.recorder.flush()

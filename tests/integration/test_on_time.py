@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from agentcron.bootstrap import Engine
 from agentcron.config import Settings
-from agentcron.engine.app import Engine
-from agentcron.engine.runner import Outcome
-from agentcron.store import Database
+from agentcron.domain import Outcome
+from agentcron.store import SqlStore
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ async def engine(database_url: str, tmp_path: Path) -> AsyncIterator[Engine]:
     settings = Settings(
         timezone="Europe/Paris", home=tmp_path, lease_seconds=1.5, shell_allow=["sleep"]
     )
-    running = Engine(settings, database=Database(database_url))
+    running = Engine(settings, store=SqlStore(database_url))
     await running.start()
     await running.service.ensure_user("ann", timezone="Europe/Paris")
     yield running
@@ -76,7 +76,7 @@ async def test_cancel_stops_a_run_in_flight(engine: Engine) -> None:
     await engine.service.cancel("ann", task.id)
 
     async def stopped() -> bool:
-        return run.id not in engine.executor.inflight
+        return run.id not in engine.executor.running
 
     await wait_for(stopped, timeout=engine.runner.lease.total_seconds() + 2)
     final = await engine.service.get_run("ann", run.id)

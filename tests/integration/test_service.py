@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from agentcron.domain import RunStatus
 from agentcron.errors import (
     ConflictError,
     InvalidInputError,
@@ -16,14 +17,15 @@ from agentcron.errors import (
     ScheduleError,
 )
 from agentcron.service import TaskService
-from agentcron.store import Run, RunStatus, Task
+from agentcron.store.models import Run, Task
 from agentcron.testing import FakeClock
+from tests.support.sql import sessions
 
 REMINDER = {"action": "reminder", "payload": {"message": "call mom"}}
 
 
 async def count(service: TaskService, model: type[Task] | type[Run]) -> int:
-    async with service.database.sessions() as session:
+    async with sessions(service.store)() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
@@ -198,7 +200,7 @@ async def test_retry_requeues_only_failed_runs(service: TaskService) -> None:
     run = await service.trigger("ann", task.id)
     with pytest.raises(ConflictError, match="only failed runs"):
         await service.retry("ann", run.id)
-    async with service.database.sessions() as session, session.begin():
+    async with sessions(service.store)() as session, session.begin():
         stored = await session.get(Run, run.id)
         assert stored is not None
         stored.status = RunStatus.FAILED
@@ -240,7 +242,7 @@ async def test_briefing_tells_an_agent_whom_it_acts_for_and_what_earlier_runs_sa
         (RunStatus.SUCCEEDED, "third quote"),
         (RunStatus.RUNNING, None),  # the run being briefed
     ]
-    async with service.database.sessions() as session, session.begin():
+    async with sessions(service.store)() as session, session.begin():
         runs = [
             Run(
                 task_id=task.id,
@@ -276,7 +278,7 @@ async def test_briefing_tells_an_agent_whom_it_acts_for_and_what_earlier_runs_sa
 async def test_reads_do_not_wait_for_a_writer(service: TaskService, database_url: str) -> None:
     """On SQLite a write transaction holds the database's one write lock; reads go on."""
     task = await service.create("ann", {"title": "mine", "when": "in 1 hour", **REMINDER})
-    async with service.database.sessions() as writer, writer.begin():
+    async with sessions(service.store)() as writer, writer.begin():
         await writer.execute(select(Task).where(Task.id == task.id).with_for_update())
         started = asyncio.get_running_loop().time()
         seen = await service.get("ann", task.id)

@@ -10,8 +10,8 @@ from agentcron.engine.runner import Runner
 from agentcron.engine.scheduler import Scheduler
 from agentcron.service import TaskService
 from agentcron.testing import FakeClock, ManualExecutor
+from agentcron.testing.model_server import ToolCall, ToolCalls
 from agentcron.views import RunView, TaskView
-from tests.support.model_server import ToolCall, ToolCalls
 
 
 def report(message: str, *, notify: bool = True, complete: bool = False) -> ToolCalls:
@@ -25,15 +25,15 @@ class AgentRig:
 
     def __init__(self, service: TaskService, clock: FakeClock) -> None:
         self.service, self.clock = service, clock
-        database = service.database
-        runner = Runner(database, clock, service.settings, service.actions, "w", service=service)
+        store = service.store
+        runner = Runner(store, clock, service.settings, service.actions, "w", tasks=service)
         self.outcomes: list[Any] = []
 
         async def collect(outcomes: list[Any]) -> None:
             self.outcomes += outcomes
 
-        self.executor = ManualExecutor(runner, Recorder(database, clock, "w", on_recorded=collect))
-        self.scheduler = Scheduler(database, clock, service.settings, self.executor)
+        self.executor = ManualExecutor(runner, Recorder(store, clock, "w", on_recorded=collect))
+        self.scheduler = Scheduler(store, clock, service.settings, self.executor)
 
     async def tick(self, *, concurrently: bool = False) -> None:
         await self.scheduler.run_pass()

@@ -8,7 +8,6 @@ from agentcron.engine.recorder import Recorder
 from agentcron.engine.runner import Runner
 from agentcron.engine.scheduler import Scheduler
 from agentcron.service import TaskService
-from agentcron.store import Database
 from agentcron.testing import FakeClock, ManualExecutor
 from agentcron.views import RunView
 
@@ -22,15 +21,15 @@ class Rig:
         clock: FakeClock,
         settings: Settings,
         *,
-        hold: bool,
+        claim: bool,
         worker: str = "test-worker",
     ) -> None:
-        database: Database = service.database
+        store = service.store
         self.service, self.clock = service, clock
-        runner = Runner(database, clock, settings, service.actions, worker)
-        self.recorder = Recorder(database, clock, worker)
-        self.executor = ManualExecutor(runner, self.recorder, hold=hold)
-        self.scheduler = Scheduler(database, clock, settings, self.executor)
+        runner = Runner(store, clock, settings, service.actions, worker)
+        self.recorder = Recorder(store, clock, worker)
+        self.executor = ManualExecutor(runner, self.recorder, claim=claim)
+        self.scheduler = Scheduler(store, clock, settings, self.executor)
 
     async def tick(self) -> None:
         await self.scheduler.run_pass()

@@ -6,8 +6,7 @@ from typing import ClassVar
 
 import pytest
 
-from agentcron.actions import ActionContext, ActionRegistry, ActionResult
-from agentcron.actions.base import Action
+from agentcron.actions import Action, ActionContext, ActionRegistry, ActionResult
 from agentcron.config import Settings
 from agentcron.errors import ConfigurationError
 
@@ -46,6 +45,7 @@ def test_actions_come_from_the_environment_as_json(monkeypatch: pytest.MonkeyPat
     ],
 )
 def test_a_bad_configured_action_is_a_clear_configuration_error(path: str, message: str) -> None:
+    """Refused when the configuration is read (a malformed path) or first used (the rest)."""
     with pytest.raises(ConfigurationError, match=message.replace("(", r"\(")) as caught:
-        ActionRegistry.load(Settings(actions={"bad": path}))
+        ActionRegistry.load(Settings(actions={"bad": path})).get("bad")
     assert "'bad'" in caught.value.message

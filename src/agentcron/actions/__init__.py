@@ -1,7 +1,9 @@
-"""Actions: what a run does. Built-in: reminder, http, shell (refused unless allow-listed)."""
+"""Actions: what a run does. Built-in: reminder, http, shell (refused unless allow-listed)
+and agent. Plugins subclass ``Action`` (the contract is in ``agentcron.abc``)."""
 
-from agentcron.actions.base import Action, ActionContext, ActionFailed, ActionResult
+from agentcron.abc import Action, ActionContext, ActionResult
 from agentcron.actions.registry import ENTRY_POINT_GROUP, ActionRegistry
+from agentcron.errors import ActionFailed
 
 __all__ = [
     "ENTRY_POINT_GROUP",

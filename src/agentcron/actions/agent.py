@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentcron.actions.base import Action, ActionContext, ActionResult
-from agentcron.errors import InvalidInputError
+from agentcron.abc import Action, ActionContext, ActionResult
+from agentcron.agent import model_name
+from agentcron.agent.mcp import check_allowed
+from agentcron.errors import ConfigurationError, InvalidInputError
 
 
 class AgentPayload(BaseModel):
@@ -25,18 +28,12 @@ class AgentAction(Action):
 
     name: ClassVar[str] = "agent"
     payload_model = AgentPayload
-    default_overlap = "skip"
-    default_timeout_seconds = 120.0
+    defaults: ClassVar[Mapping[str, Any]] = {"overlap_policy": "skip", "timeout_seconds": 120.0}
 
     def check(self, payload: BaseModel) -> None:
         assert isinstance(payload, AgentPayload)
-        from agentcron.agent.mcp import check_allowed  # noqa: PLC0415
-
         check_allowed(self.settings, payload.mcp or [])
         if payload.model is not None:
-            from agentcron.agent.models import model_name  # noqa: PLC0415 - pydantic-ai is heavy
-            from agentcron.errors import ConfigurationError  # noqa: PLC0415
-
             try:
                 model_name(self.settings, payload.model)
             except ConfigurationError as error:

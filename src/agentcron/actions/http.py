@@ -7,7 +7,8 @@ from typing import Any, ClassVar, Literal
 import httpx
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
-from agentcron.actions.base import Action, ActionContext, ActionFailed, ActionResult
+from agentcron.abc import Action, ActionContext, ActionResult
+from agentcron.errors import ActionFailed
 
 MAX_BODY_RECORDED = 4096
 

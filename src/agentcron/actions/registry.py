@@ -1,12 +1,13 @@
-"""Which actions exist: the built-in ones, those plugins register as entry points, and
-those the configuration names."""
+"""Which actions exist: those the ``agentcron.actions`` entry points name (the built-in ones
+among them) and those the configuration names. Each is imported when first used, so a
+command that only makes reminders never imports the agent."""
 
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 
-from agentcron.actions.base import Action
+from agentcron.abc import Action
 from agentcron.config import Settings
 from agentcron.errors import ConfigurationError, InvalidInputError
 
@@ -14,49 +15,59 @@ ENTRY_POINT_GROUP = "agentcron.actions"
 
 
 class ActionRegistry:
-    """Action instances by name."""
+    """Action instances by name, loaded on first use."""
 
-    def __init__(self, actions: dict[str, Action]) -> None:
-        self._actions = actions
+    def __init__(self, settings: Settings, sources: dict[str, EntryPoint | str]) -> None:
+        self._settings = settings
+        self._sources = sources
+        self._loaded: dict[str, Action] = {}
 
     @classmethod
     def load(cls, settings: Settings) -> ActionRegistry:
-        """Every action of the ``agentcron.actions`` entry-point group and of ``settings.actions``.
-
-        A configured action replaces an entry point of the same name.
-        """
-        actions: dict[str, Action] = {}
-        for entry in entry_points(group=ENTRY_POINT_GROUP):
-            actions[entry.name] = _checked(entry.load(), f"entry point {entry.name}")(settings)
+        """Every action of the entry-point group and of ``settings.actions``; a configured
+        action replaces an entry point of the same name. Nothing is imported yet."""
+        sources: dict[str, EntryPoint | str] = {
+            entry.name: entry for entry in entry_points(group=ENTRY_POINT_GROUP)
+        }
         for name, path in settings.actions.items():
-            actions[name] = _checked(_import(name, path), f"action {name!r} ({path})")(settings)
-        return cls(actions)
+            module, _, attribute = path.partition(":")
+            if not module or not attribute:
+                raise ConfigurationError(
+                    f"Action {name!r}: {path!r} is not of the form 'package.module:ClassName'."
+                )
+            sources[name] = path
+        return cls(settings, sources)
 
     def get(self, name: str) -> Action:
-        try:
-            return self._actions[name]
-        except KeyError:
+        """The action named ``name``; an unknown name is the person's mistake."""
+        action = self._loaded.get(name)
+        if action is not None:
+            return action
+        source = self._sources.get(name)
+        if source is None:
             raise InvalidInputError(
                 f"Unknown action '{name}'. Available: {', '.join(self.names())}."
-            ) from None
+            )
+        action = _checked(_import(name, source), name)(self._settings)
+        self._loaded[name] = action
+        return action
 
     def names(self) -> list[str]:
-        return sorted(self._actions)
+        return sorted(self._sources)
 
 
-def _import(name: str, path: str) -> object:
-    module_name, _, attribute = path.partition(":")
-    if not module_name or not attribute:
-        raise ConfigurationError(
-            f"Action {name!r}: {path!r} is not of the form 'package.module:ClassName'."
-        )
+def _import(name: str, source: EntryPoint | str) -> object:
     try:
+        if isinstance(source, EntryPoint):
+            return source.load()
+        module_name, _, attribute = source.partition(":")
         return getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as error:
-        raise ConfigurationError(f"Action {name!r}: cannot load {path!r}: {error}") from None
+        where = f"entry point {source.value}" if isinstance(source, EntryPoint) else repr(source)
+        raise ConfigurationError(f"Action {name!r}: cannot load {where}: {error}") from None
 
 
-def _checked(value: object, what: str) -> type[Action]:
+def _checked(value: object, name: str) -> type[Action]:
     if not (isinstance(value, type) and issubclass(value, Action)):
-        raise ConfigurationError(f"The {what} is not a subclass of agentcron.actions.Action.")
+        raise ConfigurationError(f"Action {name!r} is not a subclass of agentcron.actions.Action.")
     return value

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentcron.actions.base import Action, ActionContext, ActionResult
+from agentcron.abc import Action, ActionContext, ActionResult
 
 
 class ReminderPayload(BaseModel):
@@ -20,7 +21,7 @@ class ReminderAction(Action):
 
     name: ClassVar[str] = "reminder"
     payload_model = ReminderPayload
-    default_timeout_seconds = 10.0
+    defaults: ClassVar[Mapping[str, Any]] = {"timeout_seconds": 10.0}
 
     async def run(self, context: ActionContext) -> ActionResult:
         return ActionResult(output=str(context.payload["message"]))

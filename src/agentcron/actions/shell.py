@@ -8,8 +8,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentcron.actions.base import Action, ActionContext, ActionFailed, ActionResult
-from agentcron.errors import InvalidInputError
+from agentcron.abc import Action, ActionContext, ActionResult
+from agentcron.errors import ActionFailed, InvalidInputError
 
 MAX_OUTPUT_RECORDED = 4096
 

@@ -33,11 +33,12 @@ from pydantic_ai.models import Model
 from pydantic_ai.toolsets import FunctionToolset
 from pydantic_ai.usage import UsageLimits
 
+from agentcron.agent import model_name
 from agentcron.agent.conversations import ConversationStore
 from agentcron.agent.failures import action_failure
-from agentcron.agent.models import build_model, model_name
+from agentcron.agent.models import build_model
 from agentcron.agent.trace import TracingToolset, clip, refusal, usage_record
-from agentcron.errors import RuntimeFailure, UserError
+from agentcron.errors import ChatError, InvalidInputError, UserError
 from agentcron.schedules import get_zone, parse
 from agentcron.service import TaskService
 from agentcron.views import TaskView, UserView
@@ -82,10 +83,6 @@ class ChatReply:
     tool_calls: list[dict[str, Any]]
     usage: dict[str, Any]
     tasks_changed: list[int]
-
-
-class ChatError(RuntimeFailure):
-    code = "chat_failed"
 
 
 def confirmation(task: TaskView) -> str:
@@ -359,7 +356,7 @@ class ChatAssistant:
         self.settings = service.settings
         self._model = model
         self.conversations = ConversationStore(
-            service.database, service.clock, service.settings.chat_history_messages
+            service.store, service.clock, service.settings.chat_history_messages
         )
 
     def _resolve_model(self) -> tuple[Model, str]:
@@ -383,7 +380,7 @@ class ChatAssistant:
         """
         text = text.strip()
         if not text:
-            raise ChatError("Say something: the message is empty.")
+            raise InvalidInputError("Say something: the message is empty.")
         model, name = self._resolve_model()
         owner = await self.service.profile(self.owner)
         now = self.service.clock.now()

@@ -11,10 +11,8 @@ from pydantic_ai.messages import (
     ModelRequest,
     UserPromptPart,
 )
-from sqlalchemy import select
 
-from agentcron.clock import Clock
-from agentcron.store import Conversation, Database
+from agentcron.abc import Clock, Store
 
 
 @dataclass
@@ -43,39 +41,26 @@ def bounded(messages: list[ModelMessage], limit: int) -> list[ModelMessage]:
 
 
 class ConversationStore:
-    def __init__(self, database: Database, clock: Clock, limit: int) -> None:
-        self.database = database
+    """A person's conversations with the assistant, bounded to ``limit`` messages."""
+
+    def __init__(self, store: Store, clock: Clock, limit: int) -> None:
+        self.store = store
         self.clock = clock
         self.limit = limit
 
     async def load(self, owner: str, name: str) -> History:
-        async with self.database.reads() as session:
-            row = await session.scalar(
-                select(Conversation).where(
-                    Conversation.owner_id == owner, Conversation.name == name
-                )
-            )
-        if row is None:
+        async with self.store.reading() as store:
+            kept = await store.conversations.load(owner, name)
+        if kept is None:
             return History([], None)
-        return History(ModelMessagesTypeAdapter.validate_python(row.messages), row.last_turn)
+        return History(ModelMessagesTypeAdapter.validate_python(kept.messages), kept.last_turn)
 
     async def save(
         self, owner: str, name: str, messages: list[ModelMessage], last_turn: dict[str, Any]
     ) -> None:
-        now = self.clock.now()
         stored = ModelMessagesTypeAdapter.dump_python(bounded(messages, self.limit), mode="json")
-        async with self.database.sessions() as session, session.begin():
-            row = await session.scalar(
-                select(Conversation).where(
-                    Conversation.owner_id == owner, Conversation.name == name
-                )
-            )
-            if row is None:
-                row = Conversation(owner_id=owner, name=name, created_at=now)
-                session.add(row)
-            row.messages = stored
-            row.last_turn = last_turn
-            row.updated_at = now
+        async with self.store.transaction() as store:
+            await store.conversations.save(owner, name, stored, last_turn, self.clock.now())
 
     async def clear(self, owner: str, name: str) -> None:
         await self.save(owner, name, [], {})

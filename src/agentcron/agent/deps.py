@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agentcron.actions.base import ActionContext
-from agentcron.service import TaskService
+from agentcron.abc import ActionContext, TaskGateway
 from agentcron.views import TaskView, UserView
 
 
 @dataclass
 class RunDeps:
     context: ActionContext
-    service: TaskService
+    tasks: TaskGateway
     owner: UserView
     task: TaskView
     model: str

@@ -20,8 +20,8 @@ from pydantic_ai.exceptions import (
     UsageLimitExceeded,
 )
 
-from agentcron.actions.base import ActionFailed
 from agentcron.agent.trace import clip
+from agentcron.errors import ActionFailed
 
 _MESSAGE_LIMIT = 300
 

@@ -18,49 +18,18 @@ from typing import Any
 from pydantic_ai.models import Model
 from pydantic_ai.models.test import TestModel
 
-from agentcron.agent import NOT_CONFIGURED
+from agentcron.agent import model_name
+from agentcron.agent.clients import on_close
 from agentcron.config import Settings
 from agentcron.errors import ConfigurationError
 
-PROVIDERS = ("openai", "anthropic", "ollama", "test")
 OLLAMA_URL = "http://127.0.0.1:11434/v1"
 
 
-def model_name(settings: Settings, override: str | None = None) -> str:
-    """The ``provider:model`` a run uses: the task's own, else the configured one."""
-    name = override or settings.model
-    if not name:
-        raise ConfigurationError(NOT_CONFIGURED)
-    provider, _, model = name.partition(":")
-    if provider not in PROVIDERS or (provider != "test" and not model):
-        raise ConfigurationError(
-            f"Model {name!r} is not of the form 'provider:model' with a provider among "
-            f"{', '.join(PROVIDERS)} (for example 'openai:gpt-4o-mini')."
-        )
-    return name
-
-
 # Models by event loop, then by name and endpoint: runs of one loop share connection pools,
-# and a loop's HTTP clients are closed on that loop (close_models) rather than left to the
-# garbage collector.
-_MODELS: dict[int, dict[tuple[str | None, ...], tuple[Model, Any]]] = {}
-
-
-_PROVIDER_MODULES = {
-    "openai": ("openai", "pydantic_ai.models.openai", "pydantic_ai.providers.openai"),
-    "ollama": ("openai", "pydantic_ai.models.openai", "pydantic_ai.providers.openai"),
-    "anthropic": ("anthropic", "pydantic_ai.models.anthropic", "pydantic_ai.providers.anthropic"),
-}
-
-
-def preload(settings: Settings) -> None:
-    """Import what the configured model needs (seconds of work), ahead of the first run."""
-    import importlib  # noqa: PLC0415
-
-    importlib.import_module("agentcron.agent.scheduled")
-    provider = (settings.model or "").partition(":")[0]
-    for module in _PROVIDER_MODULES.get(provider, ()):
-        importlib.import_module(module)
+# and a loop's HTTP clients are closed on that loop (``clients.close_clients``) rather than
+# left to the garbage collector.
+_MODELS: dict[int, dict[tuple[str | None, ...], Model]] = {}
 
 
 def build_model(settings: Settings, override: str | None = None) -> Model:
@@ -70,18 +39,22 @@ def build_model(settings: Settings, override: str | None = None) -> Model:
     anthropic_key = (
         settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key else None
     )
-    cache = _MODELS.setdefault(id(asyncio.get_running_loop()), {})
+    loop = id(asyncio.get_running_loop())
+    if loop not in _MODELS:
+        _MODELS[loop] = {}
+        on_close(lambda: _forget(loop))
+    cache = _MODELS[loop]
     cache_key = (name, settings.openai_base_url, key, anthropic_key)
     if cache_key not in cache:
-        cache[cache_key] = _new_model(name, settings.openai_base_url, key, anthropic_key)
-    return cache[cache_key][0]
-
-
-async def close_models() -> None:
-    """Close the HTTP clients of this event loop's models (when serve or a command ends)."""
-    for _, client in _MODELS.pop(id(asyncio.get_running_loop()), {}).values():
+        model, client = _new_model(name, settings.openai_base_url, key, anthropic_key)
         if client is not None:
-            await client.close()
+            on_close(client.close)
+        cache[cache_key] = model
+    return cache[cache_key]
+
+
+async def _forget(loop: int) -> None:
+    _MODELS.pop(loop, None)
 
 
 def _new_model(

@@ -18,14 +18,14 @@ from pydantic_ai.settings import ModelSettings
 from pydantic_ai.toolsets import AbstractToolset, CombinedToolset, FunctionToolset
 from pydantic_ai.usage import UsageLimits
 
-from agentcron.actions.base import ActionContext, ActionFailed, ActionResult
-from agentcron.agent import tools
+from agentcron.abc import ActionContext, ActionResult
+from agentcron.agent import model_name, tools
 from agentcron.agent.deps import RunDeps
 from agentcron.agent.failures import action_failure
 from agentcron.agent.mcp import mcp_toolsets
-from agentcron.agent.models import build_model, model_name
+from agentcron.agent.models import build_model
 from agentcron.agent.trace import TracingToolset, model_requests, usage_record
-from agentcron.errors import ConfigurationError
+from agentcron.errors import ActionFailed, ConfigurationError
 from agentcron.schedules import get_zone
 from agentcron.views import Briefing
 
@@ -114,29 +114,29 @@ def run_toolsets(context: ActionContext) -> list[AbstractToolset[RunDeps]]:
 
 async def run_scheduled(context: ActionContext) -> ActionResult:
     """Act on the task once; the report becomes the run's output and result."""
-    service = context.service
-    if service is None:
-        raise ActionFailed("agent runs need the task service", retryable=False)
+    tasks = context.tasks
+    if tasks is None:
+        raise ActionFailed("agent runs need agentcron's tasks (a TaskGateway)", retryable=False)
     settings = context.settings
     try:
         name = model_name(settings, context.payload.get("model"))
         model = build_model(settings, name)
     except ConfigurationError as error:
         raise ActionFailed(error.message, retryable=False) from None
-    brief = await service.briefing(
+    brief = await tasks.briefing(
         context.owner_id,
         context.task_id,
         recent=settings.agent_recent_runs,
         before_run=context.run_id,
     )
     owner, task = brief.owner, brief.task
-    deps = RunDeps(context=context, service=service, owner=owner, task=task, model=name)
+    deps = RunDeps(context=context, tasks=tasks, owner=owner, task=task, model=name)
     toolset = TracingToolset(_combined(run_toolsets(context)))
     agent = scheduled_agent()
     messages: list[ModelMessage] = []
     try:
         async with agent.iter(
-            run_prompt(context, brief, service.clock.now()),
+            run_prompt(context, brief, tasks.now()),
             model=model,
             deps=deps,
             toolsets=[toolset],

@@ -24,7 +24,7 @@ from agentcron.schedules import Once, get_zone, parse
 async def current_time(ctx: RunContext[RunDeps]) -> str:
     """The current date and time in the person's time zone."""
     zone = get_zone(ctx.deps.owner.timezone)
-    now = ctx.deps.service.clock.now().astimezone(zone)
+    now = ctx.deps.tasks.now().astimezone(zone)
     return f"{now:%A %d %B %Y, %H:%M:%S} ({zone.key}, UTC{now:%z}); ISO {now.isoformat()}"
 
 
@@ -44,7 +44,7 @@ async def schedule_followup(
         return refusal(
             f"this run may create at most {settings.agent_max_followups} follow-up task(s)."
         )
-    now = deps.service.clock.now()
+    now = deps.tasks.now()
     try:
         schedule = parse(when, deps.owner.timezone, now)
     except UserError as error:
@@ -57,7 +57,7 @@ async def schedule_followup(
     request = {"when": when, "instructions": instructions, "title": title}
     digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:16]
     try:
-        task = await deps.service.create(
+        task = await deps.tasks.create(
             deps.context.owner_id,
             {
                 "title": title or f"Follow-up: {deps.task.title}"[:200],

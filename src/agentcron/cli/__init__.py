@@ -1,14 +1,21 @@
-"""The ``agentcron`` command."""
+"""The ``agentcron`` command.
+
+Command modules import only what parsing their options needs; each command imports the
+rest (the store, the engine, the agent) when it runs, so ``--help``, ``--version`` and
+``schedule parse`` stay quick.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
 
 from agentcron import __version__
 from agentcron.cli import chat, schedule, serve, tasks
-from agentcron.cli._output import USER_ERROR_EXIT
+from agentcron.cli._output import USER_ERROR_EXIT, report
+from agentcron.errors import AgentCronError, RuntimeFailure
 
 app = typer.Typer(
     name="agentcron",
@@ -40,7 +47,11 @@ def _root(
 
 
 def main() -> None:
-    """Console-script entry point: usage mistakes become one line and exit status 2."""
+    """Console-script entry point: every failure becomes one line and its exit status.
+
+    Usage mistakes exit 2, configuration problems 78, runtime failures 1. Anything
+    unexpected is reported in one line too; AGENTCRON_TRACEBACK=1 shows its traceback.
+    """
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as error:
@@ -54,4 +65,16 @@ def main() -> None:
     except typer.Abort:
         sys.stderr.write("aborted\n")
         sys.exit(130)
+    except AgentCronError as error:
+        report(error)
+        sys.exit(error.exit_code)
+    except Exception as error:
+        if os.environ.get("AGENTCRON_TRACEBACK"):
+            raise
+        failure = RuntimeFailure(
+            f"unexpected {type(error).__name__}: {error}. This is a bug in agentcron; "
+            "AGENTCRON_TRACEBACK=1 shows where it happened."
+        )
+        report(failure)
+        sys.exit(failure.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

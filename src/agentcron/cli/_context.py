@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from agentcron.cli._output import fail
-from agentcron.clock import SystemClock
-from agentcron.config import Settings, default_timezone, load_settings
-from agentcron.engine.app import make_service, open_database
 from agentcron.errors import AgentCronError
-from agentcron.service import TaskService
+
+if TYPE_CHECKING:
+    from agentcron.config import Settings
+    from agentcron.service import TaskService
 
 T = TypeVar("T")
 
 
 def run_with_service(work: Callable[[TaskService, str], Awaitable[T]]) -> T:
-    """Run ``work(service, owner)`` against the configured store; user errors exit 2."""
+    """Run ``work(service, owner)`` against the configured store; errors exit cleanly."""
 
     async def main() -> T:
-        settings = load_settings()
-        database = open_database(settings)
-        try:
-            await database.migrate()
-            service = make_service(settings, database, SystemClock())
-            await service.ensure_user(settings.user, timezone=default_timezone(settings))
-            return await work(service, settings.user)
-        finally:
-            await database.close()
+        from agentcron.bootstrap import command_service  # noqa: PLC0415 - the store is heavy
+
+        async with command_service(current_settings()) as (service, owner):
+            return await work(service, owner)
+
+    import asyncio  # noqa: PLC0415 - not needed to print help
 
     try:
         return asyncio.run(main())
@@ -37,6 +33,9 @@ def run_with_service(work: Callable[[TaskService, str], Awaitable[T]]) -> T:
 
 
 def current_settings() -> Settings:
+    """The settings, or a clean exit saying what is wrong with them."""
+    from agentcron.config import load_settings  # noqa: PLC0415 - pydantic-settings is heavy
+
     try:
         return load_settings()
     except AgentCronError as error:

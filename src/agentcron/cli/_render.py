@@ -1,17 +1,19 @@
-"""Tables and detail views for tasks and runs."""
+"""Tables and detail views for tasks and runs (imported by the commands that print them)."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from rich.markup import escape
 from rich.table import Table
 
 from agentcron.cli._output import console
-from agentcron.views import RunView, TaskView
+
+if TYPE_CHECKING:
+    from agentcron.views import RunView, TaskView
 
 _STATUS_STYLE = {
     "active": "green",
@@ -41,7 +43,7 @@ def _status(value: str) -> str:
 
 def show_tasks(tasks: list[TaskView]) -> None:
     if not tasks:
-        console.print(
+        console().print(
             'No tasks. Create one with: agentcron add "Call mom" --when "tomorrow at 6pm"'
         )
         return
@@ -57,7 +59,7 @@ def show_tasks(tasks: list[TaskView]) -> None:
             _status(task.status),
             task.action,
         )
-    console.print(table)
+    console().print(table)
 
 
 def show_task(task: TaskView) -> None:
@@ -82,12 +84,12 @@ def show_task(task: TaskView) -> None:
     ]
     for name, value in rows:
         grid.add_row(name, value)
-    console.print(grid)
+    console().print(grid)
 
 
 def show_runs(runs: list[RunView], zone: str) -> None:
     if not runs:
-        console.print("No runs yet.")
+        console().print("No runs yet.")
         return
     table = Table(show_edge=False, header_style="bold")
     for column in (
@@ -112,7 +114,7 @@ def show_runs(runs: list[RunView], zone: str) -> None:
             str(run.attempt),
             detail[:120],
         )
-    console.print(table)
+    console().print(table)
 
 
 def show_run(run: RunView, zone: str) -> None:
@@ -134,7 +136,7 @@ def show_run(run: RunView, zone: str) -> None:
         ("usage", _usage(run.usage)),
     ):
         grid.add_row(name, value)
-    console.print(grid)
+    console().print(grid)
     trace = (run.result or {}).get("trace")
     if isinstance(trace, dict):
         _show_trace(trace)
@@ -180,6 +182,6 @@ def _show_trace(trace: dict[str, Any]) -> None:
             escape(", ".join(request.get("tool_calls") or []) or "text"),
         )
     if tools.row_count:
-        console.print(tools)
+        console().print(tools)
     if requests.row_count:
-        console.print(requests)
+        console().print(requests)

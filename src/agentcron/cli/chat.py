@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from agentcron.cli._context import run_with_service
 from agentcron.cli._output import console, print_json
 from agentcron.errors import AgentCronError, ConfigurationError
-from agentcron.service import TaskService
 
 if TYPE_CHECKING:
     from agentcron.agent.chat import ChatAssistant
+    from agentcron.service import TaskService
 
 _BYE = {"exit", "quit", "bye"}
 
@@ -35,14 +33,18 @@ def chat(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON reply (with MESSAGE).")] = False,
 ) -> None:
     """Ask for tasks in plain words: "every weekday at 8am, brief me on the weather"."""
+    import asyncio  # noqa: PLC0415
+
+    from rich.markup import escape  # noqa: PLC0415
+
     from agentcron.agent.chat import ChatAssistant  # noqa: PLC0415 - pydantic-ai is heavy
-    from agentcron.agent.models import close_models  # noqa: PLC0415
+    from agentcron.agent.clients import close_clients  # noqa: PLC0415
 
     async def talk(service: TaskService, owner: str) -> None:
         try:
             await converse(service, owner)
         finally:
-            await close_models()
+            await close_clients()
 
     async def converse(service: TaskService, owner: str) -> None:
         assistant = ChatAssistant(service, owner, model=model)
@@ -62,7 +64,7 @@ def chat(
         if message is not None:
             await answer(assistant, message, conversation, prompt="")
             return
-        console.print("[dim]Talking to agentcron's assistant; Ctrl-D or 'exit' ends.[/dim]")
+        console().print("[dim]Talking to agentcron's assistant; Ctrl-D or 'exit' ends.[/dim]")
         while True:
             try:
                 text = await asyncio.to_thread(input, "you> ")
@@ -77,7 +79,7 @@ def chat(
             except ConfigurationError:
                 raise  # no model: every turn would fail the same way
             except AgentCronError as error:  # a failed turn leaves the conversation usable
-                console.print(f"[red]error:[/red] {escape(error.message)}")
+                console().print(f"[red]error:[/red] {escape(error.message)}")
 
     run_with_service(talk)
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from agentcron.cli._output import console, fail, print_json
-from agentcron.clock import SystemClock
-from agentcron.config import default_timezone, load_settings
 from agentcron.errors import AgentCronError
-from agentcron.schedules import Schedule, get_zone, parse
+
+if TYPE_CHECKING:
+    from agentcron.schedules import Schedule
 
 app = typer.Typer(help="Parse and preview schedules.", no_args_is_help=True)
 
@@ -33,6 +32,10 @@ def parse_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Show how agentcron understands TEXT and when it fires next."""
+    from agentcron.clock import SystemClock  # noqa: PLC0415 - imported when the command runs
+    from agentcron.config import default_timezone, load_settings  # noqa: PLC0415
+    from agentcron.schedules import parse  # noqa: PLC0415
+
     try:
         zone = tz or default_timezone(load_settings())
         instant = _parse_now(now, zone) if now else SystemClock().now()
@@ -47,6 +50,8 @@ def parse_command(
 
 
 def _parse_now(text: str, zone: str) -> datetime:
+    from agentcron.schedules import get_zone  # noqa: PLC0415
+
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -67,6 +72,8 @@ def _as_dict(schedule: Schedule, occurrences: list[datetime]) -> dict[str, objec
 
 
 def _show(schedule: Schedule, occurrences: list[datetime]) -> None:
+    from rich.table import Table  # noqa: PLC0415 - only to print for people
+
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
@@ -77,4 +84,4 @@ def _show(schedule: Schedule, occurrences: list[datetime]) -> None:
         table.add_row("next" if index == 0 else "", f"{occurrence:%a %Y-%m-%d %H:%M:%S %z}")
     if not occurrences:
         table.add_row("next", "no further occurrence")
-    console.print(table)
+    console().print(table)

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
-import signal
 import sys
 from collections.abc import Callable
 from datetime import UTC
+from typing import TYPE_CHECKING
 
 from agentcron.agent import NOT_CONFIGURED
 from agentcron.cli._context import current_settings
 from agentcron.cli._output import console, fail
-from agentcron.config import Settings, default_timezone
-from agentcron.engine.app import Engine
-from agentcron.engine.runner import Outcome
 from agentcron.errors import AgentCronError
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from agentcron.config import Settings
+    from agentcron.domain import Outcome
 
 
 async def print_outcomes(outcomes: list[Outcome]) -> None:
@@ -66,6 +68,12 @@ def fast_event_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 async def serve_until_stopped(settings: Settings) -> None:
+    import asyncio  # noqa: PLC0415 - not needed to print help
+    import signal  # noqa: PLC0415
+
+    from agentcron.bootstrap import Engine  # noqa: PLC0415 - the engine loads with the command
+    from agentcron.config import default_timezone  # noqa: PLC0415
+
     engine = Engine(settings, on_output=print_outcomes)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -73,23 +81,25 @@ async def serve_until_stopped(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     await engine.start()
     await engine.service.ensure_user(settings.user, timezone=default_timezone(settings))
-    where = engine.database.url.split("///")[-1] if engine.database.is_sqlite else "PostgreSQL"
-    console.print(
+    where = engine.store.location
+    console().print(
         f"agentcron serving ({where}; user {settings.user}, zone {default_timezone(settings)}, "
         f"concurrency {settings.concurrency}). Ctrl-C stops."
     )
     if settings.model is None:
-        console.print(
+        console().print(
             f"note: {NOT_CONFIGURED} Until then, agent runs fail saying so.", soft_wrap=True
         )
     await stop.wait()
-    console.print("stopping: letting running runs finish...")
+    console().print("stopping: letting running runs finish...")
     await engine.stop(grace=10.0)
-    console.print("stopped.")
+    console().print("stopped.")
 
 
 def serve() -> None:
     """Run the scheduler and an in-process worker (migrates the store first)."""
+    import asyncio  # noqa: PLC0415
+
     settings = current_settings()
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

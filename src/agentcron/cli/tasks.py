@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from agentcron.cli._context import run_with_service
 from agentcron.cli._output import console, print_json
-from agentcron.cli._render import show_run, show_runs, show_task, show_tasks, when
 from agentcron.errors import InvalidInputError
-from agentcron.service import TaskService
-from agentcron.views import TaskView
+
+if TYPE_CHECKING:
+    from agentcron.service import TaskService
+    from agentcron.views import TaskView
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 TaskId = Annotated[
@@ -82,12 +83,14 @@ def _implied_action(instructions: str | None, data: dict[str, Any], agent: dict[
 
 
 def _done(task: TaskView, as_json: bool, verb: str) -> None:
+    from agentcron.cli import _render  # noqa: PLC0415 - Rich is imported to print
+
     if as_json:
         print_json(task.to_dict())
         return
-    console.print(
+    console().print(
         f'{verb} task [bold]{task.id}[/] "{task.title}": {task.description}; '
-        f"next run {when(task.next_run_at, task.timezone)}"
+        f"next run {_render.when(task.next_run_at, task.timezone)}"
     )
 
 
@@ -170,6 +173,8 @@ def ls(
     as_json: JsonFlag = False,
 ) -> None:
     """List your tasks, soonest first."""
+    from agentcron.cli import _render  # noqa: PLC0415 - Rich is imported to print
+
     statuses = status or (None if show_all else ["active", "paused"])
 
     async def work(service: TaskService, owner: str) -> list[TaskView]:
@@ -179,11 +184,12 @@ def ls(
     if as_json:
         print_json([t.to_dict() for t in tasks])
     else:
-        show_tasks(tasks)
+        _render.show_tasks(tasks)
 
 
 def show(task_id: TaskId, as_json: JsonFlag = False) -> None:
     """Show one task."""
+    from agentcron.cli import _render  # noqa: PLC0415 - Rich is imported to print
 
     async def work(service: TaskService, owner: str) -> TaskView:
         return await service.get(owner, task_id)
@@ -192,7 +198,7 @@ def show(task_id: TaskId, as_json: JsonFlag = False) -> None:
     if as_json:
         print_json(task.to_dict())
     else:
-        show_task(task)
+        _render.show_task(task)
 
 
 def edit(
@@ -252,7 +258,7 @@ def run(task_id: TaskId, as_json: JsonFlag = False) -> None:
     if as_json:
         print_json(queued.to_dict())
     else:
-        console.print(f"Queued run [bold]{queued.id}[/] of task {task_id}.")
+        console().print(f"Queued run [bold]{queued.id}[/] of task {task_id}.")
 
 
 def runs(
@@ -261,6 +267,7 @@ def runs(
     as_json: JsonFlag = False,
 ) -> None:
     """A task's run history: scheduled and started times, status, output."""
+    from agentcron.cli import _render  # noqa: PLC0415 - Rich is imported to print
 
     async def work(service: TaskService, owner: str) -> tuple[TaskView, list[Any]]:
         return await service.get(owner, task_id), await service.list_runs(
@@ -271,7 +278,7 @@ def runs(
     if as_json:
         print_json([r.to_dict() for r in history])
     else:
-        show_runs(history, task.timezone)
+        _render.show_runs(history, task.timezone)
 
 
 def retry(
@@ -283,7 +290,7 @@ def retry(
     if as_json:
         print_json(queued.to_dict())
     else:
-        console.print(f"Queued run [bold]{queued.id}[/] again.")
+        console().print(f"Queued run [bold]{queued.id}[/] again.")
 
 
 def show_one_run(
@@ -291,6 +298,7 @@ def show_one_run(
     as_json: JsonFlag = False,
 ) -> None:
     """Show one run."""
+    from agentcron.cli import _render  # noqa: PLC0415 - Rich is imported to print
 
     async def work(service: TaskService, owner: str) -> tuple[Any, str]:
         found = await service.get_run(owner, run_id)
@@ -300,7 +308,7 @@ def show_one_run(
     if as_json:
         print_json(found.to_dict())
     else:
-        show_run(found, zone)
+        _render.show_run(found, zone)
 
 
 COMMANDS = {

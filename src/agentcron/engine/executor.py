@@ -1,4 +1,7 @@
-"""Executors receive runs from the scheduler; this one runs them on asyncio, in process."""
+"""The in-process executor: runs actions on asyncio, in the scheduler's own process.
+
+The ``Executor`` contract is in ``agentcron.abc``.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +13,9 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Protocol
 
-from agentcron.clock import Clock
-from agentcron.engine.queries import TakenRun, renew_leases
+from agentcron.abc import Clock
+from agentcron.domain import ClaimedRun
 from agentcron.engine.recorder import Recorder
 from agentcron.engine.runner import Runner
 
@@ -21,43 +23,13 @@ log = logging.getLogger("agentcron.executor")
 _COALESCE_SECONDS = 0.002
 
 
-class Executor(Protocol):
-    """Where the scheduler hands runs (an outbox: the database keeps the truth)."""
-
-    @property
-    def reserve_for(self) -> str | None:
-        """The worker id runs may be written as held by, or None to write them unheld.
-
-        An executor in the scheduler's own process holds its runs from the moment
-        they are written, so starting one on time costs no statement.
-        """
-        ...
-
-    def submit(self, run_ids: Iterable[int]) -> None:
-        """Hand over runs to take and execute now; ids already handed over are ignored."""
-        ...
-
-    def submit_at(self, runs: Iterable[tuple[int, datetime]]) -> None:
-        """Hand over runs to take and start at their instants (written ahead of them)."""
-        ...
-
-    def submit_held(self, runs: Iterable[tuple[TakenRun, datetime]]) -> None:
-        """Hand over runs written as held by ``reserve_for``, to start at their instants."""
-        ...
-
-    @property
-    def inflight(self) -> set[int]:
-        """Run ids handed over and not finished yet (to avoid handing them twice)."""
-        ...
-
-
 class InProcessExecutor:
     """Runs actions as asyncio tasks, at most ``concurrency`` at once.
 
-    Runs written as held by this worker start at their instant with no statement;
-    others are taken (claimed under a lease) when a slot is free. A start is marked
-    in the store by the recorder's next write. Leases of every held run are renewed
-    in one statement, and a run found cancelled or lost at renewal is stopped.
+    Runs written as claimed by this worker start at their instant with no statement;
+    others are claimed (under a lease) when a slot is free. A start is marked in the
+    store by the recorder's next write. Leases of every claimed run are renewed in one
+    statement, and a run found cancelled or lost at renewal is stopped.
     """
 
     def __init__(self, runner: Runner, recorder: Recorder, clock: Clock, concurrency: int) -> None:
@@ -65,22 +37,23 @@ class InProcessExecutor:
         self.recorder = recorder
         self.clock = clock
         self.concurrency = concurrency
-        self._to_take: deque[int] = deque()  # due, not held yet
-        self._ready: deque[TakenRun] = deque()  # due and held
+        self._to_claim: deque[int] = deque()  # due, not claimed yet
+        self._ready: deque[ClaimedRun] = deque()  # due and claimed
         self._timed: list[tuple[datetime, int]] = []  # a heap of (start, run id)
-        self._waiting: dict[int, TakenRun | None] = {}  # every run not started; None: to take
+        self._waiting: dict[int, ClaimedRun | None] = {}  # runs not started; None: to claim
         self._running: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
 
     @property
-    def reserve_for(self) -> str | None:
+    def claim_for(self) -> str | None:
         return self.runner.worker_id
 
     @property
-    def inflight(self) -> set[int]:
-        return set(self._waiting) | set(self._running)
+    def running(self) -> frozenset[int]:
+        """The runs whose action is being performed now."""
+        return frozenset(self._running)
 
     def _known(self, run_id: int) -> bool:
         return run_id in self._waiting or run_id in self._running
@@ -95,7 +68,7 @@ class InProcessExecutor:
                 heapq.heappush(self._timed, (start, run_id))
         self._wake.set()
 
-    def submit_held(self, runs: Iterable[tuple[TakenRun, datetime]]) -> None:
+    def submit_claimed(self, runs: Iterable[tuple[ClaimedRun, datetime]]) -> None:
         for run, start in runs:
             if not self._known(run.id):
                 self._waiting[run.id] = run
@@ -113,11 +86,11 @@ class InProcessExecutor:
             _, run_id = heapq.heappop(self._timed)
             if run_id not in self._waiting:
                 continue  # dropped: its lease was lost
-            held = self._waiting[run_id]
-            if held is None:
-                self._to_take.append(run_id)
+            claimed = self._waiting[run_id]
+            if claimed is None:
+                self._to_claim.append(run_id)
             else:
-                self._ready.append(held)
+                self._ready.append(claimed)
             limit -= 1
         return (self._timed[0][0] - now).total_seconds() if self._timed else None
 
@@ -148,51 +121,51 @@ class InProcessExecutor:
     async def _dispatch_loop(self) -> None:
         while not self._closing:
             free = self.concurrency - len(self._running)
-            next_timed = self._release_timed(free - len(self._ready) - len(self._to_take))
+            next_timed = self._release_timed(free - len(self._ready) - len(self._to_claim))
             if free > 0 and self._ready:
                 for _ in range(min(free, len(self._ready))):
                     self._start(self._ready.popleft())
                 await asyncio.sleep(0)  # let the started runs begin before starting more
                 continue
-            if not self._to_take or free <= 0:
+            if not self._to_claim or free <= 0:
                 self._wake.clear()
                 timeout = next_timed if free > 0 else None
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(timeout):
                         await self._wake.wait()
                 continue
-            await self._take(free)
+            await self._claim(free)
 
-    async def _take(self, free: int) -> None:
-        if self._running and free < min(len(self._to_take), self.concurrency // 2):
-            # Runs finish in bursts: gather the slots they free into one take, so a
+    async def _claim(self, free: int) -> None:
+        if self._running and free < min(len(self._to_claim), self.concurrency // 2):
+            # Runs finish in bursts: gather the slots they free into one claim, so a
             # burst costs one transaction per batch rather than one per finished run.
             await asyncio.sleep(_COALESCE_SECONDS)
             free = self.concurrency - len(self._running)
-        batch = [self._to_take.popleft() for _ in range(min(free, len(self._to_take)))]
+        batch = [self._to_claim.popleft() for _ in range(min(free, len(self._to_claim)))]
         started = time.perf_counter()
         try:
-            taken = await self.runner.take(batch)
+            claimed = await self.runner.claim(batch)
         except Exception:
-            log.exception("taking %d runs failed; they stay queued in the store", len(batch))
-            taken = []
+            log.exception("claiming %d runs failed; they stay queued in the store", len(batch))
+            claimed = []
             await asyncio.sleep(0.5)
         for run_id in batch:
             self._waiting.pop(run_id, None)
         log.debug(
-            "took %d of %d runs in %.1f ms (%d running)",
-            len(taken), len(batch), (time.perf_counter() - started) * 1e3, len(self._running),
+            "claimed %d of %d runs in %.1f ms (%d running)",
+            len(claimed), len(batch), (time.perf_counter() - started) * 1e3, len(self._running),
         )  # fmt: skip
-        for run in taken:
+        for run in claimed:
             self._start(run)
 
-    def _start(self, run: TakenRun) -> None:
+    def _start(self, run: ClaimedRun) -> None:
         self._waiting.pop(run.id, None)
         started_at = self.clock.now()
         self.recorder.started(run, started_at)
         self._running[run.id] = asyncio.create_task(self._perform(run, started_at))
 
-    async def _perform(self, run: TakenRun, started_at: datetime) -> None:
+    async def _perform(self, run: ClaimedRun, started_at: datetime) -> None:
         try:
             self.recorder.add(await self.runner.perform(run, started_at))
         finally:
@@ -203,23 +176,28 @@ class InProcessExecutor:
         period = self.runner.lease.total_seconds() / 3
         while not self._closing:
             await asyncio.sleep(period)
-            held = list(self._running) + [i for i, run in self._waiting.items() if run is not None]
-            if not held:
+            owned = list(self._running) + [i for i, r in self._waiting.items() if r is not None]
+            if not owned:
                 continue
             try:
-                now = await self.runner.database.now(self.clock)
-                async with self.runner.database.sessions() as session, session.begin():
-                    kept = await renew_leases(
-                        session, held, now, self.runner.lease, self.runner.worker_id
+                now = await self.runner.store.now(self.clock)
+                async with self.runner.store.transaction() as store:
+                    kept = await store.runs.renew_leases(
+                        owned, now, self.runner.lease, self.runner.worker_id
                     )
             except Exception:
-                log.exception("renewing %d leases failed", len(held))
+                log.exception("renewing %d leases failed", len(owned))
                 continue
-            for run_id in set(held) - kept:
+            for run_id in set(owned) - kept:
                 if self._waiting.pop(run_id, None) is not None:
                     self._ready = deque(run for run in self._ready if run.id != run_id)
-                    log.info("run %s was cancelled or taken over before it started", run_id)
+                    log.info(
+                        "run %s was cancelled or claimed by another worker before it started",
+                        run_id,
+                    )
                 task = self._running.get(run_id)
                 if task is not None:
-                    log.info("run %s was cancelled or taken over; stopping it", run_id)
+                    log.info(
+                        "run %s was cancelled or claimed by another worker; stopping it", run_id
+                    )
                     task.cancel()

@@ -11,8 +11,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from agentcron.domain import TASK_DEFAULTS, MisfirePolicy, OverlapPolicy
 from agentcron.schedules import Schedule
-from agentcron.store.models import MisfirePolicy, OverlapPolicy
 
 _RECORDED_SKIPS = 100  # missed occurrences listed one by one; beyond, counted in a reason
 
@@ -22,10 +22,10 @@ class TaskState:
     """The parts of a task the plan depends on."""
 
     next_run_at: datetime
-    misfire_policy: str = MisfirePolicy.RUN_ONCE
-    misfire_grace: timedelta = timedelta(seconds=60)
-    overlap_policy: str = OverlapPolicy.ALLOW
-    jitter: timedelta = timedelta(0)
+    misfire_policy: str = TASK_DEFAULTS.misfire_policy
+    misfire_grace: timedelta = timedelta(seconds=TASK_DEFAULTS.misfire_grace_seconds)
+    overlap_policy: str = TASK_DEFAULTS.overlap_policy
+    jitter: timedelta = timedelta(seconds=TASK_DEFAULTS.jitter_seconds)
     ends_at: datetime | None = None
     max_runs: int | None = None
     run_count: int = 0
@@ -89,9 +89,16 @@ def plan(
     elif late:  # run_once: one catch-up run for everything that was missed
         missed = len(due) - 1 + more_missed
         runs = [_skip(o, "missed; covered by the catch-up run that follows") for o in due[:-1]]
-        note = f"catch-up run, {_span(now - due[-1])} late"
+        # Written ahead (inside the horizon), the catch-up is the next occurrence's own run,
+        # on time: it is not late at all.
+        ahead = due[-1] > now
+        note = (
+            "catch-up run at its own time"
+            if ahead
+            else f"catch-up run, {_span(now - due[-1])} late"
+        )
         if missed:
-            note += f", for {missed + 1} missed occurrences"
+            note += f", for {missed + 1 - ahead} missed occurrences"
         runs.append(_run(due[-1], state, rng, reason=note))
     else:
         runs = [_run(o, state, rng) for o in due]

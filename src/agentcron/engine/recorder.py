@@ -9,12 +9,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from agentcron.clock import Clock
-from agentcron.engine.queries import TakenRun, complete_tasks, mark_started, record_outcomes
-from agentcron.engine.runner import Outcome
-from agentcron.store import Database
+from agentcron.abc import Clock, Repositories, Store
+from agentcron.domain import ClaimedRun, Outcome
 
 log = logging.getLogger("agentcron.recorder")
 Recorded = Callable[[list[Outcome]], Awaitable[None]]
@@ -29,7 +25,7 @@ class Recorder:
 
     def __init__(
         self,
-        database: Database,
+        store: Store,
         clock: Clock,
         worker_id: str,
         *,
@@ -37,7 +33,7 @@ class Recorder:
         batch: int = 500,
         interval: float = 0.01,
     ) -> None:
-        self.database = database
+        self.store = store
         self.clock = clock
         self.worker_id = worker_id
         self.on_recorded = on_recorded
@@ -52,7 +48,7 @@ class Recorder:
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="agentcron-recorder")
 
-    def started(self, run: TakenRun, at: datetime) -> None:
+    def started(self, run: ClaimedRun, at: datetime) -> None:
         self._starts[run.id] = {"run_id": run.id, "attempt": run.attempt, "started_at": at}
         self._ready.set()
 
@@ -91,16 +87,11 @@ class Recorder:
         """Write ``batch`` now (retrying briefly if the store is busy)."""
         written: set[int] = set()
 
-        async def statements(session: AsyncSession) -> None:
+        async def statements(store: Repositories) -> None:
             nonlocal written
-            written = await record_outcomes(
-                session,
-                [o.row() for o in batch],
-                self.worker_id,
-                postgres=not self.database.is_sqlite,
-            )
+            written = await store.runs.record_outcomes(batch, self.worker_id)
             done = [o.run.task_id for o in batch if o.complete_task and o.run.id in written]
-            await complete_tasks(session, done, self.clock.now())
+            await store.tasks.complete(done, self.clock.now())
 
         if not await self._transaction(statements, f"{len(batch)} outcomes"):
             return
@@ -110,20 +101,20 @@ class Recorder:
     async def write_starts(self, starts: list[dict[str, Any]]) -> None:
         """Mark these runs as running now (a lost start only delays that mark: see leases)."""
 
-        async def statements(session: AsyncSession) -> None:
-            await mark_started(session, starts, self.worker_id)
+        async def statements(store: Repositories) -> None:
+            await store.runs.mark_started(starts, self.worker_id)
 
         await self._transaction(statements, f"{len(starts)} starts")
 
     async def _transaction(
-        self, statements: Callable[[AsyncSession], Awaitable[None]], what: str
+        self, statements: Callable[[Repositories], Awaitable[None]], what: str
     ) -> bool:
         """Run ``statements`` in one transaction, retrying briefly if the store is busy."""
         started = time.perf_counter()
         for attempt in range(5):
             try:
-                async with self.database.sessions() as session, session.begin():
-                    await statements(session)
+                async with self.store.transaction() as store:
+                    await statements(store)
             except Exception:
                 log.exception("writing %s failed (attempt %d)", what, attempt + 1)
                 await asyncio.sleep(0.2 * 2**attempt)

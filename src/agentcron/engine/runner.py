@@ -1,4 +1,4 @@
-"""The runner: take runs under a lease, perform their action, turn the result into an outcome.
+"""The runner: claim runs under a lease, perform their action, turn the result into an outcome.
 
 Writing outcomes is the recorder's job (batched); the runner only decides what
 an attempt amounts to: succeeded, retrying (with backoff) or failed.
@@ -10,53 +10,17 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from agentcron.actions import ActionContext, ActionFailed, ActionRegistry, ActionResult
-from agentcron.clock import Clock
+from agentcron.abc import ActionContext, ActionResult, Clock, Store, TaskGateway
+from agentcron.actions import ActionRegistry
 from agentcron.config import Settings
+from agentcron.domain import ClaimedRun, Outcome, RunStatus
 from agentcron.engine.planning import backoff_delay
-from agentcron.engine.queries import TakenRun, take_runs
-from agentcron.errors import AgentCronError
-from agentcron.store import Database, RunStatus
-
-if TYPE_CHECKING:
-    from agentcron.service import TaskService
+from agentcron.errors import ActionFailed, AgentCronError
 
 log = logging.getLogger("agentcron.runner")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one attempt of one run amounted to."""
-
-    run: TakenRun
-    status: RunStatus
-    started_at: datetime
-    finished_at: datetime | None
-    not_before: datetime
-    output: str | None = None
-    result: dict[str, Any] | None = None
-    error: str | None = None
-    usage: dict[str, Any] | None = None
-    complete_task: bool = False
-    notify: bool = True
-
-    def row(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run.id,
-            "status": self.status.value,
-            "attempt": self.run.attempt,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "not_before": self.not_before,
-            "output": self.output,
-            "result": self.result,
-            "error": self.error,
-            "usage": self.usage,
-        }
 
 
 class Runner:
@@ -64,29 +28,29 @@ class Runner:
 
     def __init__(
         self,
-        database: Database,
+        store: Store,
         clock: Clock,
         settings: Settings,
         actions: ActionRegistry,
         worker_id: str,
         *,
-        service: TaskService | None = None,
+        tasks: TaskGateway | None = None,
     ) -> None:
-        self.service = service
-        self.database = database
+        self.tasks = tasks
+        self.store = store
         self.clock = clock
         self.settings = settings
         self.actions = actions
         self.worker_id = worker_id
         self.lease = timedelta(seconds=settings.lease_seconds)
 
-    async def take(self, run_ids: Sequence[int]) -> list[TakenRun]:
-        """Hold those of ``run_ids`` that are still waiting and due; the others are left alone."""
-        now = await self.database.now(self.clock)
-        async with self.database.sessions() as session, session.begin():
-            return await take_runs(session, run_ids, now, self.lease, self.worker_id)
+    async def claim(self, run_ids: Sequence[int]) -> list[ClaimedRun]:
+        """Claim those of ``run_ids`` still waiting and due; the others are left alone."""
+        now = await self.store.now(self.clock)
+        async with self.store.transaction() as store:
+            return await store.runs.claim(run_ids, now, self.lease, self.worker_id)
 
-    async def perform(self, run: TakenRun, started_at: datetime | None = None) -> Outcome:
+    async def perform(self, run: ClaimedRun, started_at: datetime | None = None) -> Outcome:
         """One attempt of ``run``, within its timeout; never raises for a failing action.
 
         ``started_at`` is when the executor started it (now, by default).
@@ -105,7 +69,7 @@ class Runner:
                 attempt=run.attempt,
                 payload=run.payload,
                 settings=self.settings,
-                service=self.service,
+                tasks=self.tasks,
             )
             async with asyncio.timeout(run.timeout_seconds):
                 result = await action.run(context)
@@ -129,7 +93,7 @@ class Runner:
         log.debug("run %s succeeded in %.1f ms", run.id, (time.perf_counter() - started) * 1e3)
         return self._success(run, started_at, result)
 
-    def _success(self, run: TakenRun, started_at: datetime, result: ActionResult) -> Outcome:
+    def _success(self, run: ClaimedRun, started_at: datetime, result: ActionResult) -> Outcome:
         now = self.clock.now()
         return Outcome(
             run=run,
@@ -146,7 +110,7 @@ class Runner:
 
     def _failure(
         self,
-        run: TakenRun,
+        run: ClaimedRun,
         started_at: datetime,
         error: str,
         retryable: bool,

@@ -1,11 +1,14 @@
 """The scheduler loop: sleep until the earliest due instant, then turn occurrences into runs.
 
-Each pass claims due tasks in batches (``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
-the single writer lock on SQLite), plans their occurrences, inserts one run per
+Each pass locks due tasks in batches (``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+the single writer lock on SQLite), plans their occurrences, writes one run per
 occurrence (unique on task and occurrence, so a second scheduler cannot double
 them), advances the tasks, commits, and only then hands run ids to the
 executor. It also hands over runs that wait in the store (retries, manual
 runs, runs of a crashed worker), so losing the executor's queue loses nothing.
+
+A wake-up with nothing due costs a few indexed reads: the write lock is taken only
+when a pass has work.
 """
 
 from __future__ import annotations
@@ -16,14 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from agentcron.clock import Clock
+from agentcron.abc import Clock, Executor, Store, Wakeup
 from agentcron.config import Settings
-from agentcron.engine import queries
-from agentcron.engine.executor import Executor
+from agentcron.domain import ClaimedRun, RunStatus, RunTrigger, TaskStatus
 from agentcron.engine.planning import TaskState, plan
-from agentcron.engine.wakeup import Wakeup
+from agentcron.engine.wakeup import WakeEvent
 from agentcron.schedules import parse_normalized
-from agentcron.store import Database, RunStatus, RunTrigger, Task, TaskStatus
+from agentcron.views import TaskView
 
 log = logging.getLogger("agentcron.scheduler")
 _SWEEP_LIMIT = 1000
@@ -45,7 +47,7 @@ class Scheduler:
 
     def __init__(
         self,
-        database: Database,
+        store: Store,
         clock: Clock,
         settings: Settings,
         executor: Executor,
@@ -53,13 +55,12 @@ class Scheduler:
         wakeup: Wakeup | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self.database = database
+        self.store = store
         self.clock = clock
         self.settings = settings
         self.executor = executor
-        self.wakeup = wakeup or Wakeup()
+        self.wakeup = wakeup or WakeEvent()
         self.rng = rng or random.Random()
-        self._postgres = not database.is_sqlite
         self._lookahead = timedelta(seconds=settings.scheduler_lookahead_seconds)
         self._last_recovery: datetime | None = None
 
@@ -71,9 +72,10 @@ class Scheduler:
 
     async def seconds_to_next(self) -> float:
         """Until the next pass: a task's occurrence (less the lookahead) or a run's start."""
-        now = await self.database.now(self.clock)
-        async with self.database.reads() as session:
-            task_due, run_due = await queries.next_wake(session, now)
+        now = await self.store.now(self.clock)
+        async with self.store.reading() as store:
+            task_due = await store.tasks.next_due()
+            run_due = await store.runs.next_start(now)
         candidates = [run_due] if run_due is not None else []
         if task_due is not None:
             candidates.append(task_due - self._lookahead)
@@ -85,9 +87,9 @@ class Scheduler:
     async def run_pass(self) -> PassReport:
         """Everything due now: recover lost runs, materialize occurrences, dispatch."""
         report = PassReport()
-        now = await self.database.now(self.clock)
+        now = await self.store.now(self.clock)
         await self._recover(now)
-        while True:
+        while await self._tasks_due(now):
             batch_report, full = await self._materialize_batch(now)
             report.tasks += batch_report.tasks
             report.runs += batch_report.runs
@@ -104,27 +106,32 @@ class Scheduler:
             )  # fmt: skip
         return report
 
+    async def _tasks_due(self, now: datetime) -> bool:
+        """Whether any task is due by the horizon: a read, so that a wake-up with nothing due
+        (tasks created one by one, far from their first runs) never waits for the write lock."""
+        async with self.store.reading() as store:
+            due = await store.tasks.next_due()
+        return due is not None and due <= now + self._lookahead
+
     async def _recover(self, now: datetime) -> None:
         period = timedelta(seconds=self.settings.lease_seconds)
         if self._last_recovery is not None and now - self._last_recovery < period:
             return
         self._last_recovery = now
-        async with self.database.sessions() as session, session.begin():
-            recovered = await queries.recover_expired(session, now)
+        async with self.store.transaction() as store:
+            recovered = await store.runs.recover_expired(now)
         if recovered:
             log.warning("recovered %d runs whose worker stopped", recovered)
 
     async def _materialize_batch(self, now: datetime) -> tuple[PassReport, bool]:
         report = PassReport()
         limit = self.settings.scheduler_batch_size
-        async with self.database.sessions() as session, session.begin():
-            tasks = await queries.claim_due_tasks(
-                session, now + self._lookahead, limit, postgres=self._postgres
-            )
+        async with self.store.transaction() as store:
+            tasks = await store.tasks.lock_due(now + self._lookahead, limit)
             if not tasks:
                 return report, False
-            busy = await queries.busy_task_ids(
-                session, [t.id for t in tasks if t.overlap_policy != "allow"]
+            busy = await store.runs.busy_task_ids(
+                [t.id for t in tasks if t.overlap_policy != "allow"]
             )
             run_rows: list[dict[str, Any]] = []
             changes: list[dict[str, Any]] = []
@@ -133,14 +140,11 @@ class Scheduler:
                 run_rows += rows
                 changes.append(change)
                 report.completed += change["status"] == TaskStatus.COMPLETED
-            inserted = await queries.insert_runs(session, run_rows, postgres=self._postgres)
-            await queries.advance_tasks(session, changes)
+            inserted = await store.runs.write_planned(run_rows)
+            await store.tasks.advance(changes)
             by_id = {task.id: task for task in tasks}
-            held = [
-                (
-                    queries.TakenRun.of_task(by_id[run.task_id], run.id, run.scheduled_for, 1),
-                    run.not_before,
-                )
+            claimed = [
+                (_claimed(by_id[run.task_id], run.id, run.scheduled_for), run.not_before)
                 for run in inserted
                 if run.status == RunStatus.QUEUED and run.worker_id is not None
             ]
@@ -149,16 +153,16 @@ class Scheduler:
             for run in inserted
             if run.status == RunStatus.QUEUED and run.worker_id is None
         ]
-        self.executor.submit_held(held)
+        self.executor.submit_claimed(claimed)
         self.executor.submit_at(waiting)
         report.tasks = len(tasks)
-        report.runs = len(waiting) + len(held)
+        report.runs = len(waiting) + len(claimed)
         report.skipped = len(inserted) - report.runs
         report.dispatched = report.runs
         return report, len(tasks) == limit
 
     def _plan_task(
-        self, task: Task, busy: bool, now: datetime
+        self, task: TaskView, busy: bool, now: datetime
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         assert task.next_run_at is not None  # claimed tasks are due
         try:
@@ -187,9 +191,9 @@ class Scheduler:
             rng=self.rng,
         )
         rows = []
-        holder = self.executor.reserve_for if not busy or task.overlap_policy == "allow" else None
+        owner = self.executor.claim_for if not busy or task.overlap_policy == "allow" else None
         for run in decided.runs:
-            held = holder is not None and not run.skipped
+            claimed = owner is not None and not run.skipped
             rows.append(
                 {
                     "task_id": task.id,
@@ -201,12 +205,12 @@ class Scheduler:
                     "not_before": run.not_before,
                     "queued_at": now,
                     "finished_at": now if run.skipped else None,
-                    "worker_id": holder if held else None,
-                    "lease_expires_at": run.not_before + lease if held else None,
+                    "worker_id": owner if claimed else None,
+                    "lease_expires_at": run.not_before + lease if claimed else None,
                 }
             )
-            if held and task.overlap_policy == "queue":
-                holder = None  # the runs after it wait for it: taken when it is done
+            if claimed and task.overlap_policy == "queue":
+                owner = None  # the runs after it wait for it: claimed when it is done
         change = {
             "id": task.id,
             "next_run_at": decided.next_run_at,
@@ -217,10 +221,17 @@ class Scheduler:
         return rows, change
 
     async def _sweep(self, now: datetime) -> int:
-        """Hand over runs waiting in the store that the executor does not have."""
-        async with self.database.reads() as session:
-            waiting = await queries.dispatchable_runs(
-                session, now, self.executor.inflight, _SWEEP_LIMIT
-            )
+        """Hand over runs waiting in the store (the executor ignores those it has)."""
+        async with self.store.reading() as store:
+            waiting = await store.runs.dispatchable(now, _SWEEP_LIMIT)
         self.executor.submit(waiting)
         return len(waiting)
+
+
+def _claimed(task: TaskView, run_id: int, scheduled_for: datetime) -> ClaimedRun:
+    """The first attempt of a run written as claimed, from its task."""
+    return ClaimedRun(
+        run_id, task.id, scheduled_for, 1, task.owner_id, task.title, task.action, task.payload,
+        task.timezone, task.timeout_seconds, task.max_attempts, task.backoff_seconds,
+        task.backoff_max_seconds, task.overlap_policy,
+    )  # fmt: skip

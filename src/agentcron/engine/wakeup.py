@@ -15,12 +15,14 @@ import os
 import socket
 from pathlib import Path
 
+from agentcron.abc import Wakeup
+
 log = logging.getLogger("agentcron.wakeup")
 PG_CHANNEL = "agentcron_wake"
 
 
-class Wakeup:
-    """An event the scheduler sleeps on; ``wake()`` ends the sleep."""
+class WakeEvent:
+    """The in-process ``Wakeup``: an asyncio event the scheduler sleeps on."""
 
     def __init__(self) -> None:
         self._event = asyncio.Event()

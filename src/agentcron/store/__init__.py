@@ -1,31 +1,10 @@
-"""The store: SQLAlchemy models, the database connection and Alembic migrations."""
+"""The store: the source of truth, on SQLite (embedded) or PostgreSQL (distributed).
 
-from agentcron.store.database import Database, default_sqlite_path, sqlite_url
-from agentcron.store.models import (
-    ACTIVE_RUN_STATUSES,
-    Conversation,
-    MisfirePolicy,
-    OverlapPolicy,
-    Run,
-    RunStatus,
-    RunTrigger,
-    Task,
-    TaskStatus,
-    User,
-)
+All of agentcron's SQL lives here, one module per aggregate (``users``, ``tasks``,
+``runs``, ``conversations``), behind the contracts of ``agentcron.abc``; the tables are
+in ``models``, the migrations in ``migrations/``.
+"""
 
-__all__ = [
-    "ACTIVE_RUN_STATUSES",
-    "Conversation",
-    "Database",
-    "MisfirePolicy",
-    "OverlapPolicy",
-    "Run",
-    "RunStatus",
-    "RunTrigger",
-    "Task",
-    "TaskStatus",
-    "User",
-    "default_sqlite_path",
-    "sqlite_url",
-]
+from agentcron.store.database import SqlStore, database_url, default_sqlite_path, sqlite_url
+
+__all__ = ["SqlStore", "database_url", "default_sqlite_path", "sqlite_url"]

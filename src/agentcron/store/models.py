@@ -1,9 +1,13 @@
-"""The tables: users, tasks and runs. Alembic migrations under ``migrations/`` create them."""
+"""The tables: users, tasks, runs and conversations. Alembic migrations under ``migrations/``
+create them; only ``agentcron.store`` imports this module.
+
+Task columns have no Python-side default: every value comes from the service, whose task
+defaults live in ``agentcron.domain.TASK_DEFAULTS``. A run starts queued, at attempt 0.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -20,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from agentcron.domain import RunStatus, RunTrigger
 from agentcron.store._types import UTCDateTime
 
 ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite only auto-increments INTEGER keys
@@ -32,44 +37,6 @@ NAMING = {
 }
 
 
-class TaskStatus(StrEnum):
-    ACTIVE = "active"
-    PAUSED = "paused"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-
-
-class RunStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    RETRYING = "retrying"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    SKIPPED = "skipped"
-
-
-ACTIVE_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.RETRYING)
-
-
-class MisfirePolicy(StrEnum):
-    RUN_ONCE = "run_once"
-    SKIP = "skip"
-    RUN_ALL = "run_all"
-
-
-class OverlapPolicy(StrEnum):
-    SKIP = "skip"
-    QUEUE = "queue"
-    ALLOW = "allow"
-
-
-class RunTrigger(StrEnum):
-    SCHEDULE = "schedule"
-    MANUAL = "manual"
-    RETRY = "retry"
-
-
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -78,9 +45,9 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), default="")
+    name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
-    locale: Mapped[str] = mapped_column(String(35), default="en")
+    locale: Mapped[str] = mapped_column(String(35))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -101,30 +68,30 @@ class Task(Base):
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     title: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     schedule: Mapped[str] = mapped_column(Text)
     schedule_kind: Mapped[str] = mapped_column(String(16))
     timezone: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default=TaskStatus.ACTIVE)
+    status: Mapped[str] = mapped_column(String(16))
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     max_runs: Mapped[int | None] = mapped_column(Integer)
-    run_count: Mapped[int] = mapped_column(Integer, default=0)
-    misfire_policy: Mapped[str] = mapped_column(String(16), default=MisfirePolicy.RUN_ONCE)
-    misfire_grace_seconds: Mapped[int] = mapped_column(Integer, default=60)
-    overlap_policy: Mapped[str] = mapped_column(String(16), default=OverlapPolicy.ALLOW)
-    jitter_seconds: Mapped[int] = mapped_column(Integer, default=0)
-    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
-    backoff_seconds: Mapped[float] = mapped_column(default=10.0)
-    backoff_max_seconds: Mapped[float] = mapped_column(default=600.0)
-    timeout_seconds: Mapped[float] = mapped_column(default=120.0)
-    notify: Mapped[list[str]] = mapped_column(JSON, default=list)
-    notify_policy: Mapped[str] = mapped_column(String(16), default="always")
+    run_count: Mapped[int] = mapped_column(Integer)
+    misfire_policy: Mapped[str] = mapped_column(String(16))
+    misfire_grace_seconds: Mapped[int] = mapped_column(Integer)
+    overlap_policy: Mapped[str] = mapped_column(String(16))
+    jitter_seconds: Mapped[int] = mapped_column(Integer)
+    max_attempts: Mapped[int] = mapped_column(Integer)
+    backoff_seconds: Mapped[float] = mapped_column()
+    backoff_max_seconds: Mapped[float] = mapped_column()
+    timeout_seconds: Mapped[float] = mapped_column()
+    notify: Mapped[list[str]] = mapped_column(JSON)
+    notify_policy: Mapped[str] = mapped_column(String(16))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    version: Mapped[int] = mapped_column(Integer, default=1)
+    version: Mapped[int] = mapped_column(Integer)
 
 
 class Run(Base):
@@ -162,7 +129,7 @@ class Conversation(Base):
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     name: Mapped[str] = mapped_column(String(100))
-    messages: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    messages: Mapped[list[Any]] = mapped_column(JSON)
     last_turn: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """The latest person's message and its turn key, to recognize a replayed turn."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

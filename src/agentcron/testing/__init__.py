@@ -1,15 +1,26 @@
-"""Test doubles shipped with agentcron, so tests of agentcron and of its users share them."""
+"""Test doubles shipped with agentcron, so tests of agentcron and of its users share them.
+
+- ``FakeClock``: time that moves only when told to.
+- ``temporary_store()``: a migrated store on a fresh SQLite file, removed afterwards, for
+  service and planning tests that run in milliseconds.
+- ``ManualExecutor``: keeps what the scheduler hands over until the test says ``drain()``.
+- ``agentcron.testing.model_server``: a scripted OpenAI-compatible model server on loopback.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import tempfile
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from agentcron.clock import ensure_utc
-from agentcron.engine.queries import TakenRun
+from agentcron.domain import ClaimedRun, Outcome
 from agentcron.engine.recorder import Recorder
-from agentcron.engine.runner import Outcome, Runner
+from agentcron.engine.runner import Runner
+from agentcron.store import SqlStore, sqlite_url
 
 
 class FakeClock:
@@ -33,32 +44,51 @@ class FakeClock:
         self.advance(ensure_utc(instant) - self._now)
 
 
+@asynccontextmanager
+async def temporary_store() -> AsyncIterator[SqlStore]:
+    """A migrated store on a new SQLite file in a temporary folder, closed and removed after.
+
+    Its clock is the one it is asked with (``database_clock`` plays no part on SQLite), so
+    a ``FakeClock`` drives everything.
+    """
+    with tempfile.TemporaryDirectory(prefix="agentcron-test-") as folder:
+        store = SqlStore(sqlite_url(Path(folder) / "agentcron.db"))
+        try:
+            await store.migrate()
+            yield store
+        finally:
+            await store.close()
+
+
 class ManualExecutor:
     """An executor for tests: it keeps what the scheduler hands over until ``drain()``.
 
     ``drain()`` performs the runs with the real runner and writes their starts and
     outcomes with the real recorder, so only the timing is under the test's control.
-    With ``hold=True`` the scheduler writes runs as held by this executor's worker,
+    With ``claim=True`` the scheduler writes runs as claimed by this executor's worker,
     as it does for the in-process executor.
     """
 
-    def __init__(self, runner: Runner, recorder: Recorder, *, hold: bool = False) -> None:
+    def __init__(self, runner: Runner, recorder: Recorder, *, claim: bool = False) -> None:
         self.runner = runner
         self.recorder = recorder
-        self.hold = hold
+        self.claim = claim
         self.submitted: list[int] = []
-        self.held: dict[int, tuple[TakenRun, datetime]] = {}
+        self.claimed: dict[int, tuple[ClaimedRun, datetime]] = {}
 
     @property
-    def reserve_for(self) -> str | None:
-        return self.runner.worker_id if self.hold else None
+    def claim_for(self) -> str | None:
+        return self.runner.worker_id if self.claim else None
 
-    @property
-    def inflight(self) -> set[int]:
-        return set(self.submitted) | set(self.held)
+    def start(self) -> None:
+        """Nothing runs in the background: ``drain()`` does the work."""
+
+    async def close(self, grace: float) -> None:
+        self.submitted.clear()
+        self.claimed.clear()
 
     def submit(self, run_ids: Iterable[int]) -> None:
-        known = self.inflight
+        known = set(self.submitted) | set(self.claimed)
         for run_id in run_ids:
             if run_id not in known:
                 self.submitted.append(run_id)
@@ -69,19 +99,19 @@ class ManualExecutor:
         now = self.runner.clock.now()
         self.submit(run_id for run_id, start in runs if start <= now)
 
-    def submit_held(self, runs: Iterable[tuple[TakenRun, datetime]]) -> None:
+    def submit_claimed(self, runs: Iterable[tuple[ClaimedRun, datetime]]) -> None:
         for run, start in runs:
-            self.held.setdefault(run.id, (run, start))
+            self.claimed.setdefault(run.id, (run, start))
 
     async def drain(self, *, concurrently: bool = False) -> list[Outcome]:
         """Perform every run handed over so far and due (one after another, or all at once
         as a worker with free slots would); the outcomes, in order."""
         now = self.runner.clock.now()
-        due = [run for run, start in self.held.values() if start <= now]
+        due = [run for run, start in self.claimed.values() if start <= now]
         for run in due:
-            del self.held[run.id]
+            del self.claimed[run.id]
         batch, self.submitted = self.submitted, []
-        runs = due + await self.runner.take(batch)
+        runs = due + await self.runner.claim(batch)
         if concurrently:
             outcomes = list(await asyncio.gather(*(self.runner.perform(run) for run in runs)))
         else:

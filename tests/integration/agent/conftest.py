@@ -6,16 +6,16 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from agentcron.agent.models import close_models
+from agentcron.agent.clients import close_clients
 from agentcron.config import Settings
-from tests.support.model_server import ScriptedModelServer
+from agentcron.testing.model_server import ScriptedModelServer
 
 
 @pytest.fixture(autouse=True)
 async def _close_models() -> AsyncIterator[None]:
     """Model clients belong to the test's event loop: close them before it ends."""
     yield
-    await close_models()
+    await close_clients()
 
 
 @pytest.fixture

@@ -24,9 +24,7 @@ from agentcron.config import McpServer, Settings
 from agentcron.errors import InvalidInputError
 from agentcron.service import TaskService
 from agentcron.testing import FakeClock
-from tests.support.agent_rig import AgentRig, report
-from tests.support.local_http import free_port, serving
-from tests.support.model_server import (
+from agentcron.testing.model_server import (
     Dynamic,
     Error,
     Hang,
@@ -35,6 +33,8 @@ from tests.support.model_server import (
     ToolCall,
     ToolCalls,
 )
+from tests.support.agent_rig import AgentRig, report
+from tests.support.local_http import free_port, serving
 
 
 @pytest.fixture

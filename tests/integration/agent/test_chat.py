@@ -7,13 +7,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from agentcron.agent.chat import ChatAssistant, ChatError
+from agentcron.agent.chat import ChatAssistant
 from agentcron.config import Settings
+from agentcron.errors import InvalidInputError
 from agentcron.service import TaskService
-from agentcron.store import Conversation
+from agentcron.store.models import Conversation
 from agentcron.testing import FakeClock
+from agentcron.testing.model_server import ScriptedModelServer, Text, ToolCall, ToolCalls
 from tests.support.agent_rig import AgentRig, report
-from tests.support.model_server import ScriptedModelServer, Text, ToolCall, ToolCalls
+from tests.support.sql import sessions
 
 QUOTE = {
     "title": "Motivational quote",
@@ -220,7 +222,7 @@ async def test_the_conversation_is_kept_bounded_and_replayed_to_the_model(
     assert "message 0" not in last.text
     history = await assistant.conversations.load("ann", "default")
     assert len(history.messages) == 4
-    async with service.database.sessions() as session:
+    async with sessions(service.store)() as session:
         rows = (await session.scalars(select(Conversation))).all()
     assert [(row.owner_id, row.name) for row in rows] == [("ann", "default")]
 
@@ -231,7 +233,7 @@ async def test_without_a_model_the_assistant_says_what_to_set(
     settings.model = None
     with pytest.raises(Exception, match="Set AGENTCRON_MODEL"):
         await ChatAssistant(service, "ann").send("hello")
-    with pytest.raises(ChatError, match="empty"):
+    with pytest.raises(InvalidInputError, match="empty"):  # the person's mistake
         await ChatAssistant(service, "ann").send("   ")
 
 

@@ -22,7 +22,7 @@ from pydantic_ai import Agent
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.openai import OpenAIProvider
 
-from tests.support.model_server import (
+from agentcron.testing.model_server import (
     NO_SCRIPTED_REPLY,
     Delay,
     Dynamic,

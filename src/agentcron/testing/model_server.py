@@ -1,18 +1,45 @@
-"""A local, scripted OpenAI-compatible Chat Completions server for tests and benchmarks.
+"""A scripted OpenAI-compatible model server, for tests of code that drives an LLM agent.
 
-Code that drives an LLM agent is best tested against a model that answers exactly what the test
-says, over real HTTP, so the real client stack runs (the `openai` SDK, pydantic-ai's
-`OpenAIChatModel`): request encoding, timeouts, retries, streaming and usage accounting included.
-`ScriptedModelServer` answers `POST /v1/chat/completions` from a queue of scripted replies and
-records every request, so a test can both steer the agent and check what it sent:
+An agent is best tested against a model that answers exactly what the test says, over real HTTP,
+so the real client stack runs (the `openai` SDK, pydantic-ai's `OpenAIChatModel`, agentcron's
+agent action): request encoding, timeouts, retries, streaming and usage accounting included.
+`ScriptedModelServer` is a real HTTP server on loopback (127.0.0.1, a free port) that answers
+`POST /v1/chat/completions` from a queue of scripted replies, one per request, and records every
+request, so a test can both steer the agent and check what it sent. A reply is
 
-    with ScriptedModelServer() as server:
-        server.script(ToolCalls([ToolCall("create_task", {"title": "Pay rent"})]), Text("Done."))
-        ...  # point the client at server.base_url, run the agent
-        assert "Pay rent" in server.requests[1].text  # the tool's result went back to the model
+- `Text`: an assistant message (streamed word by word when the client asks for a stream);
+- `ToolCalls`: the model calls tools (`ToolCall`), with arguments as JSON or a raw string;
+- `Error`: an HTTP error in OpenAI's shape (429 with rate-limit headers, 500, 401...);
+- `Delay` / `delay=`: an answer after a pause (to test timeouts), `Hang`: no answer at all;
+- `Dynamic`: a reply computed from the request when it arrives.
 
-The server runs uvicorn in a background thread with its own event loop, so sync and async tests
-can use it alike, and delays are `asyncio.sleep`s, so a thousand requests can wait at once.
+It also lists models at `GET /v1/models`. Token usage is reported (given, or estimated from the
+text), so cost accounting can be tested too. Unscripted requests get `NO_SCRIPTED_REPLY`, a clear
+500, unless `default` says otherwise.
+
+A plugin's test, say of an action whose agent calls a `lookup` tool then answers::
+
+    from agentcron.config import Settings
+    from agentcron.testing.model_server import ScriptedModelServer, Text, ToolCall, ToolCalls
+
+
+    def test_the_agent_looks_the_order_up_then_answers() -> None:
+        with ScriptedModelServer() as server:
+            server.script(
+                ToolCalls([ToolCall("lookup", {"order": "A-17"})]),
+                Text("Order A-17 ships tomorrow."),
+            )
+            settings = Settings(model="openai:scripted-model", openai_base_url=server.base_url)
+            ...  # run the action with these settings
+            assert "lookup" in server.requests[0].tool_names  # the tool was offered
+            assert "A-17" in server.requests[1].tool_results["call_1"]  # the tool's result
+            server.assert_script_consumed()
+
+Any OpenAI client works the same way: `openai.AsyncOpenAI(base_url=server.base_url,
+api_key="test")`. The server runs uvicorn in a background thread with its own event loop, so sync
+and async tests can use it alike (`with` or `async with`), and delays are `asyncio.sleep`s, so a
+thousand requests can wait at once. To share one server across a module's tests, `reset()` it
+between them.
 """
 
 from __future__ import annotations
@@ -33,10 +60,8 @@ from types import TracebackType
 from typing import Any, Self, TypeAlias
 
 import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 __all__ = [
     "NO_SCRIPTED_REPLY",
@@ -352,16 +377,13 @@ class ScriptedModelServer:
         self._stopping: asyncio.Event | None = None
         self._thread_error: BaseException | None = None
         self._port: int | None = None
-        self._app = Starlette(
-            routes=[
-                Route(path, self._chat_completions, methods=["POST"])
-                for path in ("/v1/chat/completions", "/chat/completions")
-            ]
-            + [
-                Route(path, self._list_models, methods=["GET"])
-                for path in ("/v1/models", "/models")
-            ]
-        )
+        # Plain routes (`add_route`): the handlers take the request as it is, with no FastAPI
+        # parameter parsing or generated documentation on the way.
+        self._app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+        for path in ("/v1/chat/completions", "/chat/completions"):
+            self._app.router.add_route(path, self._chat_completions, methods=["POST"])
+        for path in ("/v1/models", "/models"):
+            self._app.router.add_route(path, self._list_models, methods=["GET"])
 
     # Lifecycle
 
@@ -584,9 +606,8 @@ class ScriptedModelServer:
         return JSONResponse({"object": "list", "data": models})
 
     async def _chat_completions(self, request: Request) -> Response:
-        try:
-            raw = await request.body()
-        except ClientDisconnect:  # gone before its request was complete: nothing to record
+        raw = await _body(request)
+        if raw is None:  # gone before its request was complete: nothing to record
             return Response(status_code=400)
         body: JSONObject = {}
         problem: str | None = None
@@ -766,6 +787,18 @@ class ScriptedModelServer:
                 await asyncio.sleep(reply.chunk_delay)
             yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
         yield b"data: [DONE]\n\n"
+
+
+async def _body(request: Request) -> bytes | None:
+    """The request's whole body, or None if the client disconnected before sending all of it."""
+    pieces: list[bytes] = []
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            return None
+        pieces.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(pieces)
 
 
 async def _disconnected(request: Request) -> None:

@@ -1,0 +1,453 @@
+"""Every contract of agentcron in one place; implementations depend on these, not on
+each other.
+
+::
+
+    front doors ──▶ TaskService ──▶ Store ─┬─ UserRepository, TaskRepository,
+                        ▲                  └─ RunRepository, ConversationRepository
+                        │ TaskGateway
+    Scheduler ──▶ Executor ──▶ Runner ──▶ Action ──▶ (Notifier: one Delivery per run+channel)
+        ▲  Wakeup                 Clock everywhere
+
+The store speaks in views (``agentcron.views``) and in the engine's values
+(``agentcron.domain``); nothing outside ``agentcron.store`` sees SQL, a session or a
+driver's exception.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from agentcron.domain import ClaimedRun, Outcome, WrittenRun
+from agentcron.views import Briefing, RunView, TaskView, UserView
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from agentcron.config import Settings
+
+TaskFields = dict[str, Any]
+"""Column values of a task, by column name (``agentcron.views.TaskView`` lists them)."""
+
+RunFields = dict[str, Any]
+"""Column values of a run, by column name (``agentcron.views.RunView`` lists them)."""
+
+
+# time and waking
+
+
+class Clock(Protocol):
+    """A source of the current instant; nothing in agentcron asks the machine directly."""
+
+    def now(self) -> datetime:
+        """The current instant, timezone-aware in UTC."""
+        ...
+
+
+class Wakeup(Protocol):
+    """What the scheduler sleeps on, so that a change ends its sleep at once."""
+
+    def wake(self) -> None:
+        """End the current (or the next) sleep early."""
+        ...
+
+    async def sleep(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; True when woken early. A wake before the sleep counts."""
+        ...
+
+
+# the store
+
+
+class UserRepository(Protocol):
+    """People, by id."""
+
+    async def get(self, user_id: str) -> UserView | None:
+        """The person, or None."""
+        ...
+
+    async def add_if_absent(self, user: UserView) -> None:
+        """Add the person unless one with this id exists (created meanwhile is no error)."""
+        ...
+
+
+class TaskRepository(Protocol):
+    """Tasks. Reads by id are scoped to an owner: another person's task is not found."""
+
+    async def get(self, owner: str, task_id: int, *, for_update: bool = False) -> TaskView | None:
+        """The owner's task; ``for_update`` locks it until the transaction ends."""
+        ...
+
+    async def get_with_owner(self, owner: str, task_id: int) -> tuple[TaskView, UserView] | None:
+        """The owner's task and the owner, in one read."""
+        ...
+
+    async def by_idempotency_key(self, owner: str, key: str) -> TaskView | None:
+        """The owner's task created with this idempotency key, if any."""
+        ...
+
+    async def search(
+        self,
+        owner: str,
+        *,
+        statuses: Sequence[str] | None,
+        text: str | None,
+        due_before: datetime | None,
+        limit: int,
+        offset: int,
+    ) -> list[TaskView]:
+        """The owner's tasks matching every filter given, soonest next run first."""
+        ...
+
+    async def count_live(self, owner: str) -> int:
+        """How many of the owner's tasks are active or paused."""
+        ...
+
+    async def add_many(self, tasks: Sequence[TaskFields]) -> list[TaskView]:
+        """Insert tasks (every column but ``id``); the stored tasks, in the same order.
+
+        Raises ``DuplicateError`` when an idempotency key is already used by the owner.
+        """
+        ...
+
+    async def update(self, task_id: int, changes: TaskFields) -> None:
+        """Set these columns of the task."""
+        ...
+
+    async def lock_due(self, horizon: datetime, limit: int) -> list[TaskView]:
+        """Active tasks due by ``horizon``, soonest first, locked against other schedulers
+        until the transaction ends (tasks locked by another are passed over)."""
+        ...
+
+    async def advance(self, changes: Sequence[TaskFields]) -> None:
+        """Set columns of several tasks at once; each entry has the task's ``id``."""
+        ...
+
+    async def complete(self, task_ids: Sequence[int], now: datetime) -> None:
+        """Mark live tasks whose goal was reached as completed."""
+        ...
+
+    async def next_due(self) -> datetime | None:
+        """The earliest next run of any active task."""
+        ...
+
+
+class RunRepository(Protocol):
+    """Runs: written by the scheduler and the service, claimed and finished by workers.
+
+    A worker owns a run it **claimed** (worker id and a lease) until it finishes it or the
+    lease runs out; only the owner may mark it started, renew it or record its outcome.
+    """
+
+    async def get(self, owner: str, run_id: int) -> RunView | None:
+        """A run of one of the owner's tasks."""
+        ...
+
+    async def list_for_task(self, task_id: int, limit: int) -> list[RunView]:
+        """The task's runs, newest occurrence first."""
+        ...
+
+    async def recent_outputs(
+        self, task_id: int, limit: int, exclude_run: int | None
+    ) -> list[RunView]:
+        """The task's latest succeeded runs that have an output, newest first."""
+        ...
+
+    async def add(self, run: RunFields) -> RunView:
+        """Insert one run (a manual one: ``agentcron run``)."""
+        ...
+
+    async def requeue(self, run_id: int, now: datetime, reason: str) -> None:
+        """Queue a finished run again from ``now`` (a retry by hand)."""
+        ...
+
+    async def cancel_waiting(self, task_id: int, now: datetime, reason: str) -> int:
+        """Cancel the task's queued, running and retrying runs; how many."""
+        ...
+
+    async def busy_task_ids(self, task_ids: Sequence[int]) -> set[int]:
+        """Which of these tasks have a run queued, running or retrying."""
+        ...
+
+    async def write_planned(self, runs: Sequence[RunFields]) -> list[WrittenRun]:
+        """Insert runs, skipping occurrences that already have one (one occurrence, one run)."""
+        ...
+
+    async def claim(
+        self, run_ids: Sequence[int], now: datetime, lease: timedelta, worker_id: str
+    ) -> list[ClaimedRun]:
+        """Claim those of the runs still waiting, due and unclaimed (one conditional write).
+
+        A run of a 'queue'-overlap task waits while another run of its task is running,
+        claimed, or waiting since earlier (they go one at a time, in order). Claiming does
+        not start a run: see ``mark_started``.
+        """
+        ...
+
+    async def mark_started(self, starts: Sequence[Mapping[str, Any]], worker_id: str) -> None:
+        """Mark claimed runs whose action started as running (``run_id``, ``attempt``,
+        ``started_at``); a run cancelled meanwhile is left alone."""
+        ...
+
+    async def record_outcomes(self, outcomes: Sequence[Outcome], worker_id: str) -> set[int]:
+        """Write finished attempts of the runs this worker still owns; their ids.
+
+        A run cancelled meanwhile, or claimed by another worker after a lost lease, is not
+        overwritten.
+        """
+        ...
+
+    async def renew_leases(
+        self, run_ids: Sequence[int], now: datetime, lease: timedelta, worker_id: str
+    ) -> set[int]:
+        """Extend the leases of the runs this worker still owns; the ids still owned."""
+        ...
+
+    async def recover_expired(self, now: datetime, *, every_running: bool = False) -> int:
+        """Runs whose worker vanished: retried while attempts remain, else failed; how many.
+
+        With ``every_running`` (a process that alone may run this store is starting),
+        every running run counts as vanished, and runs claimed but not started are
+        released.
+        """
+        ...
+
+    async def dispatchable(self, now: datetime, limit: int) -> list[int]:
+        """Waiting runs that are due and unclaimed, oldest first."""
+        ...
+
+    async def next_start(self, now: datetime) -> datetime | None:
+        """The next start of a waiting, unclaimed run that is not due yet."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoredConversation:
+    """A conversation as kept: its messages (JSON) and the latest turn."""
+
+    messages: list[Any]
+    last_turn: dict[str, Any] | None
+
+
+class ConversationRepository(Protocol):
+    """A person's chats with the assistant, by name."""
+
+    async def load(self, owner: str, name: str) -> StoredConversation | None:
+        """The conversation, or None when it never started."""
+        ...
+
+    async def save(
+        self,
+        owner: str,
+        name: str,
+        messages: list[Any],
+        last_turn: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        """Replace the conversation's messages and latest turn (creating it if new)."""
+        ...
+
+
+class Repositories(Protocol):
+    """The store's aggregates as one transaction (or one snapshot read) sees them."""
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def tasks(self) -> TaskRepository: ...
+
+    @property
+    def runs(self) -> RunRepository: ...
+
+    @property
+    def conversations(self) -> ConversationRepository: ...
+
+
+class Store(Protocol):
+    """The source of truth. Every statement agentcron sends goes through one of these.
+
+    Driver errors never leave it: they become ``StoreError`` (locked, disk full,
+    server gone: retry later) or ``ConfigurationError`` (the store cannot be used as
+    configured).
+    """
+
+    @property
+    def location(self) -> str:
+        """Where the store is, for people (a file path, or the server without password)."""
+        ...
+
+    @property
+    def shared(self) -> bool:
+        """True when other machines may use the store at once (PostgreSQL)."""
+        ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Repositories]:
+        """One atomic unit of work: committed on leaving, rolled back on an exception."""
+        ...
+
+    def reading(self) -> AbstractAsyncContextManager[Repositories]:
+        """A consistent read that never waits for writers (no writes through it)."""
+        ...
+
+    async def now(self, clock: Clock) -> datetime:
+        """The instant to claim work at: the store's clock when it is shared, so that
+        machines' skew cannot fire a task early or twice; else ``clock``'s."""
+        ...
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest version (cheap when it is already there)."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+# running
+
+
+class TaskGateway(Protocol):
+    """What an action may ask of agentcron while it runs (the agent's tools use it)."""
+
+    def now(self) -> datetime:
+        """The current instant (the service's clock)."""
+        ...
+
+    async def briefing(
+        self, owner: str, task_id: int, *, recent: int, before_run: int | None = None
+    ) -> Briefing:
+        """The owner, the task and its ``recent`` latest outputs (other than ``before_run``)."""
+        ...
+
+    async def create(self, owner: str, request: dict[str, Any]) -> TaskView:
+        """A new task for the owner, through every check a front door gets."""
+        ...
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    """Everything an action may know about the run it performs."""
+
+    run_id: int
+    task_id: int
+    task_title: str
+    owner_id: str
+    timezone: str
+    scheduled_for: datetime
+    attempt: int
+    payload: dict[str, Any]
+    settings: Settings
+    tasks: TaskGateway | None = None
+    """agentcron's tasks, for actions that read or create them (the agent's tools)."""
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What a run produced: a message for the person and what the system should do next."""
+
+    output: str
+    result: dict[str, Any] = field(default_factory=dict)
+    usage: dict[str, Any] | None = None
+    notify: bool = True
+    complete: bool = False
+
+
+class Action(ABC):
+    """One kind of work a task can do; registered under ``name``.
+
+    Plugins add kinds through the ``agentcron.actions`` entry-point group: each entry
+    names a subclass, constructed with the settings when first used.
+    """
+
+    name: ClassVar[str]
+    payload_model: ClassVar[type[BaseModel]]
+    defaults: ClassVar[Mapping[str, Any]] = {}
+    """Task defaults of this action's tasks that differ from ``domain.TASK_DEFAULTS``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def validate(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The payload checked and normalized, or InvalidInputError saying what is wrong."""
+        from pydantic import ValidationError  # noqa: PLC0415 - loaded with the settings
+
+        from agentcron.errors import InvalidInputError, summarize_problems  # noqa: PLC0415
+
+        try:
+            model = self.payload_model.model_validate(payload)
+        except ValidationError as error:
+            problems = summarize_problems(error.errors(), "payload")
+            raise InvalidInputError(f"Invalid {self.name} payload ({problems}).") from None
+        self.check(model)
+        return model.model_dump(mode="json", exclude_none=True, by_alias=True)
+
+    def check(self, payload: BaseModel) -> None:  # noqa: B027 - optional hook, no-op by default
+        """Operator rules beyond the payload's shape (allow-lists); raise to refuse."""
+
+    @abstractmethod
+    async def run(self, context: ActionContext) -> ActionResult:
+        """Do the work once. Raise ActionFailed on failure; the runner enforces the timeout."""
+
+
+class Executor(Protocol):
+    """Where the scheduler hands runs. It is an outbox, not the truth: a run handed over and
+    lost is found in the store again, so an executor may drop anything it holds."""
+
+    @property
+    def claim_for(self) -> str | None:
+        """The worker id runs may be written as claimed by, or None to write them unclaimed.
+
+        An executor in the scheduler's own process owns its runs from the moment they are
+        written, so starting one on time costs no statement.
+        """
+        ...
+
+    def start(self) -> None:
+        """Begin executing (inside the running event loop)."""
+        ...
+
+    async def close(self, grace: float) -> None:
+        """Stop starting runs; let running ones finish within ``grace`` seconds."""
+        ...
+
+    def submit(self, run_ids: Iterable[int]) -> None:
+        """Hand over runs to claim and execute now; ids already handed over are ignored."""
+        ...
+
+    def submit_at(self, runs: Iterable[tuple[int, datetime]]) -> None:
+        """Hand over runs to claim and start at their instants (written ahead of them)."""
+        ...
+
+    def submit_claimed(self, runs: Iterable[tuple[ClaimedRun, datetime]]) -> None:
+        """Hand over runs written as claimed by ``claim_for``, to start at their instants."""
+        ...
+
+
+# notifying
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a person is told about a run."""
+
+    title: str
+    body: str
+
+
+class Notifier(Protocol):
+    """Sends messages to a person's channels. agentcron writes one delivery per run and
+    channel before sending, so that a retry never notifies twice."""
+
+    def check(self, target: str) -> None:
+        """Refuse, with a ConfigurationError or InvalidInputError, a target that cannot work."""
+        ...
+
+    async def send(self, target: str, message: Message) -> None:
+        """Deliver ``message`` to ``target`` once; raise ActionFailed when it did not go."""
+        ...

@@ -1,0 +1,214 @@
+"""The one place agentcron's parts are wired: the store, its lock, the service, the change
+signal, the engine ``serve`` runs, and the agent's modules loaded ahead of time.
+
+Front doors import this module inside the commands that need it, so that printing help
+or parsing a schedule never loads SQLAlchemy, alembic or pydantic-ai.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import importlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import text
+
+from agentcron.abc import Clock, Wakeup
+from agentcron.actions import ActionRegistry
+from agentcron.agent import PROVIDER_MODULES
+from agentcron.agent.clients import close_clients
+from agentcron.clock import SystemClock
+from agentcron.config import Settings, default_timezone
+from agentcron.domain import Outcome
+from agentcron.engine.executor import InProcessExecutor
+from agentcron.engine.recorder import Recorded, Recorder
+from agentcron.engine.runner import Runner
+from agentcron.engine.scheduler import Scheduler
+from agentcron.engine.wakeup import (
+    PG_CHANNEL,
+    WakeEvent,
+    listen_on_postgres,
+    listen_on_socket,
+    send_to_socket,
+    socket_path,
+)
+from agentcron.errors import ConfigurationError
+from agentcron.service import ChangeSignal, TaskService
+from agentcron.store import SqlStore, database_url
+
+log = logging.getLogger("agentcron.engine")
+
+
+def worker_name() -> str:
+    """This process's worker id: host, pid and a random suffix."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def open_store(settings: Settings, *, database_clock: bool = True) -> SqlStore:
+    """The configured store (not migrated yet: see ``SqlStore.migrate``)."""
+    return SqlStore(
+        database_url(settings.database_url, settings.home), database_clock=database_clock
+    )
+
+
+def change_signal(store: SqlStore, wakeup: Wakeup | None) -> ChangeSignal:
+    """How the service tells schedulers that tasks changed: in process, by socket or NOTIFY."""
+    database_file = store.sqlite_file
+
+    async def signal() -> None:
+        if wakeup is not None:
+            wakeup.wake()
+        if database_file is not None:
+            send_to_socket(socket_path(database_file))
+        elif store.shared:
+            async with store.engine.begin() as connection:
+                await connection.execute(text(f"NOTIFY {PG_CHANNEL}"))
+
+    return signal
+
+
+def build_service(
+    settings: Settings, store: SqlStore, clock: Clock | None = None, wakeup: Wakeup | None = None
+) -> TaskService:
+    """The task service on ``store``, waking schedulers when tasks change."""
+    actions = ActionRegistry.load(settings)
+    return TaskService(
+        store, clock or SystemClock(), settings, actions, change_signal(store, wakeup)
+    )
+
+
+@asynccontextmanager
+async def command_service(settings: Settings) -> AsyncIterator[tuple[TaskService, str]]:
+    """For one command: the migrated store's service and the person it acts for."""
+    store = open_store(settings)
+    try:
+        await store.migrate()
+        service = build_service(settings, store)
+        await service.ensure_user(settings.user, timezone=default_timezone(settings))
+        yield service, settings.user
+    finally:
+        await store.close()
+
+
+class StoreLock:
+    """One serve per SQLite store: a second one would fight over the same runs."""
+
+    def __init__(self, database_file: Path) -> None:
+        path = database_file.with_name(database_file.name + ".lock")
+        self._handle: IO[bytes] | None = open(path, "wb")  # noqa: SIM115 - held until release
+        try:
+            fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.release()
+            raise ConfigurationError(
+                f"Another agentcron serve is already using {database_file}; stop it first, "
+                "or point AGENTCRON_HOME or AGENTCRON_DATABASE_URL elsewhere."
+            ) from None
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+async def preload_agent(settings: Settings) -> None:
+    """Import the agent and the configured provider's SDK off the event loop: they take
+    seconds, which the first agent runs would otherwise wait for."""
+    provider = (settings.model or "").partition(":")[0]
+    modules = ("agentcron.agent.scheduled", *PROVIDER_MODULES.get(provider, ()))
+    try:
+        for module in modules:
+            await asyncio.to_thread(importlib.import_module, module)
+    except Exception:
+        log.exception("loading the agent failed; agent runs will say why")
+
+
+class Engine:
+    """Everything ``agentcron serve`` runs: scheduler, in-process executor, recorder."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        store: SqlStore | None = None,
+        on_output: Recorded | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.store = store or open_store(settings)
+        self.wakeup = WakeEvent()
+        self.worker_id = worker_name()
+        self.service = build_service(settings, self.store, self.clock, self.wakeup)
+        self.runner = Runner(
+            self.store,
+            self.clock,
+            settings,
+            self.service.actions,
+            self.worker_id,
+            tasks=self.service,
+        )
+        self.recorder = Recorder(self.store, self.clock, self.worker_id, on_recorded=self._recorded)
+        self.executor = InProcessExecutor(
+            self.runner, self.recorder, self.clock, settings.concurrency
+        )
+        self.scheduler = Scheduler(
+            self.store, self.clock, settings, self.executor, wakeup=self.wakeup
+        )
+        self._on_output = on_output
+        self._background: list[asyncio.Task[None]] = []
+        self._transport: asyncio.DatagramTransport | None = None
+        self._lock: StoreLock | None = None
+
+    async def start(self) -> None:
+        """Migrate, recover what a previous process left, then begin scheduling."""
+        await self.store.migrate()
+        database_file = self.store.sqlite_file
+        if database_file is not None:
+            self._lock = StoreLock(database_file)
+            async with self.store.transaction() as store:
+                orphans = await store.runs.recover_expired(self.clock.now(), every_running=True)
+            if orphans:
+                log.warning("recovered %d runs left running by a previous process", orphans)
+            self._transport = await listen_on_socket(socket_path(database_file), self.wakeup)
+        elif self.store.shared:
+            dsn = self.store.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            listener = listen_on_postgres(dsn, self.wakeup)
+            self._background.append(asyncio.create_task(listener, name="agentcron-listen"))
+        if self.settings.model is not None:
+            self._background.append(
+                asyncio.create_task(preload_agent(self.settings), name="agentcron-preload")
+            )
+        self.recorder.start()
+        self.executor.start()
+        self._background.append(
+            asyncio.create_task(self.scheduler.run_forever(), name="agentcron-scheduler")
+        )
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop scheduling, let running runs finish within ``grace``, write their outcomes."""
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        await self.executor.close(grace)
+        await self.recorder.close()
+        await close_clients()
+        if self._transport is not None:
+            self._transport.close()
+        await self.store.close()
+        if self._lock is not None:
+            self._lock.release()
+
+    async def _recorded(self, outcomes: list[Outcome]) -> None:
+        if any(o.status == "retrying" or o.run.overlap_policy == "queue" for o in outcomes):
+            self.wakeup.wake()  # a retry or a queued run now has a time to start
+        if self._on_output is not None:
+            await self._on_output(outcomes)

@@ -1,0 +1,134 @@
+"""agentcron's words as values: the states of tasks and runs, their policies, the defaults
+of a new task, and the work a worker claims.
+
+Light on purpose (no SQLAlchemy, no pydantic): the contracts, the planning and the
+front doors all speak these words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final
+
+
+class TaskStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+LIVE_TASK_STATUSES: Final = (TaskStatus.ACTIVE, TaskStatus.PAUSED)
+"""Tasks that may still fire: what the per-person limit counts."""
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+
+ACTIVE_RUN_STATUSES: Final = (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.RETRYING)
+CLAIMABLE_RUN_STATUSES: Final = (RunStatus.QUEUED, RunStatus.RETRYING)
+"""Runs waiting for a worker: a worker may claim them once due and unclaimed."""
+
+
+class MisfirePolicy(StrEnum):
+    RUN_ONCE = "run_once"
+    SKIP = "skip"
+    RUN_ALL = "run_all"
+
+
+class OverlapPolicy(StrEnum):
+    SKIP = "skip"
+    QUEUE = "queue"
+    ALLOW = "allow"
+
+
+class RunTrigger(StrEnum):
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+    RETRY = "retry"
+
+
+@dataclass(frozen=True)
+class TaskDefaults:
+    """How a task runs when its creator says nothing more: the one place these live.
+
+    An action may change some for its own tasks (``Action.defaults``: agents skip an
+    occurrence while the previous run is still going and get a longer timeout).
+    """
+
+    misfire_policy: str = MisfirePolicy.RUN_ONCE
+    misfire_grace_seconds: int = 60
+    overlap_policy: str = OverlapPolicy.ALLOW
+    jitter_seconds: int = 0
+    max_attempts: int = 3
+    backoff_seconds: float = 10.0
+    backoff_max_seconds: float = 600.0
+    timeout_seconds: float = 30.0
+    notify_policy: str = "always"
+
+    def fields(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+TASK_DEFAULTS: Final = TaskDefaults()
+
+
+@dataclass(frozen=True)
+class ClaimedRun:
+    """A run a worker claimed under a lease, with what its action needs.
+
+    ``attempt`` is the attempt about to be made (the store counts attempts started).
+    """
+
+    id: int
+    task_id: int
+    scheduled_for: datetime
+    attempt: int
+    owner_id: str
+    title: str
+    action: str
+    payload: dict[str, Any]
+    timezone: str
+    timeout_seconds: float
+    max_attempts: int
+    backoff_seconds: float
+    backoff_max_seconds: float
+    overlap_policy: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt of one run amounted to."""
+
+    run: ClaimedRun
+    status: RunStatus
+    started_at: datetime
+    finished_at: datetime | None
+    not_before: datetime
+    output: str | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    usage: dict[str, Any] | None = None
+    complete_task: bool = False
+    notify: bool = True
+
+
+@dataclass(frozen=True)
+class WrittenRun:
+    """A run the scheduler just wrote: enough to hand it to an executor."""
+
+    id: int
+    task_id: int
+    scheduled_for: datetime
+    status: str
+    not_before: datetime
+    worker_id: str | None

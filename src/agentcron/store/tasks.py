@@ -1,0 +1,134 @@
+"""Tasks in the SQL store: the service's reads and writes, and the scheduler's claims."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agentcron.clock import ensure_utc
+from agentcron.domain import LIVE_TASK_STATUSES, TaskStatus
+from agentcron.errors import DuplicateError
+from agentcron.store._rows import TASKS, USERS, storable_id, task_view
+from agentcron.store.models import Task
+from agentcron.views import TaskView, UserView
+
+
+class SqlTasks:
+    def __init__(self, session: AsyncSession, sqlite: bool) -> None:
+        self._session = session
+        self._sqlite = sqlite
+
+    async def get(self, owner: str, task_id: int, *, for_update: bool = False) -> TaskView | None:
+        if not storable_id(task_id):
+            return None
+        query = select(TASKS).where(TASKS.c.id == task_id, TASKS.c.owner_id == owner)
+        if for_update and not self._sqlite:  # SQLite: the transaction holds the write lock
+            query = query.with_for_update()
+        row = (await self._session.execute(query)).first()
+        return task_view(row) if row is not None else None
+
+    async def get_with_owner(self, owner: str, task_id: int) -> tuple[TaskView, UserView] | None:
+        if not storable_id(task_id):
+            return None
+        query = (
+            select(TASKS, *(c.label(f"user_{c.name}") for c in USERS.c))
+            .join(USERS, USERS.c.id == TASKS.c.owner_id)
+            .where(TASKS.c.id == task_id, TASKS.c.owner_id == owner)
+        )
+        row = (await self._session.execute(query)).first()
+        if row is None:
+            return None
+        values = row._mapping
+        task = TaskView(**{c.name: values[c] for c in TASKS.c})
+        user = UserView(**{c.name: values[f"user_{c.name}"] for c in USERS.c})
+        return task, user
+
+    async def by_idempotency_key(self, owner: str, key: str) -> TaskView | None:
+        query = select(TASKS).where(TASKS.c.owner_id == owner, TASKS.c.idempotency_key == key)
+        row = (await self._session.execute(query)).first()
+        return task_view(row) if row is not None else None
+
+    async def search(
+        self,
+        owner: str,
+        *,
+        statuses: Sequence[str] | None,
+        text: str | None,
+        due_before: datetime | None,
+        limit: int,
+        offset: int,
+    ) -> list[TaskView]:
+        query = select(TASKS).where(TASKS.c.owner_id == owner)
+        if statuses:
+            query = query.where(TASKS.c.status.in_(list(statuses)))
+        if text:
+            query = query.where(func.lower(TASKS.c.title).contains(text.lower()))
+        if due_before is not None:
+            query = query.where(TASKS.c.next_run_at <= ensure_utc(due_before))
+        query = query.order_by(
+            TASKS.c.next_run_at.is_(None), TASKS.c.next_run_at, TASKS.c.id
+        ).limit(limit).offset(offset)  # fmt: skip
+        return [task_view(row) for row in await self._session.execute(query)]
+
+    async def count_live(self, owner: str) -> int:
+        count = await self._session.scalar(
+            select(func.count())
+            .select_from(TASKS)
+            .where(TASKS.c.owner_id == owner, TASKS.c.status.in_(LIVE_TASK_STATUSES))
+        )
+        return int(count or 0)
+
+    async def add_many(self, tasks: Sequence[dict[str, Any]]) -> list[TaskView]:
+        if not tasks:
+            return []
+        statement = insert(TASKS).returning(*TASKS.c, sort_by_parameter_order=True)
+        try:
+            result = await self._session.execute(statement, list(tasks))
+        except IntegrityError:
+            raise DuplicateError("A task with this idempotency key exists already.") from None
+        return [task_view(row) for row in result]
+
+    async def update(self, task_id: int, changes: dict[str, Any]) -> None:
+        await self._session.execute(update(TASKS).where(TASKS.c.id == task_id).values(changes))
+
+    async def lock_due(self, horizon: datetime, limit: int) -> list[TaskView]:
+        query = due_query(horizon, limit)
+        if not self._sqlite:  # SQLite: one writer at a time already
+            query = query.with_for_update(skip_locked=True)
+        return [task_view(row) for row in await self._session.execute(query)]
+
+    async def advance(self, changes: Sequence[dict[str, Any]]) -> None:
+        if changes:  # the ORM's bulk update by primary key: one executemany
+            await self._session.execute(update(Task), list(changes))
+
+    async def complete(self, task_ids: Sequence[int], now: datetime) -> None:
+        if task_ids:
+            await self._session.execute(
+                update(TASKS)
+                .where(TASKS.c.id.in_(task_ids), TASKS.c.status.in_(LIVE_TASK_STATUSES))
+                .values(status=TaskStatus.COMPLETED, next_run_at=None, updated_at=now)
+            )
+
+    async def next_due(self) -> datetime | None:
+        due: datetime | None = await self._session.scalar(next_due_query())
+        return due
+
+
+def next_due_query() -> Select[tuple[datetime | None]]:
+    """The earliest next run of an active task (answered by the partial index ix_tasks_due)."""
+    return select(func.min(TASKS.c.next_run_at)).where(TASKS.c.status == TaskStatus.ACTIVE)
+
+
+def due_query(horizon: datetime, limit: int) -> Select[Any]:
+    """The scheduler's claim of due tasks, as a statement (for query plans)."""
+    return (
+        select(TASKS)
+        .where(TASKS.c.status == TaskStatus.ACTIVE, TASKS.c.next_run_at <= horizon)
+        .order_by(TASKS.c.next_run_at)
+        .limit(limit)
+    )
