@@ -9,10 +9,12 @@ for the whole test session:
   tests' own ``AGENTCRON_TEST_*`` (such as ``AGENTCRON_TEST_PG``). Child processes started with
   ``os.environ`` (the CLI and ``serve`` in ``tests/acceptance``) inherit the cleaned environment;
 - refuses outgoing TCP connections to anything but loopback (127.0.0.0/8, ::1, localhost), in
-  every thread of this process, by wrapping ``socket.socket.connect`` and ``connect_ex``. Every
-  client in use ends there: the blocking ones directly, and asyncio's default event loop calls
-  ``sock.connect`` on its non-blocking sockets in ``sock_connect`` and ``create_connection``,
-  so httpx, aiohttp, the openai and anthropic SDKs, psycopg, redis are all covered;
+  every thread of this process, by wrapping ``socket.socket.connect`` and ``connect_ex``. Python
+  clients end there: the blocking ones directly, and asyncio's default (selector) event loop
+  calls ``sock.connect`` on its non-blocking sockets in ``sock_connect`` and
+  ``create_connection``, so httpx, aiohttp, the openai and anthropic SDKs and redis are covered.
+  Clients that connect in C are not: libpq under psycopg (pointed at ``AGENTCRON_TEST_PG``, on
+  127.0.0.1 by default), and uvloop, which only the child ``agentcron serve`` processes run;
 - refuses ``socket.getaddrinfo`` for names other than localhost's, so that a provider's name
   (api.openai.com) is not even looked up: the test fails at once with ``NetworkRefused``, the
   same way online or offline, instead of on a DNS timeout. IP literals are let through to
@@ -152,7 +154,8 @@ def installed() -> bool:
 # session fixture is already in place when a module- or session-scoped fixture (a shared
 # ScriptedModelServer, a database) starts, reads settings or connects. Once for the session also
 # costs nothing per test. A test that sets a variable with monkeypatch gets it for itself alone:
-# monkeypatch restores the cleaned environment afterwards.
+# monkeypatch restores the cleaned environment afterwards. (Code run on import, while pytest
+# collects the tests, comes before any fixture and is not guarded.)
 @pytest.fixture(autouse=True, scope="session")
 def _offline() -> Iterator[None]:
     """No provider key, no agentcron setting from outside, no connection off loopback."""

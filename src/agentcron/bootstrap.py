@@ -55,7 +55,9 @@ def worker_name() -> str:
 def open_store(settings: Settings, *, database_clock: bool = True) -> SqlStore:
     """The configured store (not migrated yet: see ``SqlStore.migrate``)."""
     return SqlStore(
-        database_url(settings.database_url, settings.home), database_clock=database_clock
+        database_url(settings.database_url, settings.home),
+        database_clock=database_clock,
+        busy_timeout=settings.store_busy_timeout_seconds,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated
@@ -72,6 +73,9 @@ class Settings(BaseSettings):
 
     home: Path | None = None
     """Where the embedded store lives (default: the user's data folder)."""
+
+    store_busy_timeout_seconds: float = Field(default=30.0, ge=0.1)
+    """How long a write waits for another program's lock on the SQLite store."""
 
     log_level: str = Field(default="WARNING", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     """How much ``agentcron serve`` logs: DEBUG, INFO, WARNING or ERROR."""
@@ -190,13 +194,16 @@ def load_settings() -> Settings:
     except ValidationError as error:
         problems = summarize_problems(error.errors(), "settings")
         raise ConfigurationError(f"Invalid configuration ({problems}).") from None
-    except SettingsError as error:  # a value that is not the JSON it must be
+    except SettingsError as error:  # an environment value that is not the JSON it must be
+        # pydantic-settings says 'error parsing value for field "actions" from source
+        # "EnvSettingsSource"': the person set AGENTCRON_ACTIONS, so name that.
+        field = re.search(r'field "(\w+)"', str(error))
+        name = f"AGENTCRON_{field.group(1).upper()}" if field else "An AGENTCRON_* setting"
         cause = error.__cause__
-        detail = f": {cause}" if cause is not None else ""
+        detail = f" ({cause})" if cause is not None else ""
         raise ConfigurationError(
-            f"Invalid configuration ({str(error).removeprefix('error parsing value for field ')}"
-            f"{detail}); environment values of lists and tables are JSON, "
-            'e.g. AGENTCRON_ACTIONS=\'{"name": "module:Class"}\'.'
+            f"{name} is not valid JSON{detail}; tables set in the environment are JSON "
+            'objects, e.g. AGENTCRON_ACTIONS=\'{"name": "module:Class"}\'.'
         ) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigurationError(

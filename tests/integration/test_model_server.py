@@ -377,8 +377,9 @@ async def test_delayed_replies_wait_concurrently(server: ScriptedModelServer) ->
     assert answers == ["late"] * count
     # Every request had arrived before the first answer left: all 200 delays overlapped.
     assert max(r.monotonic for r in server.requests) < min(answered)
-    # What is left above 1 s is mostly the SDK's own per-request work (~2 ms each).
-    assert 1.0 <= elapsed < 2.75
+    # Served one after another they would take 200 s; the margin allows a busy machine
+    # (the SDK's own work is a few milliseconds a request). Speed is measured in bench/.
+    assert 1.0 <= elapsed < count / 10
 
 
 def test_the_delay_field_delays_one_reply(server: ScriptedModelServer) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -44,6 +46,11 @@ def translate(error: BaseException, url: URL) -> AgentCronError:
     return StoreError(f"{store} failed: {_first_line(text)}.")
 
 
+def is_locked(error: DBAPIError) -> bool:
+    """Whether SQLite refused because another connection holds the write lock."""
+    return "database is locked" in str(error.orig).lower()
+
+
 def _sqlite(lowered: str, text: str, store: str) -> AgentCronError:
     if "database is locked" in lowered or "database table is locked" in lowered:
         return StoreError(
@@ -68,6 +75,6 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0].rstrip(".") if text.strip() else "unknown error"
 
 
-STORE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError)
-"""What the store catches and translates: the driver's errors (wrapped by SQLAlchemy) and
-the file system's."""
+STORE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, sqlite3.Error, OSError)
+"""What the store catches and translates: the driver's errors (wrapped by SQLAlchemy, or
+sqlite3's own where the store calls the driver directly) and the file system's."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sqlalchemy import Row, Table
+from sqlalchemy import Connection, CursorResult, Executable, Row, Table
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentcron.store.models import Conversation, Run, Task, User
 from agentcron.views import RunView, TaskView, UserView
@@ -33,3 +34,22 @@ def run_view(row: Row[Any]) -> RunView:
 
 def user_view(row: Row[Any]) -> UserView:
     return UserView(**row._mapping)
+
+
+class Sql:
+    """One connection's statements. On SQLite it is a plain connection of the in-place driver,
+    called directly: no greenlet, no event-loop round trip, so a statement costs what
+    SQLAlchemy and SQLite cost. On PostgreSQL it is an async connection (psycopg awaits)."""
+
+    __slots__ = ("_connection",)
+
+    def __init__(self, connection: AsyncConnection | Connection) -> None:
+        self._connection = connection
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+        if isinstance(self._connection, Connection):
+            return self._connection.execute(statement, parameters)
+        return await self._connection.execute(statement, parameters)
+
+    async def scalar(self, statement: Executable) -> Any:
+        return (await self.execute(statement)).scalar()

@@ -8,14 +8,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentcron.abc import StoredConversation
-from agentcron.store._rows import CONVERSATIONS
+from agentcron.store._rows import CONVERSATIONS, Sql
 
 
 class SqlConversations:
-    def __init__(self, session: AsyncSession, sqlite: bool) -> None:
+    def __init__(self, session: Sql, sqlite: bool) -> None:
         self._session = session
         self._sqlite = sqlite
 
@@ -27,7 +26,9 @@ class SqlConversations:
                 )
             )
         ).first()
-        return StoredConversation(list(row[0]), row[1]) if row is not None else None
+        if row is None:
+            return None
+        return StoredConversation(list(row.messages), row.last_turn)
 
     async def save(
         self,

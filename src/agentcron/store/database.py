@@ -3,6 +3,7 @@ every driver error turned into agentcron's (``_errors``)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -11,17 +12,14 @@ from typing import Any
 
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from agentcron.abc import Clock
 from agentcron.errors import AgentCronError, ConfigurationError
 from agentcron.store import _errors
+from agentcron.store._inline_sqlite import DRIVER
+from agentcron.store._rows import Sql
 from agentcron.store.conversations import SqlConversations
 from agentcron.store.migrations import HEAD
 from agentcron.store.runs import SqlRuns
@@ -31,18 +29,19 @@ from agentcron.store.users import SqlUsers
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _READ_ONLY = "agentcron_read_only"
 _SUPPORTED = "sqlite:///PATH or postgresql://USER@HOST/DATABASE"
+_IN_PLACE_WAIT_SECONDS = 0.005
 
 
 def async_url(url: str) -> URL:
     """agentcron's async driver for a plain database URL; a URL it cannot use is refused."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise ConfigurationError(
             f"The database URL {url!r} is malformed; use {_SUPPORTED}."
         ) from None
-    if parsed.drivername in ("sqlite", "sqlite+aiosqlite"):
-        return parsed.set(drivername="sqlite+aiosqlite")
+    if parsed.drivername in ("sqlite", "sqlite+aiosqlite", "sqlite+pysqlite", DRIVER):
+        return parsed.set(drivername=DRIVER)
     if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
         return parsed.set(drivername="postgresql+psycopg")
     raise ConfigurationError(
@@ -60,7 +59,8 @@ class Repositories:
 
     __slots__ = ("conversations", "runs", "tasks", "users")
 
-    def __init__(self, session: AsyncSession, sqlite: bool) -> None:
+    def __init__(self, connection: AsyncConnection | Connection, sqlite: bool) -> None:
+        session = Sql(connection)
         self.users = SqlUsers(session, sqlite)
         self.tasks = SqlTasks(session, sqlite)
         self.runs = SqlRuns(session, sqlite)
@@ -70,14 +70,26 @@ class Repositories:
 class SqlStore:
     """The store on SQLite (embedded) or PostgreSQL (shared by many processes)."""
 
-    def __init__(self, url: str, *, echo: bool = False, database_clock: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        database_clock: bool = True,
+        busy_timeout: float = 30.0,
+    ) -> None:
         self.url = async_url(url)
         self.database_clock = database_clock
+        self.busy_timeout = busy_timeout
+        """How long a write waits for another process's write lock (SQLite) before giving up."""
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self._writer = asyncio.Lock()  # SQLite: one writer at a time, in this process too
         options: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             self._ensure_sqlite_folder()
-            options["connect_args"] = {"timeout": 30}
+            # A few milliseconds in place; longer waits are asyncio sleeps (see transaction).
+            options["connect_args"] = {"timeout": _IN_PLACE_WAIT_SECONDS}
+            options |= {"pool_size": 5, "max_overflow": -1}  # never wait for a connection
         else:
             options |= {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
         try:
@@ -89,12 +101,10 @@ class SqlStore:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
             event.listen(self.engine.sync_engine, "begin", _begin_immediate)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # Sessions that only read: on SQLite they do not take the write lock, so a burst of
-        # reads (agent runs reading their task) never queues behind the writers.
-        self._reads = async_sessionmaker(
-            self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
-        )
+        # Connections that only read: on SQLite they do not take the write lock, so a burst
+        # of reads (agent runs reading their task) never queues behind the writers.
+        self._readers = self.engine.execution_options(**{_READ_ONLY: True})
+        self._sqlite_readers = self.engine.sync_engine.execution_options(**{_READ_ONLY: True})
 
     @property
     def location(self) -> str:
@@ -117,6 +127,11 @@ class SqlStore:
         path = Path(database).expanduser()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:  # what mkdir says when a file has the folder's name
+            raise ConfigurationError(
+                f"Cannot put the store in {path.parent}: it is a file, not a folder; "
+                "set AGENTCRON_HOME to a folder you can write."
+            ) from None
         except OSError as error:
             raise ConfigurationError(
                 f"Cannot create the folder of the store {path} ({error.strerror}); "
@@ -130,18 +145,50 @@ class SqlStore:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:
         try:
-            async with self._sessions() as session, session.begin():
-                yield Repositories(session, self.is_sqlite)
+            if not self.is_sqlite:
+                async with self.engine.begin() as connection:
+                    yield Repositories(connection, sqlite=False)
+                return
+            async with self._writer:
+                with self.engine.sync_engine.connect() as connection:
+                    await self._begin_writing(connection)
+                    try:
+                        yield Repositories(connection, sqlite=True)
+                    except BaseException:
+                        connection.rollback()
+                        raise
+                    connection.commit()
         except AgentCronError:
             raise
         except _errors.STORE_ERRORS as error:
             raise _errors.translate(error, self.url) from error
 
+    async def _begin_writing(self, connection: Connection) -> None:
+        """BEGIN IMMEDIATE (see ``_begin_immediate``), waiting for another process's write lock
+        in asyncio sleeps so that the event loop never stalls on it; past ``busy_timeout``
+        the store is reported locked."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.busy_timeout
+        pause = 0.001
+        while True:
+            try:
+                connection.begin()
+                return
+            except OperationalError as error:
+                if not _errors.is_locked(error) or loop.time() + pause > deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Repositories]:
         try:
-            async with self._reads() as session:
-                yield Repositories(session, self.is_sqlite)
+            if self.is_sqlite:
+                with self._sqlite_readers.connect() as connection:
+                    yield Repositories(connection, sqlite=True)
+                return
+            async with self._readers.connect() as connection:
+                yield Repositories(connection, sqlite=False)
         except AgentCronError:
             raise
         except _errors.STORE_ERRORS as error:
@@ -181,7 +228,7 @@ def _tune_sqlite(dbapi_connection: Any, _record: object) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(_IN_PLACE_WAIT_SECONDS * 1000)}")
     cursor.close()
 
 
@@ -193,7 +240,10 @@ def _begin_immediate(connection: Connection) -> None:
     Read sessions begin deferred: in WAL mode they read a snapshot and never wait.
     """
     read_only = connection.get_execution_options().get(_READ_ONLY, False)
-    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    # On the driver's own connection: one statement not worth SQLAlchemy's machinery.
+    connection.connection.driver_connection.execute(  # type: ignore[union-attr]
+        "BEGIN" if read_only else "BEGIN IMMEDIATE"
+    )
 
 
 def _revision(connection: Connection) -> str | None:

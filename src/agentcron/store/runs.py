@@ -23,8 +23,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from agentcron.domain import (
     ACTIVE_RUN_STATUSES,
@@ -35,8 +33,7 @@ from agentcron.domain import (
     RunStatus,
     WrittenRun,
 )
-from agentcron.store._rows import RUNS, TASKS, run_view, storable_id
-from agentcron.store.models import Run, Task
+from agentcron.store._rows import RUNS, TASKS, Sql, run_view, storable_id
 from agentcron.views import RunView
 
 _CLAIMED_TASK_COLUMNS = (
@@ -52,7 +49,7 @@ def unclaimed(now: datetime) -> ColumnElement[bool]:
 
 
 class SqlRuns:
-    def __init__(self, session: AsyncSession, sqlite: bool) -> None:
+    def __init__(self, session: Sql, sqlite: bool) -> None:
         self._session = session
         self._sqlite = sqlite
 
@@ -145,7 +142,7 @@ class SqlRuns:
             RUNS.c.worker_id,
         )  # fmt: skip
         result = await self._session.execute(statement, list(runs))
-        return [WrittenRun(*row) for row in result]
+        return [WrittenRun(**row._mapping) for row in result]
 
     async def dispatchable(self, now: datetime, limit: int) -> list[int]:
         query = (
@@ -212,24 +209,27 @@ class SqlRuns:
     ) -> list[ClaimedRun]:
         if not run_ids:
             return []
-        other = aliased(Run)
+        other = RUNS.alias("other")
         queue_task_busy = (
-            select(other.id)
-            .join(Task, Task.id == other.task_id)
+            select(other.c.id)
+            .join(TASKS, TASKS.c.id == other.c.task_id)
             .where(
-                other.task_id == Run.task_id,
-                other.id != Run.id,
-                Task.overlap_policy == OverlapPolicy.QUEUE,
+                other.c.task_id == RUNS.c.task_id,
+                other.c.id != RUNS.c.id,
+                TASKS.c.overlap_policy == OverlapPolicy.QUEUE,
                 or_(
-                    other.status == RunStatus.RUNNING,
-                    and_(other.status.in_(CLAIMABLE_RUN_STATUSES), other.lease_expires_at >= now),
+                    other.c.status == RunStatus.RUNNING,
+                    and_(
+                        other.c.status.in_(CLAIMABLE_RUN_STATUSES),
+                        other.c.lease_expires_at >= now,
+                    ),
                     # an earlier run of the task waits too: it goes first, one at a time
                     and_(
-                        other.status.in_(CLAIMABLE_RUN_STATUSES),
-                        other.not_before <= now,
+                        other.c.status.in_(CLAIMABLE_RUN_STATUSES),
+                        other.c.not_before <= now,
                         or_(
-                            other.not_before < Run.not_before,
-                            and_(other.not_before == Run.not_before, other.id < Run.id),
+                            other.c.not_before < RUNS.c.not_before,
+                            and_(other.c.not_before == RUNS.c.not_before, other.c.id < RUNS.c.id),
                         ),
                     ),
                 ),
@@ -237,32 +237,35 @@ class SqlRuns:
             .exists()
         )
         claimed = await self._session.execute(
-            update(Run)
+            update(RUNS)
             .where(
-                Run.id.in_(run_ids),
-                Run.status.in_(CLAIMABLE_RUN_STATUSES),
-                Run.not_before <= now,
-                or_(Run.lease_expires_at.is_(None), Run.lease_expires_at < now),
+                RUNS.c.id.in_(run_ids),
+                RUNS.c.status.in_(CLAIMABLE_RUN_STATUSES),
+                RUNS.c.not_before <= now,
+                unclaimed(now),
                 ~queue_task_busy,
             )
             .values(lease_expires_at=now + lease, worker_id=worker_id)
-            .returning(Run.id, Run.task_id, Run.scheduled_for, Run.attempt)
-            .execution_options(synchronize_session=False)
+            .returning(RUNS.c.id, RUNS.c.task_id, RUNS.c.scheduled_for, RUNS.c.attempt)
         )
         runs = claimed.all()
         if not runs:
             return []
-        tasks = {
-            row[0]: row[1:]
+        tasks: dict[int, dict[str, Any]] = {
+            row.id: dict(row._mapping)
             for row in await self._session.execute(
                 select(TASKS.c.id, *_CLAIMED_TASK_COLUMNS).where(
-                    TASKS.c.id.in_({run[1] for run in runs})
+                    TASKS.c.id.in_({run.task_id for run in runs})
                 )
             )
         }
         return [
-            ClaimedRun(run_id, task_id, scheduled_for, attempt + 1, *tasks[task_id])
-            for run_id, task_id, scheduled_for, attempt in runs
+            ClaimedRun(
+                **tasks[run.task_id] | {"id": run.id, "task_id": run.task_id},
+                scheduled_for=run.scheduled_for,
+                attempt=run.attempt + 1,
+            )
+            for run in runs
         ]
 
     async def mark_started(self, starts: Sequence[Mapping[str, Any]], worker_id: str) -> None:
@@ -281,8 +284,7 @@ class SqlRuns:
                 started_at=func.coalesce(RUNS.c.started_at, bindparam("started_at")),
             )
         )
-        connection = await self._session.connection()
-        await connection.execute(statement, list(starts))
+        await self._session.execute(statement, list(starts))
 
     async def record_outcomes(self, outcomes: Sequence[Outcome], worker_id: str) -> set[int]:
         if not outcomes:
@@ -313,8 +315,7 @@ class SqlRuns:
                     lease_expires_at=None,
                 )
             )
-            connection = await self._session.connection()
-            await connection.execute(statement, mine)
+            await self._session.execute(statement, mine)
         return owned
 
     async def renew_leases(

@@ -6,30 +6,46 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentcron.clock import ensure_utc
 from agentcron.domain import LIVE_TASK_STATUSES, TaskStatus
 from agentcron.errors import DuplicateError
-from agentcron.store._rows import TASKS, USERS, storable_id, task_view
-from agentcron.store.models import Task
+from agentcron.store._rows import TASKS, USERS, Sql, storable_id, task_view
 from agentcron.views import TaskView, UserView
+
+# Statements built once: building one costs more than SQLite takes to run it.
+_GET = select(TASKS).where(
+    TASKS.c.id == bindparam("task_id"), TASKS.c.owner_id == bindparam("owner")
+)
+_GET_FOR_UPDATE = _GET.with_for_update()
+_BY_KEY = select(TASKS).where(
+    TASKS.c.owner_id == bindparam("owner"), TASKS.c.idempotency_key == bindparam("key")
+)
+_COUNT_LIVE = (
+    select(func.count())
+    .select_from(TASKS)
+    .where(
+        TASKS.c.owner_id == bindparam("owner"),
+        # fixed values, rendered once: an expanding IN is re-rendered at every execution
+        TASKS.c.status.in_(bindparam("live", LIVE_TASK_STATUSES, literal_execute=True)),
+    )
+)
+_INSERT = insert(TASKS).returning(*TASKS.c, sort_by_parameter_order=True)
 
 
 class SqlTasks:
-    def __init__(self, session: AsyncSession, sqlite: bool) -> None:
+    def __init__(self, session: Sql, sqlite: bool) -> None:
         self._session = session
         self._sqlite = sqlite
 
     async def get(self, owner: str, task_id: int, *, for_update: bool = False) -> TaskView | None:
         if not storable_id(task_id):
             return None
-        query = select(TASKS).where(TASKS.c.id == task_id, TASKS.c.owner_id == owner)
-        if for_update and not self._sqlite:  # SQLite: the transaction holds the write lock
-            query = query.with_for_update()
-        row = (await self._session.execute(query)).first()
+        # SQLite: the transaction holds the write lock already
+        query = _GET_FOR_UPDATE if for_update and not self._sqlite else _GET
+        row = (await self._session.execute(query, {"task_id": task_id, "owner": owner})).first()
         return task_view(row) if row is not None else None
 
     async def get_with_owner(self, owner: str, task_id: int) -> tuple[TaskView, UserView] | None:
@@ -49,8 +65,7 @@ class SqlTasks:
         return task, user
 
     async def by_idempotency_key(self, owner: str, key: str) -> TaskView | None:
-        query = select(TASKS).where(TASKS.c.owner_id == owner, TASKS.c.idempotency_key == key)
-        row = (await self._session.execute(query)).first()
+        row = (await self._session.execute(_BY_KEY, {"owner": owner, "key": key})).first()
         return task_view(row) if row is not None else None
 
     async def search(
@@ -76,19 +91,14 @@ class SqlTasks:
         return [task_view(row) for row in await self._session.execute(query)]
 
     async def count_live(self, owner: str) -> int:
-        count = await self._session.scalar(
-            select(func.count())
-            .select_from(TASKS)
-            .where(TASKS.c.owner_id == owner, TASKS.c.status.in_(LIVE_TASK_STATUSES))
-        )
+        count = (await self._session.execute(_COUNT_LIVE, {"owner": owner})).scalar()
         return int(count or 0)
 
     async def add_many(self, tasks: Sequence[dict[str, Any]]) -> list[TaskView]:
         if not tasks:
             return []
-        statement = insert(TASKS).returning(*TASKS.c, sort_by_parameter_order=True)
         try:
-            result = await self._session.execute(statement, list(tasks))
+            result = await self._session.execute(_INSERT, list(tasks))
         except IntegrityError:
             raise DuplicateError("A task with this idempotency key exists already.") from None
         return [task_view(row) for row in result]
@@ -103,8 +113,19 @@ class SqlTasks:
         return [task_view(row) for row in await self._session.execute(query)]
 
     async def advance(self, changes: Sequence[dict[str, Any]]) -> None:
-        if changes:  # the ORM's bulk update by primary key: one executemany
-            await self._session.execute(update(Task), list(changes))
+        if not changes:
+            return
+        columns = [key for key in changes[0] if key != "id"]  # every change sets the same ones
+        statement = (
+            update(TASKS)
+            .where(TASKS.c.id == bindparam("task_id"))
+            .values({column: bindparam(f"new_{column}") for column in columns})
+        )
+        rows = [
+            {"task_id": change["id"]} | {f"new_{c}": change[c] for c in columns}
+            for change in changes
+        ]
+        await self._session.execute(statement, rows)  # one executemany
 
     async def complete(self, task_ids: Sequence[int], now: datetime) -> None:
         if task_ids:
