@@ -7,8 +7,10 @@ transaction, on a service built like the front doors build it (``open_store`` an
 fresh store, interleaved repetition by repetition:
 
 - ``sqlite``: the embedded store (a SQLite file in a temporary folder), one caller;
-- ``postgresql``: a private schema on ``--pg-url``, created and dropped here, with
-  ``--callers`` (default 20) concurrent callers sharing one service (``asyncio.gather``);
+- ``postgresql``: a private schema on ``--pg-url`` (default: AGENTCRON_BENCH_PG, else
+  postgresql://postgres@127.0.0.1:5432/test), created and dropped here, with ``--callers``
+  (default 20) concurrent callers sharing one service (``asyncio.gather``); ``--backend
+  both`` measures the two stores in one run;
 - ``--with-serve``: the service row without an ``agentcron serve`` process on the store,
   with one (started and ready before the clock starts: it wakes on every change and
   competes for the store, the realistic case), or both rows (the default);
@@ -51,11 +53,12 @@ from pathlib import Path
 from typing import Any, Final
 
 import psycopg
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agentcron.bootstrap import build_service, open_store
 from agentcron.config import Settings
+from agentcron.store.database import async_url
 from agentcron.store.models import Task
 from serve_process import percentile, start_serve
 
@@ -201,6 +204,7 @@ async def timed_creates(settings: Settings, n: int, callers: int, warmup: int) -
         await service.create(OWNER, reminder(f"warm-up {number}"))
 
     try:
+        await store.migrate()  # as every front door does first: here, one read
         await drive(warmup, callers, warm)
         elapsed, latencies = await drive(n, callers, create)
         await expect_tasks(store.engine, n + warmup)
@@ -211,13 +215,19 @@ async def timed_creates(settings: Settings, n: int, callers: int, warmup: int) -
 
 async def timed_inserts(settings: Settings, n: int, callers: int, warmup: int) -> Rep:
     """Bare INSERTs of a row copied from one task the service created (so every column
-    holds what the service would write), each in its own transaction on the store's engine."""
+    holds what the service would write), each in its own transaction on the store's engine.
+
+    Statements run through ``run_sync`` on the engine's async connections: that works with
+    whichever driver the store uses, whether it awaits (aiosqlite, psycopg) or not."""
     store = open_store(settings)
     engine = store.engine
     try:
+        await store.migrate()
         await build_service(settings, store).create(OWNER, reminder("template"))
         async with engine.connect() as connection:
-            template = dict((await connection.execute(select(TASKS))).mappings().one())
+            template = await connection.run_sync(
+                lambda sync: dict(sync.execute(select(TASKS)).mappings().one())
+            )
         del template["id"]
 
         def row(title: str) -> dict[str, Any]:
@@ -230,13 +240,16 @@ async def timed_inserts(settings: Settings, n: int, callers: int, warmup: int) -
                 "updated_at": now,
             }
 
-        async def insert_one(number: int) -> None:
+        async def insert_row(title: str) -> None:
+            values = row(title)
             async with engine.begin() as connection:
-                await connection.execute(insert(TASKS), row(f"insert {number}"))
+                await connection.run_sync(lambda sync: sync.execute(insert(TASKS), values))
+
+        async def insert_one(number: int) -> None:
+            await insert_row(f"insert {number}")
 
         async def warm(number: int) -> None:
-            async with engine.begin() as connection:
-                await connection.execute(insert(TASKS), row(f"warm-up {number}"))
+            await insert_row(f"warm-up {number}")
 
         await drive(warmup, callers, warm)
         elapsed, latencies = await drive(n, callers, insert_one)
@@ -246,9 +259,13 @@ async def timed_inserts(settings: Settings, n: int, callers: int, warmup: int) -
     return summarize(n, elapsed, latencies)
 
 
+def count_tasks(connection: Connection) -> int:
+    return int(connection.execute(select(func.count()).select_from(TASKS)).scalar_one())
+
+
 async def expect_tasks(engine: AsyncEngine, expected: int) -> None:
     async with engine.connect() as connection:
-        count = (await connection.execute(select(func.count()).select_from(TASKS))).scalar_one()
+        count = await connection.run_sync(count_tasks)
     if count != expected:
         raise SystemExit(f"the store holds {count} tasks, expected {expected}")
 
@@ -308,10 +325,9 @@ def machine_info() -> dict[str, str]:
         "platform": platform.platform(),
         "cpu_count": f"{os.cpu_count()} (usable: {usable})",
         "load_average_at_start": _load_average(),
-        **{
-            name: _package_version(name)
-            for name in ("agentcron", "sqlalchemy", "aiosqlite", "psycopg")
-        },
+        **{name: _package_version(name) for name in ("agentcron", "sqlalchemy", "psycopg")},
+        "sqlite_driver": async_url("sqlite:///agentcron.db").drivername,
+        "postgresql_driver": async_url("postgresql://localhost/test").drivername,
     }
 
 

@@ -4,6 +4,7 @@ every driver error turned into agentcron's (``_errors``)."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -27,7 +28,8 @@ from agentcron.store.tasks import SqlTasks
 from agentcron.store.users import SqlUsers
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
-_READ_ONLY = "agentcron_read_only"
+READ_ONLY = "agentcron_read_only"
+"""Execution option of connections that only read: on SQLite they begin deferred."""
 _SUPPORTED = "sqlite:///PATH or postgresql://USER@HOST/DATABASE"
 _IN_PLACE_WAIT_SECONDS = 0.005
 
@@ -84,6 +86,7 @@ class SqlStore:
         """How long a write waits for another process's write lock (SQLite) before giving up."""
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self._writer = asyncio.Lock()  # SQLite: one writer at a time, in this process too
+        self._initialized = False
         options: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             self._ensure_sqlite_folder()
@@ -103,8 +106,8 @@ class SqlStore:
             event.listen(self.engine.sync_engine, "begin", _begin_immediate)
         # Connections that only read: on SQLite they do not take the write lock, so a burst
         # of reads (agent runs reading their task) never queues behind the writers.
-        self._readers = self.engine.execution_options(**{_READ_ONLY: True})
-        self._sqlite_readers = self.engine.sync_engine.execution_options(**{_READ_ONLY: True})
+        self._readers = self.engine.execution_options(**{READ_ONLY: True})
+        self._sqlite_readers = self.engine.sync_engine.execution_options(**{READ_ONLY: True})
 
     @property
     def location(self) -> str:
@@ -149,6 +152,7 @@ class SqlStore:
                 async with self.engine.begin() as connection:
                     yield Repositories(connection, sqlite=False)
                 return
+            await self._initialize()
             async with self._writer:
                 with self.engine.sync_engine.connect() as connection:
                     await self._begin_writing(connection)
@@ -163,27 +167,38 @@ class SqlStore:
         except _errors.STORE_ERRORS as error:
             raise _errors.translate(error, self.url) from error
 
+    async def _initialize(self) -> None:
+        """Make the first connection through the async API: SQLAlchemy sets the dialect up
+        then, under a lock that only its greenlet bridge can take."""
+        if not self._initialized:
+            async with self.engine.connect():
+                self._initialized = True
+
     async def _begin_writing(self, connection: Connection) -> None:
-        """BEGIN IMMEDIATE (see ``_begin_immediate``), waiting for another process's write lock
-        in asyncio sleeps so that the event loop never stalls on it; past ``busy_timeout``
-        the store is reported locked."""
+        """BEGIN IMMEDIATE on the driver, waiting for another process's write lock in asyncio
+        sleeps so that the event loop never stalls on it; past ``busy_timeout`` the store is
+        reported locked. SQLAlchemy's own begin then finds the transaction open."""
+        driver = connection.connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.busy_timeout
         pause = 0.001
         while True:
             try:
-                connection.begin()
-                return
-            except OperationalError as error:
-                if not _errors.is_locked(error) or loop.time() + pause > deadline:
-                    raise
+                driver.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or loop.time() + pause > deadline:
+                    raise OperationalError("BEGIN IMMEDIATE", None, error) from None
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.05)
+        connection.begin()
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Repositories]:
         try:
             if self.is_sqlite:
+                await self._initialize()
                 with self._sqlite_readers.connect() as connection:
                     yield Repositories(connection, sqlite=True)
                 return
@@ -197,6 +212,17 @@ class SqlStore:
     async def migrate(self) -> None:
         """Bring the schema to the newest migration; a store already there costs one read."""
         try:
+            if self.is_sqlite:
+                await self._initialize()
+                with self._sqlite_readers.connect() as reader:
+                    if _revision(reader) == HEAD:
+                        return
+                async with self._writer:
+                    with self.engine.sync_engine.connect() as connection:
+                        await self._begin_writing(connection)
+                        _upgrade(connection)
+                        connection.commit()
+                return
             async with self.engine.begin() as connection:
                 if await connection.run_sync(_revision) != HEAD:
                     await connection.run_sync(_upgrade)
@@ -239,11 +265,13 @@ def _begin_immediate(connection: Connection) -> None:
     'database is locked' when another writer got in between, instead of waiting.
     Read sessions begin deferred: in WAL mode they read a snapshot and never wait.
     """
-    read_only = connection.get_execution_options().get(_READ_ONLY, False)
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    if driver.in_transaction:  # begun by SqlStore._begin_writing, which waits for the lock
+        return
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
     # On the driver's own connection: one statement not worth SQLAlchemy's machinery.
-    connection.connection.driver_connection.execute(  # type: ignore[union-attr]
-        "BEGIN" if read_only else "BEGIN IMMEDIATE"
-    )
+    driver.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _revision(connection: Connection) -> str | None:
