@@ -17,32 +17,23 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from sqlalchemy import text
 
 from agentcron.abc import Clock, Wakeup
 from agentcron.actions import ActionRegistry
 from agentcron.agent import PROVIDER_MODULES
-from agentcron.agent.clients import close_clients
 from agentcron.clock import SystemClock
 from agentcron.config import Settings, default_timezone
-from agentcron.domain import Outcome
-from agentcron.engine.executor import InProcessExecutor
-from agentcron.engine.recorder import Recorded, Recorder
-from agentcron.engine.runner import Runner
-from agentcron.engine.scheduler import Scheduler
-from agentcron.engine.wakeup import (
-    PG_CHANNEL,
-    WakeEvent,
-    listen_on_postgres,
-    listen_on_socket,
-    send_to_socket,
-    socket_path,
-)
+from agentcron.engine.wakeup import PG_CHANNEL, send_to_socket, socket_path
 from agentcron.errors import ConfigurationError
 from agentcron.service import ChangeSignal, TaskService
 from agentcron.store import SqlStore, database_url
+
+if TYPE_CHECKING:
+    from agentcron.domain import Outcome
+    from agentcron.engine.recorder import Recorded
 
 log = logging.getLogger("agentcron.engine")
 
@@ -144,6 +135,13 @@ class Engine:
         store: SqlStore | None = None,
         on_output: Recorded | None = None,
     ) -> None:
+        # The engine loads with the command that serves, not with every command.
+        from agentcron.engine.executor import InProcessExecutor  # noqa: PLC0415
+        from agentcron.engine.recorder import Recorder  # noqa: PLC0415
+        from agentcron.engine.runner import Runner  # noqa: PLC0415
+        from agentcron.engine.scheduler import Scheduler  # noqa: PLC0415
+        from agentcron.engine.wakeup import WakeEvent  # noqa: PLC0415
+
         self.settings = settings
         self.clock = clock or SystemClock()
         self.store = store or open_store(settings)
@@ -172,6 +170,8 @@ class Engine:
 
     async def start(self) -> None:
         """Migrate, recover what a previous process left, then begin scheduling."""
+        from agentcron.engine.wakeup import listen_on_postgres, listen_on_socket  # noqa: PLC0415
+
         await self.store.migrate()
         database_file = self.store.sqlite_file
         if database_file is not None:
@@ -197,6 +197,8 @@ class Engine:
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop scheduling, let running runs finish within ``grace``, write their outcomes."""
+        from agentcron.agent.clients import close_clients  # noqa: PLC0415
+
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)

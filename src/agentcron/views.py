@@ -9,8 +9,6 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from agentcron.schedules import parse_normalized
-
 
 @dataclass(frozen=True)
 class TaskView:
@@ -46,6 +44,8 @@ class TaskView:
     @cached_property
     def description(self) -> str:
         """The schedule in words, with its zone: 'every weekday at 08:30 (Europe/Paris)'."""
+        from agentcron.schedules import parse_normalized  # noqa: PLC0415 - only when described
+
         return parse_normalized(self.schedule, self.timezone).describe()
 
     def to_dict(self) -> dict[str, Any]:

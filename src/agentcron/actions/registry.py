@@ -17,33 +17,37 @@ ENTRY_POINT_GROUP = "agentcron.actions"
 class ActionRegistry:
     """Action instances by name, loaded on first use."""
 
-    def __init__(self, settings: Settings, sources: dict[str, EntryPoint | str]) -> None:
+    def __init__(self, settings: Settings, configured: dict[str, str]) -> None:
         self._settings = settings
-        self._sources = sources
+        self._configured = configured
+        self._sources: dict[str, EntryPoint | str] | None = None
         self._loaded: dict[str, Action] = {}
 
     @classmethod
     def load(cls, settings: Settings) -> ActionRegistry:
         """Every action of the entry-point group and of ``settings.actions``; a configured
-        action replaces an entry point of the same name. Nothing is imported yet."""
-        sources: dict[str, EntryPoint | str] = {
-            entry.name: entry for entry in entry_points(group=ENTRY_POINT_GROUP)
-        }
+        action replaces an entry point of the same name. Nothing is imported, and the
+        installed packages are not even scanned for entry points, until an action is used."""
         for name, path in settings.actions.items():
             module, _, attribute = path.partition(":")
             if not module or not attribute:
                 raise ConfigurationError(
                     f"Action {name!r}: {path!r} is not of the form 'package.module:ClassName'."
                 )
-            sources[name] = path
-        return cls(settings, sources)
+        return cls(settings, dict(settings.actions))
+
+    def _all_sources(self) -> dict[str, EntryPoint | str]:
+        if self._sources is None:
+            self._sources = {entry.name: entry for entry in entry_points(group=ENTRY_POINT_GROUP)}
+            self._sources |= self._configured
+        return self._sources
 
     def get(self, name: str) -> Action:
         """The action named ``name``; an unknown name is the person's mistake."""
         action = self._loaded.get(name)
         if action is not None:
             return action
-        source = self._sources.get(name)
+        source = self._all_sources().get(name)
         if source is None:
             raise InvalidInputError(
                 f"Unknown action '{name}'. Available: {', '.join(self.names())}."
@@ -53,7 +57,7 @@ class ActionRegistry:
         return action
 
     def names(self) -> list[str]:
-        return sorted(self._sources)
+        return sorted(self._all_sources())
 
 
 def _import(name: str, source: EntryPoint | str) -> object:

@@ -20,7 +20,6 @@ from agentcron.schedules.iso import (
     parse_instant,
     parse_repeating,
 )
-from agentcron.schedules.natural import parse_natural
 from agentcron.schedules.once import Once
 from agentcron.schedules.rrule import parse_rrule
 
@@ -35,6 +34,14 @@ _RECURRING_EXAMPLES = (
     "on the 1st of every month at 9am",
 )
 _RECURRING_HINT = re.compile(r"\b(every|each|daily|weekly|monthly|yearly|hourly|until)\b", re.I)
+
+
+def _parse_natural(text: str, tz: str, now: datetime) -> Schedule:
+    """The English grammar, imported on first use: compiling its patterns takes a tenth of a
+    second, which reading stored schedules (``parse_normalized``) never needs."""
+    from agentcron.schedules.natural import parse_natural  # noqa: PLC0415
+
+    return parse_natural(text, tz, now)
 
 
 def parse(text: str, tz: str, now: datetime) -> Schedule:
@@ -74,7 +81,7 @@ def _parse_form(text: str, tz: str, now: datetime) -> Schedule:
         return Cron.from_text(text, tz)
     if looks_like_instant(text):
         return parse_instant(text, tz, now)
-    return parse_natural(text, tz, now)
+    return _parse_natural(text, tz, now)
 
 
 @functools.lru_cache(maxsize=4096)
