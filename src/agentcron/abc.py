@@ -304,6 +304,16 @@ class Store(Protocol):
         """Bring the schema to the newest version (cheap when it is already there)."""
         ...
 
+    async def announce_change(self) -> None:
+        """Tell schedulers in other processes that tasks changed, where the store itself can
+        carry the news (PostgreSQL's NOTIFY); nothing happens where it cannot."""
+        ...
+
+    async def listen_for_changes(self, wakeup: Wakeup) -> None:
+        """Wake ``wakeup`` on every change announced by another process, until cancelled;
+        returns at once where the store carries no such news."""
+        ...
+
     async def close(self) -> None:
         """Release connections."""
         ...
@@ -397,7 +407,7 @@ class Action(ABC):
 
 class Executor(Protocol):
     """Where the scheduler hands runs. It is an outbox, not the truth: a run handed over and
-    lost is found in the store again, so an executor may drop anything it holds."""
+    lost is found in the store again, so an executor may drop anything handed to it."""
 
     @property
     def claim_for(self) -> str | None:

@@ -19,14 +19,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from sqlalchemy import text
-
 from agentcron.abc import Clock, Wakeup
 from agentcron.actions import ActionRegistry
 from agentcron.agent import PROVIDER_MODULES
 from agentcron.clock import SystemClock
 from agentcron.config import Settings, default_timezone
-from agentcron.engine.wakeup import PG_CHANNEL, send_to_socket, socket_path
+from agentcron.engine.wakeup import send_to_socket, socket_path
 from agentcron.errors import ConfigurationError
 from agentcron.service import ChangeSignal, TaskService
 from agentcron.store import SqlStore, database_url
@@ -61,9 +59,7 @@ def change_signal(store: SqlStore, wakeup: Wakeup | None) -> ChangeSignal:
             wakeup.wake()
         if database_file is not None:
             send_to_socket(socket_path(database_file))
-        elif store.shared:
-            async with store.engine.begin() as connection:
-                await connection.execute(text(f"NOTIFY {PG_CHANNEL}"))
+        await store.announce_change()
 
     return signal
 
@@ -170,7 +166,7 @@ class Engine:
 
     async def start(self) -> None:
         """Migrate, recover what a previous process left, then begin scheduling."""
-        from agentcron.engine.wakeup import listen_on_postgres, listen_on_socket  # noqa: PLC0415
+        from agentcron.engine.wakeup import listen_on_socket  # noqa: PLC0415
 
         await self.store.migrate()
         database_file = self.store.sqlite_file
@@ -182,8 +178,7 @@ class Engine:
                 log.warning("recovered %d runs left running by a previous process", orphans)
             self._transport = await listen_on_socket(socket_path(database_file), self.wakeup)
         elif self.store.shared:
-            dsn = self.store.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            listener = listen_on_postgres(dsn, self.wakeup)
+            listener = self.store.listen_for_changes(self.wakeup)
             self._background.append(asyncio.create_task(listener, name="agentcron-listen"))
         if self.settings.model is not None:
             self._background.append(

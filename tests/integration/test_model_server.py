@@ -375,8 +375,10 @@ async def test_delayed_replies_wait_concurrently(server: ScriptedModelServer) ->
         elapsed = time.monotonic() - started
 
     assert answers == ["late"] * count
-    # Every request had arrived before the first answer left: all 200 delays overlapped.
-    assert max(r.monotonic for r in server.requests) < min(answered)
+    # Many requests were waiting at once (served one at a time, one would be): the delays
+    # overlapped. How many depends on how fast this machine sends them.
+    waiting_at_first_answer = sum(r.monotonic < min(answered) for r in server.requests)
+    assert waiting_at_first_answer >= count // 10
     # Served one after another they would take 200 s; the margin allows a busy machine
     # (the SDK's own work is a few milliseconds a request). Speed is measured in bench/.
     assert 1.0 <= elapsed < count / 10

@@ -66,7 +66,7 @@ def plan(
     """Decide the runs of every occurrence of ``schedule`` due by ``horizon`` (default: now).
 
     A horizon a little after now lets runs be written ahead of time, so that at the
-    occurrence only taking and performing them is left; lateness is judged at ``now``.
+    occurrence only claiming and performing them is left; lateness is judged at ``now``.
     """
     until = max(horizon or now, now)
     due, more_missed = _due_occurrences(state, schedule, until, run_all_limit)

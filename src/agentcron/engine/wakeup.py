@@ -2,8 +2,8 @@
 
 In one process an asyncio event does it. Another process (``agentcron add``
 while ``agentcron serve`` runs on the same SQLite file) sends one datagram to a
-Unix socket next to the database; on PostgreSQL, ``NOTIFY agentcron_wake``
-reaches every scheduler listening.
+Unix socket next to the database; on PostgreSQL the store carries the news itself
+(``agentcron.store.changes``: ``NOTIFY agentcron_wake``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from pathlib import Path
 from agentcron.abc import Wakeup
 
 log = logging.getLogger("agentcron.wakeup")
-PG_CHANNEL = "agentcron_wake"
 
 
 class WakeEvent:
@@ -78,19 +77,3 @@ def send_to_socket(path: Path) -> None:
             sender.sendto(b"wake", str(path))
         except OSError:
             log.debug("no scheduler listening at %s", path)
-
-
-async def listen_on_postgres(dsn: str, wakeup: Wakeup) -> None:
-    """Wake on every ``NOTIFY agentcron_wake``; reconnects until cancelled."""
-    import psycopg  # noqa: PLC0415 - only the distributed shape needs it
-
-    while True:
-        try:
-            async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as connection:
-                await connection.execute(f"LISTEN {PG_CHANNEL}")
-                wakeup.wake()  # changes made while not listening are seen now
-                async for _ in connection.notifies():
-                    wakeup.wake()
-        except psycopg.Error:
-            log.exception("listening for wake-ups failed; reconnecting in 1 s")
-            await asyncio.sleep(1)

@@ -16,9 +16,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from agentcron.abc import Clock
+from agentcron.abc import Clock, Wakeup
 from agentcron.errors import AgentCronError, ConfigurationError
-from agentcron.store import _errors
+from agentcron.store import _errors, changes
 from agentcron.store._inline_sqlite import DRIVER
 from agentcron.store._rows import Sql
 from agentcron.store.conversations import SqlConversations
@@ -242,6 +242,18 @@ class SqlStore:
         except _errors.STORE_ERRORS as error:
             raise _errors.translate(error, self.url) from error
         return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+    async def announce_change(self) -> None:
+        if self.shared:
+            try:
+                await changes.announce(self.engine)
+            except _errors.STORE_ERRORS as error:
+                raise _errors.translate(error, self.url) from error
+
+    async def listen_for_changes(self, wakeup: Wakeup) -> None:
+        if self.shared:
+            dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            await changes.listen(dsn, wakeup)
 
     async def close(self) -> None:
         await self.engine.dispose()

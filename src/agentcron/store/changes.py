@@ -1,0 +1,41 @@
+"""Telling schedulers in other processes that tasks changed, through PostgreSQL itself:
+``NOTIFY agentcron_wake`` on every change, ``LISTEN`` in every scheduler.
+
+(On SQLite, processes share a machine: they wake each other with a datagram on a Unix
+socket beside the store, which ``agentcron.engine.wakeup`` sends and receives.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from agentcron.abc import Wakeup
+
+log = logging.getLogger("agentcron.store")
+CHANNEL = "agentcron_wake"
+
+
+async def announce(engine: AsyncEngine) -> None:
+    """``NOTIFY``: every listening scheduler wakes up."""
+    async with engine.begin() as connection:
+        await connection.execute(text(f"NOTIFY {CHANNEL}"))
+
+
+async def listen(dsn: str, wakeup: Wakeup) -> None:
+    """Wake on every ``NOTIFY agentcron_wake``; reconnects until cancelled."""
+    import psycopg  # noqa: PLC0415 - only the distributed shape needs it
+
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as connection:
+                await connection.execute(f"LISTEN {CHANNEL}")
+                wakeup.wake()  # changes made while not listening are seen now
+                async for _ in connection.notifies():
+                    wakeup.wake()
+        except psycopg.Error:
+            log.exception("listening for wake-ups failed; reconnecting in 1 s")
+            await asyncio.sleep(1)
