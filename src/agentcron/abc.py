@@ -268,6 +268,12 @@ class Repositories(Protocol):
     @property
     def conversations(self) -> ConversationRepository: ...
 
+    async def announce_change(self) -> None:
+        """Tell schedulers in other processes, as this transaction commits, that tasks or runs
+        changed, where the store itself can carry the news (PostgreSQL: a NOTIFY inside the
+        transaction, so one commit does both); nothing happens where it cannot."""
+        ...
+
 
 class Store(Protocol):
     """The source of truth. Every statement agentcron sends goes through one of these.
@@ -302,11 +308,6 @@ class Store(Protocol):
 
     async def migrate(self) -> None:
         """Bring the schema to the newest version (cheap when it is already there)."""
-        ...
-
-    async def announce_change(self) -> None:
-        """Tell schedulers in other processes that tasks changed, where the store itself can
-        carry the news (PostgreSQL's NOTIFY); nothing happens where it cannot."""
         ...
 
     async def listen_for_changes(self, wakeup: Wakeup) -> None:

@@ -51,7 +51,9 @@ def open_store(settings: Settings, *, database_clock: bool = True) -> SqlStore:
 
 
 def change_signal(store: SqlStore, wakeup: Wakeup | None) -> ChangeSignal:
-    """How the service tells schedulers that tasks changed: in process, by socket or NOTIFY."""
+    """How the service tells schedulers that tasks changed, once its transaction committed: in
+    process, and by socket to a serve on the same SQLite file (on PostgreSQL the transaction
+    itself announced it: ``Repositories.announce_change``)."""
     database_file = store.sqlite_file
 
     async def signal() -> None:
@@ -59,7 +61,6 @@ def change_signal(store: SqlStore, wakeup: Wakeup | None) -> ChangeSignal:
             wakeup.wake()
         if database_file is not None:
             send_to_socket(socket_path(database_file))
-        await store.announce_change()
 
     return signal
 

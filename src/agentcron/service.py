@@ -175,6 +175,7 @@ class TaskService:
                 await self._check_live_limit(store, owner, adding=len(fresh))
                 created = await store.tasks.add_many(list(fresh.values()))
                 views |= dict(zip(fresh, created, strict=True))
+                await store.announce_change()
         if fresh:
             await self._changed()
         return [views[index] for index in range(len(specs))]
@@ -277,6 +278,7 @@ class TaskService:
                 fields["next_run_at"] = first_occurrence(schedule, merged, now)
             fields |= {"updated_at": now, "version": task.version + 1}
             await store.tasks.update(task.id, fields)
+            await store.announce_change()
         await self._changed()
         return replace(task, **fields)
 
@@ -307,6 +309,7 @@ class TaskService:
                 fields["next_run_at"] = None
                 await store.runs.cancel_waiting(task.id, now, "task cancelled")
             await store.tasks.update(task.id, fields)
+            await store.announce_change()
         await self._changed()
         return replace(task, **fields)
 
@@ -328,6 +331,7 @@ class TaskService:
                     "queued_at": now,
                 }
             )
+            await store.announce_change()
         await self._changed()
         return run
 
@@ -371,6 +375,7 @@ class TaskService:
                 raise ConflictError(f"The task of run {run_id} is cancelled.")
             reason = f"retried by hand at {now:%Y-%m-%d %H:%M:%S}Z"
             await store.runs.requeue(run.id, now, reason)
+            await store.announce_change()
         await self._changed()
         return replace(
             run, status=RunStatus.QUEUED, not_before=now, error=None, finished_at=None,

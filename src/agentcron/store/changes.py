@@ -11,18 +11,13 @@ import asyncio
 import logging
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agentcron.abc import Wakeup
 
 log = logging.getLogger("agentcron.store")
 CHANNEL = "agentcron_wake"
-
-
-async def announce(engine: AsyncEngine) -> None:
-    """``NOTIFY``: every listening scheduler wakes up."""
-    async with engine.begin() as connection:
-        await connection.execute(text(f"NOTIFY {CHANNEL}"))
+NOTIFY = text(f"NOTIFY {CHANNEL}")
+"""Sent inside a transaction: delivered to every listener when it commits."""
 
 
 async def listen(dsn: str, wakeup: Wakeup) -> None:

@@ -59,14 +59,19 @@ def sqlite_url(path: Path) -> str:
 class Repositories:
     """The repositories of one session (a transaction or a snapshot read)."""
 
-    __slots__ = ("conversations", "runs", "tasks", "users")
+    __slots__ = ("_session", "_sqlite", "conversations", "runs", "tasks", "users")
 
     def __init__(self, connection: AsyncConnection | Connection, sqlite: bool) -> None:
         session = Sql(connection)
+        self._session, self._sqlite = session, sqlite
         self.users = SqlUsers(session, sqlite)
         self.tasks = SqlTasks(session, sqlite)
         self.runs = SqlRuns(session, sqlite)
         self.conversations = SqlConversations(session, sqlite)
+
+    async def announce_change(self) -> None:
+        if not self._sqlite:  # SQLite: the wake socket beside the file does it
+            await self._session.execute(changes.NOTIFY)
 
 
 class SqlStore:
@@ -242,13 +247,6 @@ class SqlStore:
         except _errors.STORE_ERRORS as error:
             raise _errors.translate(error, self.url) from error
         return value.astimezone(UTC)  # type: ignore[no-any-return]
-
-    async def announce_change(self) -> None:
-        if self.shared:
-            try:
-                await changes.announce(self.engine)
-            except _errors.STORE_ERRORS as error:
-                raise _errors.translate(error, self.url) from error
 
     async def listen_for_changes(self, wakeup: Wakeup) -> None:
         if self.shared:
