@@ -52,7 +52,6 @@ from agentcron.cli.serve import fast_event_loop
 from agentcron.config import Settings
 from agentcron.domain import RunStatus
 from agentcron.store import SqlStore
-from agentcron.store.database import READ_ONLY
 from agentcron.store.models import Run, Task
 from serve_process import cpu_seconds, memory_mb, percentile, start_serve
 
@@ -128,7 +127,7 @@ async def read_runs(
     url: str,
 ) -> list[tuple[str, datetime, datetime | None, datetime | None, str]]:
     store = SqlStore(url)
-    async with AsyncSession(store.engine.execution_options(**{READ_ONLY: True})) as session:
+    async with AsyncSession(store.engine) as session:
         rows = await session.execute(
             select(Run.status, Run.scheduled_for, Run.started_at, Run.finished_at, Task.title).join(
                 Task, Task.id == Run.task_id

@@ -40,7 +40,6 @@ from agentcron.bootstrap import build_service
 from agentcron.config import Settings
 from agentcron.domain import RunStatus
 from agentcron.store import SqlStore
-from agentcron.store.database import READ_ONLY
 from agentcron.store.models import Run
 from serve_process import memory_mb, percentile, start_serve
 
@@ -88,7 +87,7 @@ async def create_tasks(url: str, n: int, due: datetime) -> float:
 
 async def collect(url: str) -> tuple[int, int, list[float], datetime | None, datetime | None]:
     store = SqlStore(url)
-    async with AsyncSession(store.engine.execution_options(**{READ_ONLY: True})) as session:
+    async with AsyncSession(store.engine) as session:
         runs = int(await session.scalar(select(func.count()).select_from(Run)) or 0)
         rows = (
             await session.execute(
@@ -106,7 +105,7 @@ async def collect(url: str) -> tuple[int, int, list[float], datetime | None, dat
 
 async def succeeded_count(url: str) -> int:
     store = SqlStore(url)
-    async with AsyncSession(store.engine.execution_options(**{READ_ONLY: True})) as session:
+    async with AsyncSession(store.engine) as session:
         count = await session.scalar(
             select(func.count()).select_from(Run).where(Run.status == RunStatus.SUCCEEDED)
         )

@@ -71,6 +71,11 @@ class UserRepository(Protocol):
         """The person, or None."""
         ...
 
+    async def get_counting_live(self, user_id: str) -> tuple[UserView, int] | None:
+        """The person and how many of their tasks are active or paused, in one read (what
+        creating tasks checks)."""
+        ...
+
     async def add_if_absent(self, user: UserView) -> None:
         """Add the person unless one with this id exists (created meanwhile is no error)."""
         ...
@@ -102,10 +107,6 @@ class TaskRepository(Protocol):
         offset: int,
     ) -> list[TaskView]:
         """The owner's tasks matching every filter given, soonest next run first."""
-        ...
-
-    async def count_live(self, owner: str) -> int:
-        """How many of the owner's tasks are active or paused."""
         ...
 
     async def add_many(self, tasks: Sequence[TaskFields]) -> list[TaskView]:

@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import uuid
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,7 +25,7 @@ from agentcron.actions import ActionRegistry
 from agentcron.agent import PROVIDER_MODULES
 from agentcron.clock import SystemClock
 from agentcron.config import Settings, default_timezone
-from agentcron.engine.wakeup import send_to_socket, socket_path
+from agentcron.engine.wakeup import SocketSender, socket_path
 from agentcron.errors import ConfigurationError
 from agentcron.service import ChangeSignal, TaskService
 from agentcron.store import SqlStore, database_url
@@ -55,13 +56,16 @@ def change_signal(store: SqlStore, wakeup: Wakeup | None) -> ChangeSignal:
     process, and by socket to a serve on the same SQLite file (on PostgreSQL the transaction
     itself announced it: ``Repositories.announce_change``)."""
     database_file = store.sqlite_file
+    sender = SocketSender(socket_path(database_file)) if database_file is not None else None
 
     async def signal() -> None:
         if wakeup is not None:
             wakeup.wake()
-        if database_file is not None:
-            send_to_socket(socket_path(database_file))
+        if sender is not None:
+            sender.send()
 
+    if sender is not None:
+        weakref.finalize(signal, sender.close)  # the socket lives as long as the signal
     return signal
 
 

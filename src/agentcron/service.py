@@ -163,7 +163,10 @@ class TaskService:
         views: dict[int, TaskView] = {}
         fresh: dict[int, TaskFields] = {}
         async with self.store.transaction() as store:
-            user = await _user(store, owner)
+            found = await store.users.get_counting_live(owner)
+            if found is None:
+                raise _no_person(owner)
+            user, live = found
             for index, spec in enumerate(specs):
                 key = spec.idempotency_key
                 existing = key and await store.tasks.by_idempotency_key(owner, key)
@@ -172,7 +175,7 @@ class TaskService:
                 else:
                     fresh[index] = self._build(owner, spec, user.timezone, now)
             if fresh:
-                await self._check_live_limit(store, owner, adding=len(fresh))
+                self._check_live_limit(live, adding=len(fresh))
                 created = await store.tasks.add_many(list(fresh.values()))
                 views |= dict(zip(fresh, created, strict=True))
                 await store.announce_change()
@@ -411,8 +414,7 @@ class TaskService:
                 f"'{schedule.describe()}' runs {min(gaps) / 60:g} minutes apart."
             )
 
-    async def _check_live_limit(self, store: Repositories, owner: str, *, adding: int) -> None:
-        count = await store.tasks.count_live(owner)
+    def _check_live_limit(self, count: int, *, adding: int) -> None:
         limit = self.settings.max_active_tasks
         if count + adding > limit:
             raise LimitError(
@@ -424,8 +426,12 @@ class TaskService:
 async def _user(store: Repositories, owner: str) -> UserView:
     user = await store.users.get(owner)
     if user is None:
-        raise NotFoundError(f"No person named '{owner}' is known to agentcron.")
+        raise _no_person(owner)
     return user
+
+
+def _no_person(owner: str) -> NotFoundError:
+    return NotFoundError(f"No person named '{owner}' is known to agentcron.")
 
 
 async def _task(

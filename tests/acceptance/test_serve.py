@@ -24,7 +24,7 @@ from agentcron.service import TaskService
 from agentcron.store import SqlStore
 from agentcron.store.models import Run
 from tests.acceptance.test_cli_schedule import agentcron
-from tests.support.sql import reads
+from tests.support.sql import sessions
 
 
 class Serve:
@@ -130,7 +130,7 @@ async def _create_burst(url: str, count: int, due: datetime, command: str) -> No
 async def _run_counts(url: str) -> tuple[int, int, int]:
     """(runs, succeeded runs, distinct tasks with a run)."""
     store = SqlStore(url)
-    async with reads(store)() as session:
+    async with sessions(store)() as session:
         total = await session.scalar(select(func.count()).select_from(Run))
         succeeded = await session.scalar(
             select(func.count()).select_from(Run).where(Run.status == RunStatus.SUCCEEDED)
@@ -186,7 +186,7 @@ async def _create_reminders(url: str, count: int, due: datetime) -> None:
 
 async def _workers(url: str) -> dict[str, int]:
     store = SqlStore(url)
-    async with reads(store)() as session:
+    async with sessions(store)() as session:
         rows = await session.execute(select(Run.worker_id, func.count()).group_by(Run.worker_id))
         result = {str(worker): int(n) for worker, n in rows}
     await store.close()

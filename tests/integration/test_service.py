@@ -278,8 +278,8 @@ async def test_briefing_tells_an_agent_whom_it_acts_for_and_what_earlier_runs_sa
 async def test_reads_do_not_wait_for_a_writer(service: TaskService, database_url: str) -> None:
     """On SQLite a write transaction holds the database's one write lock; reads go on."""
     task = await service.create("ann", {"title": "mine", "when": "in 1 hour", **REMINDER})
-    async with sessions(service.store)() as writer, writer.begin():
-        await writer.execute(select(Task).where(Task.id == task.id).with_for_update())
+    async with service.store.transaction() as writer:
+        await writer.tasks.get("ann", task.id, for_update=True)
         started = asyncio.get_running_loop().time()
         seen = await service.get("ann", task.id)
         listed = await service.list_tasks("ann")

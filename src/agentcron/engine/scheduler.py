@@ -65,10 +65,26 @@ class Scheduler:
         self._last_recovery: datetime | None = None
 
     async def run_forever(self) -> None:
-        """Pass, then sleep until the next due instant (or a wake-up, or the safety cap)."""
+        """Pass, then sleep until the next due instant or the safety cap; a wake-up ends the
+        sleep early only when a pass has something to do."""
         while True:
             await self.run_pass()
-            await self.wakeup.sleep(await self.seconds_to_next())
+            while await self.wakeup.sleep(await self.seconds_to_next()):
+                if await self._work_due():
+                    break
+
+    async def _work_due(self) -> bool:
+        """After a wake-up: whether a task is due by the horizon or a waiting run is due now.
+
+        Tasks created one by one, far from their first runs, wake the scheduler once each:
+        each wake-up then costs two indexed reads, not a pass.
+        """
+        now = await self.store.now(self.clock)
+        async with self.store.reading() as store:
+            due = await store.tasks.next_due()
+            if due is not None and due <= now + self._lookahead:
+                return True
+            return bool(await store.runs.dispatchable(now, 1))
 
     async def seconds_to_next(self) -> float:
         """Until the next pass: a task's occurrence (less the lookahead) or a run's start."""

@@ -70,10 +70,22 @@ async def listen_on_socket(path: Path, wakeup: Wakeup) -> asyncio.DatagramTransp
     return transport
 
 
-def send_to_socket(path: Path) -> None:
-    """Wake a serve process listening at ``path``; nothing happens when none is."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sender:
+class SocketSender:
+    """Wakes a serve process listening at ``path``; nothing happens when none is.
+
+    One socket for every wake-up: a process creating tasks one by one sends one each.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = str(path)
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._socket.setblocking(False)
+
+    def send(self) -> None:
         try:
-            sender.sendto(b"wake", str(path))
-        except OSError:
-            log.debug("no scheduler listening at %s", path)
+            self._socket.sendto(b"wake", self._path)
+        except OSError:  # nobody listening, or its queue full: it is awake anyway
+            log.debug("no scheduler listening at %s", self._path)
+
+    def close(self) -> None:
+        self._socket.close()

@@ -50,6 +50,14 @@ class InlineSQLiteDialect(SQLiteDialect_pysqlite):
     def get_driver_connection(self, connection: Any) -> Any:
         return connection
 
+    def do_begin(self, dbapi_connection: Any) -> None:
+        """A deferred BEGIN (in WAL mode a snapshot read, which never waits for a writer), or
+        nothing when the store already began a write with BEGIN IMMEDIATE. Done here rather
+        than in a ``begin`` event: any connection event puts every statement on SQLAlchemy's
+        slower, event-dispatching path."""
+        if not dbapi_connection.in_transaction:
+            dbapi_connection.execute("BEGIN")
+
     def connect(self, *cargs: Any, **cparams: Any) -> Any:
         cparams.setdefault("factory", _Connection)
         return super().connect(*cargs, **cparams)

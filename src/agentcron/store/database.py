@@ -28,8 +28,6 @@ from agentcron.store.tasks import SqlTasks
 from agentcron.store.users import SqlUsers
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
-READ_ONLY = "agentcron_read_only"
-"""Execution option of connections that only read: on SQLite they begin deferred."""
 _SUPPORTED = "sqlite:///PATH or postgresql://USER@HOST/DATABASE"
 _IN_PLACE_WAIT_SECONDS = 0.005
 
@@ -108,11 +106,6 @@ class SqlStore:
             ) from None
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
-            event.listen(self.engine.sync_engine, "begin", _begin_immediate)
-        # Connections that only read: on SQLite they do not take the write lock, so a burst
-        # of reads (agent runs reading their task) never queues behind the writers.
-        self._readers = self.engine.execution_options(**{READ_ONLY: True})
-        self._sqlite_readers = self.engine.sync_engine.execution_options(**{READ_ONLY: True})
 
     @property
     def location(self) -> str:
@@ -204,10 +197,10 @@ class SqlStore:
         try:
             if self.is_sqlite:
                 await self._initialize()
-                with self._sqlite_readers.connect() as connection:
+                with self.engine.sync_engine.connect() as connection:
                     yield Repositories(connection, sqlite=True)
                 return
-            async with self._readers.connect() as connection:
+            async with self.engine.connect() as connection:
                 yield Repositories(connection, sqlite=False)
         except AgentCronError:
             raise
@@ -219,7 +212,7 @@ class SqlStore:
         try:
             if self.is_sqlite:
                 await self._initialize()
-                with self._sqlite_readers.connect() as reader:
+                with self.engine.sync_engine.connect() as reader:
                     if _revision(reader) == HEAD:
                         return
                 async with self._writer:
@@ -258,7 +251,8 @@ class SqlStore:
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: object) -> None:
-    # Transactions are begun by _begin_immediate, not by the driver.
+    # Transactions are begun by the dialect (deferred: a snapshot read in WAL mode, which
+    # never waits) or by SqlStore._begin_writing (BEGIN IMMEDIATE), never by the driver.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -266,22 +260,6 @@ def _tune_sqlite(dbapi_connection: Any, _record: object) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={int(_IN_PLACE_WAIT_SECONDS * 1000)}")
     cursor.close()
-
-
-def _begin_immediate(connection: Connection) -> None:
-    """Take SQLite's write lock when a transaction starts, not at its first write.
-
-    A transaction that reads and then writes would otherwise fail at once with
-    'database is locked' when another writer got in between, instead of waiting.
-    Read sessions begin deferred: in WAL mode they read a snapshot and never wait.
-    """
-    driver = connection.connection.driver_connection
-    assert isinstance(driver, sqlite3.Connection)
-    if driver.in_transaction:  # begun by SqlStore._begin_writing, which waits for the lock
-        return
-    read_only = connection.get_execution_options().get(READ_ONLY, False)
-    # On the driver's own connection: one statement not worth SQLAlchemy's machinery.
-    driver.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _revision(connection: Connection) -> str | None:

@@ -23,16 +23,7 @@ _GET_FOR_UPDATE = _GET.with_for_update()
 _BY_KEY = select(TASKS).where(
     TASKS.c.owner_id == bindparam("owner"), TASKS.c.idempotency_key == bindparam("key")
 )
-_COUNT_LIVE = (
-    select(func.count())
-    .select_from(TASKS)
-    .where(
-        TASKS.c.owner_id == bindparam("owner"),
-        # fixed values, rendered once: an expanding IN is re-rendered at every execution
-        TASKS.c.status.in_(bindparam("live", LIVE_TASK_STATUSES, literal_execute=True)),
-    )
-)
-_INSERT = insert(TASKS).returning(*TASKS.c, sort_by_parameter_order=True)
+_INSERT = insert(TASKS).returning(TASKS.c.id, sort_by_parameter_order=True)
 
 
 class SqlTasks:
@@ -90,10 +81,6 @@ class SqlTasks:
         ).limit(limit).offset(offset)  # fmt: skip
         return [task_view(row) for row in await self._session.execute(query)]
 
-    async def count_live(self, owner: str) -> int:
-        count = (await self._session.execute(_COUNT_LIVE, {"owner": owner})).scalar()
-        return int(count or 0)
-
     async def add_many(self, tasks: Sequence[dict[str, Any]]) -> list[TaskView]:
         if not tasks:
             return []
@@ -101,7 +88,8 @@ class SqlTasks:
             result = await self._session.execute(_INSERT, list(tasks))
         except IntegrityError:
             raise DuplicateError("A task with this idempotency key exists already.") from None
-        return [task_view(row) for row in result]
+        # The stored task is what was given, with its id: no need to read every column back.
+        return [TaskView(id=row.id, **task) for row, task in zip(result, tasks, strict=True)]
 
     async def update(self, task_id: int, changes: dict[str, Any]) -> None:
         await self._session.execute(update(TASKS).where(TASKS.c.id == task_id).values(changes))

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from agentcron.store._rows import USERS, Sql, user_view
+from agentcron.domain import LIVE_TASK_STATUSES
+from agentcron.store._rows import TASKS, USERS, Sql, user_view
 from agentcron.views import UserView
 
 _GET = select(USERS).where(USERS.c.id == bindparam("user_id"))
+_LIVE_TASKS = (
+    select(func.count())
+    .select_from(TASKS)
+    .where(
+        TASKS.c.owner_id == USERS.c.id,
+        # not IN: an IN of bound values is re-rendered at every execution
+        or_(*(TASKS.c.status == status for status in LIVE_TASK_STATUSES)),
+    )
+    .scalar_subquery()
+)
+_GET_COUNTING_LIVE = select(USERS, _LIVE_TASKS.label("live_tasks")).where(
+    USERS.c.id == bindparam("user_id")
+)
 
 
 class SqlUsers:
@@ -22,6 +36,14 @@ class SqlUsers:
     async def get(self, user_id: str) -> UserView | None:
         row = (await self._session.execute(_GET, {"user_id": user_id})).first()
         return user_view(row) if row is not None else None
+
+    async def get_counting_live(self, user_id: str) -> tuple[UserView, int] | None:
+        row = (await self._session.execute(_GET_COUNTING_LIVE, {"user_id": user_id})).first()
+        if row is None:
+            return None
+        values = dict(row._mapping)
+        live = int(values.pop("live_tasks"))
+        return UserView(**values), live
 
     async def add_if_absent(self, user: UserView) -> None:
         insert = sqlite_insert(USERS) if self._sqlite else pg_insert(USERS)
