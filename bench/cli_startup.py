@@ -38,7 +38,6 @@ import asyncio
 import inspect
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -48,13 +47,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from agentcron.bootstrap import build_service, open_store
 from agentcron.config import Settings
 from agentcron.service import TaskService
+from machine import heading, load_average, machine_info, summary, target_lines, write_json
 from serve_process import percentile
 
 FAST_TARGET_S = 0.3  # --version, schedule parse
@@ -88,9 +87,7 @@ class Row:
             "label": self.label,
             "argv": self.argv,
             "unit": "s",
-            "median": self.median,
-            "min": min(self.samples),
-            "max": max(self.samples),
+            **summary(self.samples),
             "p90": self.p90,
             "samples": self.samples,
         }
@@ -193,31 +190,6 @@ async def fill_store(home: Path, n: int) -> float:
 # --- report ----------------------------------------------------------------------------------
 
 
-def _package_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "not installed"
-
-
-def _load_average() -> str:
-    try:
-        return " ".join(f"{value:.2f}" for value in os.getloadavg())
-    except OSError:
-        return "unknown"
-
-
-def machine_info() -> dict[str, str]:
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "platform": platform.platform(),
-        "cpu_count": f"{os.cpu_count()} (usable: {usable})",
-        "load_average_at_start": _load_average(),
-        **{name: _package_version(name) for name in ("agentcron", "typer", "sqlalchemy")},
-    }
-
-
 def evaluate_targets(rows: dict[str, Row]) -> list[tuple[str, bool]]:
     targets = []
     for key, limit in (("version", FAST_TARGET_S), ("parse", FAST_TARGET_S), ("ls", LS_TARGET_S)):
@@ -235,8 +207,7 @@ def render(
     runs: int,
     warmup: int,
 ) -> str:
-    lines = [f"# agentcron CLI startup, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", ""]
-    lines += [f"- {name}: {value}" for name, value in info.items()]
+    lines = heading("CLI startup", info)
     lines += [
         f"- {runs} timed runs per command after {warmup} warm-up runs, one process at a time",
         "",
@@ -257,8 +228,7 @@ def render(
             f"- {label}: {modules}; {found['count']} modules, "
             f"{found['self_s']:.3f} s import self time"
         )
-    lines += ["", "Targets:"]
-    lines += [f"- {'PASS' if ok else 'FAIL'}: {label}" for label, ok in targets]
+    lines += target_lines(targets)
     return "\n".join(lines)
 
 
@@ -288,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     for name in [name for name in os.environ if name.startswith("AGENTCRON_")]:
         del os.environ[name]  # the caller's configuration must not reach the store filled here
-    info = machine_info()
+    info = machine_info(("agentcron", "typer", "sqlalchemy"))
     script, python = str(args.agentcron), sys.executable
     workdir = Path(tempfile.mkdtemp(prefix="agentcron-startup-"))
     try:
@@ -352,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    info["load_average_at_end"] = _load_average()
+    info["load_average_at_end"] = load_average()
     targets = evaluate_targets(rows)
     print(
         render(
@@ -365,10 +335,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     )
     if args.json is not None:
-        payload = {
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": info,
-            "settings": {
+        write_json(
+            args.json,
+            info=info,
+            settings={
                 "runs": args.runs,
                 "warmup": args.warmup,
                 "tasks": args.tasks,
@@ -377,11 +347,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "python": python,
                 "store_fill_s": created,
             },
-            "results": {key: row.as_json() for key, row in rows.items()},
-            "imports": imports,
-            "targets": [{"target": label, "pass": ok} for label, ok in targets],
-        }
-        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+            results={key: row.as_json() for key, row in rows.items()},
+            imports=imports,
+            targets=targets,
+        )
     return 1 if args.strict and not all(ok for _, ok in targets) else 0
 
 

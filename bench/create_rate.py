@@ -35,9 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -48,7 +46,6 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Final
 
@@ -60,6 +57,7 @@ from agentcron.bootstrap import build_service, open_store
 from agentcron.config import Settings
 from agentcron.store.database import async_url
 from agentcron.store.models import Task
+from machine import heading, load_average, machine_info, summary, target_lines, write_json
 from serve_process import percentile, start_serve
 
 PG_SERVER = os.environ.get("AGENTCRON_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -106,9 +104,7 @@ class Row:
             "serve": self.serve,
             "callers": self.callers,
             "unit": "tasks/s",
-            "median": self.median,
-            "min": min(self.rates),
-            "max": max(self.rates),
+            **summary(self.rates),
             "samples": self.rates,
             "reps": [asdict(rep) for rep in self.reps],
         }
@@ -304,33 +300,6 @@ def run_rep(row: Row, n: int, warmup: int, pg_url: str) -> Rep:
 # --- report ----------------------------------------------------------------------------------
 
 
-def _package_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "not installed"
-
-
-def _load_average() -> str:
-    try:
-        return " ".join(f"{value:.2f}" for value in os.getloadavg())
-    except OSError:
-        return "unknown"
-
-
-def machine_info() -> dict[str, str]:
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "platform": platform.platform(),
-        "cpu_count": f"{os.cpu_count()} (usable: {usable})",
-        "load_average_at_start": _load_average(),
-        **{name: _package_version(name) for name in ("agentcron", "sqlalchemy", "psycopg")},
-        "sqlite_driver": async_url("sqlite:///agentcron.db").drivername,
-        "postgresql_driver": async_url("postgresql://localhost/test").drivername,
-    }
-
-
 def build_rows(backends: list[str], with_serve: str, callers: int | None) -> list[Row]:
     rows = []
     for backend in backends:
@@ -381,8 +350,7 @@ def render(
     reps: int,
     warmup: int,
 ) -> str:
-    lines = [f"# agentcron create rate, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", ""]
-    lines += [f"- {name}: {value}" for name, value in info.items()]
+    lines = heading("create rate", info)
     lines += [
         f"- {n:,} tasks per repetition (after {warmup} warm-up calls), {reps} repetitions, "
         "each in a fresh store",
@@ -404,8 +372,7 @@ def render(
                 f"- {row.label}: {row.median / floor.median:.0%} of the bare INSERT rate, "
                 f"{1000 / row.median - 1000 / floor.median:.2f} ms more per task"
             )
-    lines += ["", "Targets:"]
-    lines += [f"- {'PASS' if ok else 'FAIL'}: {label}" for label, ok in targets]
+    lines += target_lines(targets)
     return "\n".join(lines)
 
 
@@ -441,22 +408,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         del os.environ[name]  # the caller's configuration must not reach these stores
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     rows = build_rows(backends, args.with_serve, args.callers)
-    info = machine_info()
+    info = machine_info(
+        ("agentcron", "sqlalchemy", "psycopg"),
+        sqlite_driver=async_url("sqlite:///agentcron.db").drivername,
+        postgresql_driver=async_url("postgresql://localhost/test").drivername,
+    )
     for rep in range(args.reps):
         for row in rows:
             print(f"repetition {rep + 1}: {row.label}", file=sys.stderr, flush=True)
             row.reps.append(run_rep(row, args.n, args.warmup, args.pg_url))
             print(f"  {row.reps[-1].rate_per_s:,.0f} tasks/s", file=sys.stderr, flush=True)
-    info["load_average_at_end"] = _load_average()
+    info["load_average_at_end"] = load_average()
     targets = evaluate_targets(rows)
     print(
         render(rows=rows, targets=targets, info=info, n=args.n, reps=args.reps, warmup=args.warmup)
     )
     if args.json is not None:
-        payload = {
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": info,
-            "settings": {
+        write_json(
+            args.json,
+            info=info,
+            settings={
                 "n": args.n,
                 "reps": args.reps,
                 "warmup": args.warmup,
@@ -464,10 +435,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "with_serve": args.with_serve,
                 "pg_server": args.pg_url if "postgresql" in backends else None,
             },
-            "results": {row.key: row.as_json() for row in rows},
-            "targets": [{"target": label, "pass": ok} for label, ok in targets],
-        }
-        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+            results={row.key: row.as_json() for row in rows},
+            targets=targets,
+        )
     return 1 if args.strict and not all(ok for _, ok in targets) else 0
 
 

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
-import os
 import platform
 import statistics
 import sys
@@ -36,7 +34,6 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,6 +44,7 @@ from dateutil import rrule as du
 
 from agentcron.schedules import Cron, Schedule, parse
 from agentcron.schedules import rrule as agentcron_rrule
+from machine import heading, load_average, machine_info, summary, target_lines, write_json
 
 TZ = "Europe/Paris"
 ZONE = ZoneInfo(TZ)
@@ -116,9 +114,7 @@ class Result:
             "group": self.group,
             "label": self.label,
             "unit": self.unit,
-            "median": self.median,
-            "min": min(self.samples),
-            "max": max(self.samples),
+            **summary(self.samples),
             "samples": self.samples,
             "note": self.note,
         }
@@ -614,13 +610,6 @@ RATIOS: tuple[tuple[str, str, str], ...] = (
 # --- report ----------------------------------------------------------------------------------
 
 
-def _package_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "not installed"
-
-
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -631,27 +620,11 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def _load_average() -> str:
-    """The 1, 5 and 15 minute load averages: other work on the machine skews the figures."""
-    try:
-        return " ".join(f"{value:.2f}" for value in os.getloadavg())
-    except OSError:
-        return "unknown"
-
-
-def machine_info() -> dict[str, str]:
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "platform": platform.platform(),
-        "cpu": _cpu_model(),
-        "cpu_count": f"{os.cpu_count()} (usable: {usable})",
-        "load_average_at_start": _load_average(),
-        **{
-            name: _package_version(name)
-            for name in ("agentcron", "croniter", "python-dateutil", "dateparser", "tzdata")
-        },
-    }
+def schedules_machine_info() -> dict[str, str]:
+    """``machine_info`` with the CPU model too, listed after the platform."""
+    info = machine_info(("agentcron", "croniter", "python-dateutil", "dateparser", "tzdata"))
+    first = {key: info.pop(key) for key in ("python", "platform")}
+    return first | {"cpu": _cpu_model()} | info
 
 
 def _fmt(value: float) -> str:
@@ -673,8 +646,7 @@ def render(
     calls: int,
     loops: int,
 ) -> str:
-    lines = [f"# agentcron schedules benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", ""]
-    lines += [f"- {name}: {value}" for name, value in info.items()]
+    lines = heading("schedules benchmark", info)
     lines += [
         f"- repetitions: {reps}; walks of {calls:,} consecutive calls from {START:%Y-%m-%dT%H:%MZ}"
         f" in {TZ}; each phrase parsed {loops} times per repetition",
@@ -707,8 +679,7 @@ def render(
         lines.append(f"| {phrase} | {_fmt(statistics.median(per_phrase[phrase]))} | {known} |")
     lines += ["", "Walk checks (same occurrences, compared as Paris wall times):"]
     lines += [f"- {check}" for check in checks]
-    lines += ["", "Targets:"]
-    lines += [f"- {'PASS' if ok else 'FAIL'}: {label}" for label, ok in targets]
+    lines += target_lines(targets)
     return "\n".join(lines)
 
 
@@ -747,13 +718,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--reps, --calls and --parse-loops must be at least 1")
 
     warnings.simplefilter("ignore")  # dateparser warns about its own internals
-    info = machine_info()
+    info = schedules_machine_info()
     cases, checks, side = build_cases(args.calls, args.parse_loops)
     results: dict[str, Result] = {}
     for case in cases:
         print(f"measuring {case.group}: {case.label}", file=sys.stderr, flush=True)
         results[case.key] = measure(case, args.reps)
-    info["load_average_at_end"] = _load_average()
+    info["load_average_at_end"] = load_average()
     targets = evaluate_targets(results)
     print(
         render(
@@ -769,29 +740,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     if args.json is not None:
-        payload = {
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": info,
-            "settings": {
+        write_json(
+            args.json,
+            info=info,
+            settings={
                 "reps": args.reps,
                 "calls": args.calls,
                 "parse_loops": args.parse_loops,
                 "start": START.isoformat(),
                 "timezone": TZ,
             },
-            "results": {key: result.as_json() for key, result in results.items()},
-            "ratios": {
+            results={key: result.as_json() for key, result in results.items()},
+            ratios={
                 label: results[first].median / results[second].median
                 for first, second, label in RATIOS
             },
-            "per_phrase_median_us": {
+            per_phrase_median_us={
                 phrase: statistics.median(samples) for phrase, samples in side["per_phrase"].items()
             },
-            "dateparser_understood": side["dateparser_understood"],
-            "checks": checks,
-            "targets": [{"target": label, "pass": ok} for label, ok in targets],
-        }
-        args.json.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+            dateparser_understood=side["dateparser_understood"],
+            checks=checks,
+            targets=targets,
+            ensure_ascii=False,
+        )
     return 1 if args.strict and not all(ok for _, ok in targets) else 0
 
 

@@ -11,10 +11,10 @@ import itertools
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agentcron.abc import Clock, Repositories, Store, TaskFields
 from agentcron.actions import ActionRegistry
@@ -62,6 +62,16 @@ class TaskOptions(_Input):
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     max_runs: int | None = Field(default=None, ge=1)
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _aware_utc(cls, value: datetime | None) -> datetime | None:
+        """Bounds are instants: an offset is required, and they are kept in UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("needs a time zone offset, e.g. 2026-12-24T18:00:00+01:00")
+        return value.astimezone(UTC)
 
 
 class NewTask(TaskOptions):
@@ -455,10 +465,6 @@ def _no_task(task_id: int) -> NotFoundError:
 
 
 def _check_bounds(task: TaskFields) -> None:
-    for name in ("starts_at", "ends_at"):
-        value = task.get(name)
-        if value is not None and value.tzinfo is None:
-            raise InvalidInputError(f"{name} needs a time zone offset, e.g. ...+01:00.")
     starts, ends = task.get("starts_at"), task.get("ends_at")
     if starts and ends and ends <= starts:
         raise InvalidInputError("ends_at must be after starts_at.")

@@ -7,7 +7,7 @@ from itertools import pairwise
 
 from agentcron.config import Settings
 from agentcron.domain import ClaimedRun
-from agentcron.views import RunView
+from agentcron.views import RunView, TaskView
 from tests.support.engine_rig import Rig
 
 REMINDER = {"action": "reminder", "payload": {"message": "hello"}}
@@ -56,16 +56,22 @@ def queue_rig(rig: Rig, settings: Settings) -> Rig:
     return Rig(rig.service, rig.clock, settings, claim=rig.executor.claim)
 
 
-async def test_queue_waits_for_the_running_run_and_loses_nothing(
-    rig: Rig, settings: Settings
-) -> None:
-    rig = queue_rig(rig, settings)
+async def queue_task_first_run(rig: Rig) -> tuple[TaskView, ClaimedRun]:
+    """A 'queue' task every 15 minutes, and its first run (10:15) handed over and claimed."""
     task = await rig.service.create(
         "ann", {"title": "t", "when": "every 15 minutes", "overlap_policy": "queue", **REMINDER}
     )
     rig.clock.advance(QUARTER)
     await rig.scheduler.run_pass()
     (first,) = await claim_handed_over(rig)
+    return task, first
+
+
+async def test_queue_waits_for_the_running_run_and_loses_nothing(
+    rig: Rig, settings: Settings
+) -> None:
+    rig = queue_rig(rig, settings)
+    task, first = await queue_task_first_run(rig)
     assert first.scheduled_for == at(10, 15)
     first_started = await start(rig, first)
     for _ in range(2):  # two more occurrences come while the first run still runs
@@ -100,12 +106,7 @@ async def test_queue_starts_the_waiting_runs_one_at_a_time(rig: Rig, settings: S
     """Once the running run ends, only the earliest waiting run may be claimed: claiming
     two at once lets a worker with free slots run them side by side."""
     rig = queue_rig(rig, settings)
-    task = await rig.service.create(
-        "ann", {"title": "t", "when": "every 15 minutes", "overlap_policy": "queue", **REMINDER}
-    )
-    rig.clock.advance(QUARTER)
-    await rig.scheduler.run_pass()
-    (first,) = await claim_handed_over(rig)
+    task, first = await queue_task_first_run(rig)
     first_started = await start(rig, first)
     for _ in range(2):
         rig.clock.advance(QUARTER)

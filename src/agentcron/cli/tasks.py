@@ -83,11 +83,11 @@ def _implied_action(instructions: str | None, data: dict[str, Any], agent: dict[
 
 
 def _done(task: TaskView, as_json: bool, verb: str) -> None:
-    from agentcron.cli import _render  # noqa: PLC0415 - Rich is imported to print
-
     if as_json:
         print_json(task.to_dict())
         return
+    from agentcron.cli import _render  # noqa: PLC0415 - Rich, only to print
+
     console().print(
         f'{verb} task [bold]{task.id}[/] "{task.title}": {task.description}; '
         f"next run {_render.when(task.next_run_at, task.timezone)}"
@@ -173,8 +173,6 @@ def ls(
     as_json: JsonFlag = False,
 ) -> None:
     """List your tasks, soonest first."""
-    from agentcron.cli import _render  # noqa: PLC0415 - Rich is imported to print
-
     statuses = status or (None if show_all else ["active", "paused"])
 
     async def work(service: TaskService, owner: str) -> list[TaskView]:
@@ -184,12 +182,13 @@ def ls(
     if as_json:
         print_json([t.to_dict() for t in tasks])
     else:
+        from agentcron.cli import _render  # noqa: PLC0415 - Rich, only to print
+
         _render.show_tasks(tasks)
 
 
 def show(task_id: TaskId, as_json: JsonFlag = False) -> None:
     """Show one task."""
-    from agentcron.cli import _render  # noqa: PLC0415 - Rich is imported to print
 
     async def work(service: TaskService, owner: str) -> TaskView:
         return await service.get(owner, task_id)
@@ -198,6 +197,8 @@ def show(task_id: TaskId, as_json: JsonFlag = False) -> None:
     if as_json:
         print_json(task.to_dict())
     else:
+        from agentcron.cli import _render  # noqa: PLC0415 - Rich, only to print
+
         _render.show_task(task)
 
 
@@ -267,7 +268,6 @@ def runs(
     as_json: JsonFlag = False,
 ) -> None:
     """A task's run history: scheduled and started times, status, output."""
-    from agentcron.cli import _render  # noqa: PLC0415 - Rich is imported to print
 
     async def work(service: TaskService, owner: str) -> tuple[TaskView, list[Any]]:
         return await service.get(owner, task_id), await service.list_runs(
@@ -278,6 +278,8 @@ def runs(
     if as_json:
         print_json([r.to_dict() for r in history])
     else:
+        from agentcron.cli import _render  # noqa: PLC0415 - Rich, only to print
+
         _render.show_runs(history, task.timezone)
 
 
@@ -298,7 +300,6 @@ def show_one_run(
     as_json: JsonFlag = False,
 ) -> None:
     """Show one run."""
-    from agentcron.cli import _render  # noqa: PLC0415 - Rich is imported to print
 
     async def work(service: TaskService, owner: str) -> tuple[Any, str]:
         found = await service.get_run(owner, run_id)
@@ -308,6 +309,8 @@ def show_one_run(
     if as_json:
         print_json(found.to_dict())
     else:
+        from agentcron.cli import _render  # noqa: PLC0415 - Rich, only to print
+
         _render.show_run(found, zone)
 
 
