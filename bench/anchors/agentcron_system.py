@@ -33,12 +33,11 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, ClassVar
 
-from agentcron.actions.base import Action
 from anchorbench import sink  # type: ignore[import-not-found]
 from anchorbench.harness import System, terminate_tree  # type: ignore[import-not-found]
 from pydantic import BaseModel
 
-from agentcron.actions import ActionContext, ActionResult
+from agentcron.actions import Action, ActionContext, ActionResult
 from agentcron.bootstrap import build_service
 from agentcron.config import Settings
 from agentcron.store import SqlStore
