@@ -52,7 +52,8 @@ from agentcron.cli.serve import fast_event_loop
 from agentcron.config import Settings
 from agentcron.domain import RunStatus
 from agentcron.store import SqlStore
-from agentcron.store.models import Run, Task
+from agentcron.store.models import runs as RUNS
+from agentcron.store.models import tasks as TASKS
 from serve_process import cpu_seconds, memory_mb, percentile, start_serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,9 +130,13 @@ async def read_runs(
     store = SqlStore(url)
     async with AsyncSession(store.engine) as session:
         rows = await session.execute(
-            select(Run.status, Run.scheduled_for, Run.started_at, Run.finished_at, Task.title).join(
-                Task, Task.id == Run.task_id
-            )
+            select(
+                RUNS.c.status,
+                RUNS.c.scheduled_for,
+                RUNS.c.started_at,
+                RUNS.c.finished_at,
+                TASKS.c.title,
+            ).join(TASKS, TASKS.c.id == RUNS.c.task_id)
         )
         result = [tuple(row) for row in rows]
     await store.close()

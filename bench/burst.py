@@ -40,7 +40,7 @@ from agentcron.bootstrap import build_service
 from agentcron.config import Settings
 from agentcron.domain import RunStatus
 from agentcron.store import SqlStore
-from agentcron.store.models import Run
+from agentcron.store.models import runs as RUNS
 from serve_process import memory_mb, percentile, start_serve
 
 PG_SERVER = os.environ.get("AGENTCRON_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -88,11 +88,11 @@ async def create_tasks(url: str, n: int, due: datetime) -> float:
 async def collect(url: str) -> tuple[int, int, list[float], datetime | None, datetime | None]:
     store = SqlStore(url)
     async with AsyncSession(store.engine) as session:
-        runs = int(await session.scalar(select(func.count()).select_from(Run)) or 0)
+        runs = int(await session.scalar(select(func.count()).select_from(RUNS)) or 0)
         rows = (
             await session.execute(
-                select(Run.scheduled_for, Run.started_at, Run.finished_at).where(
-                    Run.status == RunStatus.SUCCEEDED
+                select(RUNS.c.scheduled_for, RUNS.c.started_at, RUNS.c.finished_at).where(
+                    RUNS.c.status == RunStatus.SUCCEEDED
                 )
             )
         ).all()
@@ -107,7 +107,7 @@ async def succeeded_count(url: str) -> int:
     store = SqlStore(url)
     async with AsyncSession(store.engine) as session:
         count = await session.scalar(
-            select(func.count()).select_from(Run).where(Run.status == RunStatus.SUCCEEDED)
+            select(func.count()).select_from(RUNS).where(RUNS.c.status == RunStatus.SUCCEEDED)
         )
     await store.close()
     return int(count or 0)

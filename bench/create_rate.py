@@ -47,23 +47,22 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import psycopg
-from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agentcron.bootstrap import build_service, open_store
 from agentcron.config import Settings
 from agentcron.store.database import async_url
-from agentcron.store.models import Task
+from agentcron.store.models import tasks as TASKS
 from machine import heading, load_average, machine_info, summary, target_lines, write_json
 from serve_process import percentile, start_serve
 
 PG_SERVER = os.environ.get("AGENTCRON_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 TARGET_PER_S = 1000.0
 OWNER = "local"
-TASKS: Final[Table] = Task.__table__  # type: ignore[assignment]
 
 
 @dataclass

@@ -22,7 +22,7 @@ from agentcron.config import Settings
 from agentcron.domain import RunStatus
 from agentcron.service import TaskService
 from agentcron.store import SqlStore
-from agentcron.store.models import Run
+from agentcron.store.models import runs
 from tests.acceptance.test_cli_schedule import agentcron
 from tests.support.sql import sessions
 
@@ -131,11 +131,11 @@ async def _run_counts(url: str) -> tuple[int, int, int]:
     """(runs, succeeded runs, distinct tasks with a run)."""
     store = SqlStore(url)
     async with sessions(store)() as session:
-        total = await session.scalar(select(func.count()).select_from(Run))
+        total = await session.scalar(select(func.count()).select_from(runs))
         succeeded = await session.scalar(
-            select(func.count()).select_from(Run).where(Run.status == RunStatus.SUCCEEDED)
+            select(func.count()).select_from(runs).where(runs.c.status == RunStatus.SUCCEEDED)
         )
-        tasks = await session.scalar(select(func.count(func.distinct(Run.task_id))))
+        tasks = await session.scalar(select(func.count(func.distinct(runs.c.task_id))))
     await store.close()
     return int(total or 0), int(succeeded or 0), int(tasks or 0)
 
@@ -187,7 +187,9 @@ async def _create_reminders(url: str, count: int, due: datetime) -> None:
 async def _workers(url: str) -> dict[str, int]:
     store = SqlStore(url)
     async with sessions(store)() as session:
-        rows = await session.execute(select(Run.worker_id, func.count()).group_by(Run.worker_id))
+        rows = await session.execute(
+            select(runs.c.worker_id, func.count()).group_by(runs.c.worker_id)
+        )
         result = {str(worker): int(n) for worker, n in rows}
     await store.close()
     return result

@@ -12,12 +12,12 @@ from sqlalchemy import Connection, inspect
 
 from agentcron.store import SqlStore
 from agentcron.store.migrations import HEAD
-from agentcron.store.models import Base
+from agentcron.store.models import metadata
 
 
 def _differences(connection: Connection) -> list[object]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, Base.metadata))
+    return list(compare_metadata(context, metadata))
 
 
 async def test_models_match_migrations(store: SqlStore) -> None:

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select, update
 
 from agentcron.domain import RunStatus
 from agentcron.errors import (
@@ -17,16 +17,17 @@ from agentcron.errors import (
     ScheduleError,
 )
 from agentcron.service import TaskService
-from agentcron.store.models import Run, Task
+from agentcron.store.models import runs as run_rows
+from agentcron.store.models import tasks as task_rows
 from agentcron.testing import FakeClock
 from tests.support.sql import sessions
 
 REMINDER = {"action": "reminder", "payload": {"message": "call mom"}}
 
 
-async def count(service: TaskService, model: type[Task] | type[Run]) -> int:
+async def count(service: TaskService, table: Table) -> int:
     async with sessions(service.store)() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+        return int(await session.scalar(select(func.count()).select_from(table)) or 0)
 
 
 async def test_create_computes_next_run_in_the_owner_zone(service: TaskService) -> None:
@@ -57,7 +58,7 @@ async def test_idempotency_key_returns_the_same_task(service: TaskService) -> No
     assert second.title == "Once"
     other_owner = await service.create("bob", request)
     assert other_owner.id != first.id
-    assert await count(service, Task) == 2
+    assert await count(service, task_rows) == 2
 
 
 @pytest.mark.parametrize(
@@ -106,7 +107,7 @@ async def test_bad_input_is_refused_and_nothing_is_written(
     payload = {"payload": {"message": "hi"}} if "payload" not in request_fields else {}
     with pytest.raises(error, match=fragment):
         await service.create("ann", {**payload, **request_fields})
-    assert await count(service, Task) == 0
+    assert await count(service, task_rows) == 0
 
 
 async def test_unknown_owner_and_other_owners_tasks_are_not_found(service: TaskService) -> None:
@@ -201,10 +202,12 @@ async def test_retry_requeues_only_failed_runs(service: TaskService) -> None:
     with pytest.raises(ConflictError, match="only failed runs"):
         await service.retry("ann", run.id)
     async with sessions(service.store)() as session, session.begin():
-        stored = await session.get(Run, run.id)
-        assert stored is not None
-        stored.status = RunStatus.FAILED
-        stored.error = "boom"
+        failed = await session.execute(
+            update(run_rows)
+            .where(run_rows.c.id == run.id)
+            .values(status=RunStatus.FAILED, error="boom")
+        )
+        assert failed.rowcount == 1
     retried = await service.retry("ann", run.id)
     assert retried.status == "queued"
     assert retried.error is None
@@ -216,17 +219,17 @@ async def test_limits(service: TaskService) -> None:
         await service.create("ann", {"title": f"t{index}", "when": "in 1 hour", **REMINDER})
     with pytest.raises(LimitError, match="2 active or paused tasks and the limit is 2"):
         await service.create("ann", {"title": "one too many", "when": "in 1 hour", **REMINDER})
-    assert await count(service, Task) == 2
+    assert await count(service, task_rows) == 2
 
 
 async def test_create_many_is_all_or_nothing(service: TaskService) -> None:
     good = {"title": "ok", "when": "in 1 hour", **REMINDER}
     with pytest.raises(ScheduleError):
         await service.create_many("ann", [good, {**good, "when": "someday maybe"}])
-    assert await count(service, Task) == 0
+    assert await count(service, task_rows) == 0
     created = await service.create_many("ann", [good, {**good, "title": "ok 2"}])
     assert [t.title for t in created] == ["ok", "ok 2"]
-    assert await count(service, Task) == 2
+    assert await count(service, task_rows) == 2
 
 
 async def test_briefing_tells_an_agent_whom_it_acts_for_and_what_earlier_runs_said(
@@ -243,20 +246,22 @@ async def test_briefing_tells_an_agent_whom_it_acts_for_and_what_earlier_runs_sa
         (RunStatus.RUNNING, None),  # the run being briefed
     ]
     async with sessions(service.store)() as session, session.begin():
-        runs = [
-            Run(
-                task_id=task.id,
-                scheduled_for=clock.now() + i * day,
-                not_before=clock.now() + i * day,
-                queued_at=clock.now() + i * day,
-                finished_at=clock.now() + i * day + timedelta(seconds=5),
-                status=status,
-                output=output,
-            )
-            for i, (status, output) in enumerate(outcomes)
-        ]
-        session.add_all(runs)
-    current = runs[-1].id
+        written = await session.execute(
+            insert(run_rows).returning(run_rows.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "task_id": task.id,
+                    "scheduled_for": clock.now() + i * day,
+                    "not_before": clock.now() + i * day,
+                    "queued_at": clock.now() + i * day,
+                    "finished_at": clock.now() + i * day + timedelta(seconds=5),
+                    "status": status,
+                    "output": output,
+                }
+                for i, (status, output) in enumerate(outcomes)
+            ],
+        )
+        current = written.all()[-1].id
 
     brief = await service.briefing("ann", task.id, recent=2, before_run=current)
     assert (brief.owner.name, brief.owner.timezone) == ("Ann", "Europe/Paris")

@@ -1,6 +1,6 @@
-"""SQLite for the async engine without a thread: the standard library's sqlite3, called in
-place on the event loop (the store calls it directly; SQLAlchemy's async API, which tests
-and migrations use, runs it through its greenlet bridge).
+"""SQLite without a driver thread: the standard library's sqlite3, called in place on the event
+loop (the store calls a plain engine directly; SQLAlchemy's async API, which tests use to look
+at rows, runs the same driver through its greenlet bridge).
 
 SQLite answers in microseconds; handing every statement to a driver thread (aiosqlite)
 costs far more than the statement, in context switches, and more again on a busy machine.
@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import URL
 
 DRIVER = "sqlite+agentcron"
+ASYNC_DRIVER = "sqlite+agentcron_async"
 
 
 class _Cursor(sqlite3.Cursor):
@@ -35,20 +36,10 @@ class _Connection(sqlite3.Connection):
 
 
 class InlineSQLiteDialect(SQLiteDialect_pysqlite):
-    """pysqlite, declared async: SQLAlchemy's greenlet bridge runs its calls in place."""
+    """pysqlite, with transactions begun as the store wants them (``do_begin``)."""
 
     driver = "agentcron"
-    is_async = True
     supports_statement_cache = True
-
-    @classmethod
-    def get_pool_class(cls, url: URL) -> type[pool.Pool]:
-        # Also used without the greenlet bridge (``SqlStore`` checks connections out
-        # directly): the store sets no overflow limit, so taking one never waits.
-        return pool.AsyncAdaptedQueuePool
-
-    def get_driver_connection(self, connection: Any) -> Any:
-        return connection
 
     def do_begin(self, dbapi_connection: Any) -> None:
         """A deferred BEGIN (in WAL mode a snapshot read, which never waits for a writer), or
@@ -63,4 +54,21 @@ class InlineSQLiteDialect(SQLiteDialect_pysqlite):
         return super().connect(*cargs, **cparams)
 
 
+class InlineAsyncSQLiteDialect(InlineSQLiteDialect):
+    """The same, declared async, for SQLAlchemy's async API (tests and tools looking at rows):
+    its greenlet bridge runs the calls in place."""
+
+    driver = "agentcron_async"
+    is_async = True
+    supports_statement_cache = True
+
+    @classmethod
+    def get_pool_class(cls, url: URL) -> type[pool.Pool]:
+        return pool.AsyncAdaptedQueuePool
+
+    def get_driver_connection(self, connection: Any) -> Any:
+        return connection
+
+
 registry.register("sqlite.agentcron", __name__, "InlineSQLiteDialect")
+registry.register("sqlite.agentcron_async", __name__, "InlineAsyncSQLiteDialect")

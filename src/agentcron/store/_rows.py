@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Connection, CursorResult, Executable, Row, Table
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agentcron.store.models import Conversation, Run, Task, User
+from agentcron.store import models
 from agentcron.views import RunView, TaskView, UserView
 
-TASKS: Final[Table] = Task.__table__  # type: ignore[assignment]
-RUNS: Final[Table] = Run.__table__  # type: ignore[assignment]
-USERS: Final[Table] = User.__table__  # type: ignore[assignment]
-CONVERSATIONS: Final[Table] = Conversation.__table__  # type: ignore[assignment]
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+TASKS: Final[Table] = models.tasks
+RUNS: Final[Table] = models.runs
+USERS: Final[Table] = models.users
+CONVERSATIONS: Final[Table] = models.conversations
 
 MAX_ID: Final = 2**63 - 1
 """The largest id either database stores; a larger one names nothing."""
@@ -53,3 +55,14 @@ class Sql:
 
     async def scalar(self, statement: Executable) -> Any:
         return (await self.execute(statement)).scalar()
+
+
+def upsert_into(table: Table, sqlite: bool) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL's is imported only there)."""
+    if sqlite:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert  # noqa: PLC0415
+
+        return sqlite_insert(table)
+    from sqlalchemy.dialects.postgresql import insert as pg_insert  # noqa: PLC0415
+
+    return pg_insert(table)

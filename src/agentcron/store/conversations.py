@@ -6,11 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from agentcron.abc import StoredConversation
-from agentcron.store._rows import CONVERSATIONS, Sql
+from agentcron.store._rows import CONVERSATIONS, Sql, upsert_into
 
 
 class SqlConversations:
@@ -38,7 +36,7 @@ class SqlConversations:
         last_turn: dict[str, Any],
         now: datetime,
     ) -> None:
-        insert = sqlite_insert(CONVERSATIONS) if self._sqlite else pg_insert(CONVERSATIONS)
+        insert = upsert_into(CONVERSATIONS, self._sqlite)
         await self._session.execute(
             insert.values(
                 owner_id=owner, name=name, messages=[], last_turn=None, created_at=now,

@@ -1,5 +1,10 @@
-"""The SQL store: one async engine, SQLite tuned for concurrency, migrations on start, and
-every driver error turned into agentcron's (``_errors``)."""
+"""The SQL store: SQLite called in place (a plain engine, no driver thread) or PostgreSQL
+through psycopg's asyncio driver; migrations on start; every driver error turned into
+agentcron's (``_errors``).
+
+A command on the embedded store never imports SQLAlchemy's asyncio layer: it costs a
+tenth of a second or more to import, and SQLite has no use for it.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +14,25 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from agentcron.abc import Clock, Wakeup
 from agentcron.errors import AgentCronError, ConfigurationError
 from agentcron.store import _errors, changes
-from agentcron.store._inline_sqlite import DRIVER
+from agentcron.store._inline_sqlite import ASYNC_DRIVER, DRIVER
 from agentcron.store._rows import Sql
 from agentcron.store.conversations import SqlConversations
 from agentcron.store.migrations import HEAD
 from agentcron.store.runs import SqlRuns
 from agentcron.store.tasks import SqlTasks
 from agentcron.store.users import SqlUsers
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _SUPPORTED = "sqlite:///PATH or postgresql://USER@HOST/DATABASE"
@@ -40,7 +47,7 @@ def async_url(url: str) -> URL:
         raise ConfigurationError(
             f"The database URL {url!r} is malformed; use {_SUPPORTED}."
         ) from None
-    if parsed.drivername in ("sqlite", "sqlite+aiosqlite", "sqlite+pysqlite", DRIVER):
+    if parsed.drivername in ("sqlite", "sqlite+aiosqlite", "sqlite+pysqlite", DRIVER, ASYNC_DRIVER):
         return parsed.set(drivername=DRIVER)
     if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
         return parsed.set(drivername="postgresql+psycopg")
@@ -89,23 +96,40 @@ class SqlStore:
         """How long a write waits for another process's write lock (SQLite) before giving up."""
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self._writer = asyncio.Lock()  # SQLite: one writer at a time, in this process too
-        self._initialized = False
-        options: dict[str, Any] = {"echo": echo}
-        if self.is_sqlite:
-            self._ensure_sqlite_folder()
-            # A few milliseconds in place; longer waits are asyncio sleeps (see transaction).
-            options["connect_args"] = {"timeout": _IN_PLACE_WAIT_SECONDS}
-            options |= {"pool_size": 5, "max_overflow": -1}  # never wait for a connection
-        else:
-            options |= {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+        self._echo = echo
+        self._async_engine: AsyncEngine | None = None
         try:
-            self.engine: AsyncEngine = create_async_engine(self.url, **options)
+            if self.is_sqlite:
+                self._ensure_sqlite_folder()
+                self._sqlite: Engine = create_engine(
+                    self.url,
+                    echo=echo,
+                    # A few milliseconds in place; longer waits are asyncio sleeps
+                    # (see _begin_writing).
+                    connect_args={"timeout": _IN_PLACE_WAIT_SECONDS},
+                    pool_size=5,
+                    max_overflow=-1,  # never wait for a connection
+                )
+                event.listen(self._sqlite, "connect", _tune_sqlite)
+            else:
+                self._async_engine = _async_engine(
+                    self.url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+                )
         except (ArgumentError, NoSuchModuleError, ValueError) as error:
             raise ConfigurationError(
                 f"The database URL cannot be used ({error}); use {_SUPPORTED}."
             ) from None
-        if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """SQLAlchemy's async engine on the store: what PostgreSQL runs on, and on SQLite a
+        second engine made on first use, for tests and tools that look at rows."""
+        if self._async_engine is None:
+            self._async_engine = _async_engine(
+                self.url.set(drivername=ASYNC_DRIVER), echo=self._echo
+            )
+            event.listen(self._async_engine.sync_engine, "connect", _tune_sqlite)
+        return self._async_engine
 
     @property
     def location(self) -> str:
@@ -150,9 +174,8 @@ class SqlStore:
                 async with self.engine.begin() as connection:
                     yield Repositories(connection, sqlite=False)
                 return
-            await self._initialize()
             async with self._writer:
-                with self.engine.sync_engine.connect() as connection:
+                with self._sqlite.connect() as connection:
                     await self._begin_writing(connection)
                     try:
                         yield Repositories(connection, sqlite=True)
@@ -164,13 +187,6 @@ class SqlStore:
             raise
         except _errors.STORE_ERRORS as error:
             raise _errors.translate(error, self.url) from error
-
-    async def _initialize(self) -> None:
-        """Make the first connection through the async API: SQLAlchemy sets the dialect up
-        then, under a lock that only its greenlet bridge can take."""
-        if not self._initialized:
-            async with self.engine.connect():
-                self._initialized = True
 
     async def _begin_writing(self, connection: Connection) -> None:
         """BEGIN IMMEDIATE on the driver, waiting for another process's write lock in asyncio
@@ -196,8 +212,7 @@ class SqlStore:
     async def reading(self) -> AsyncIterator[Repositories]:
         try:
             if self.is_sqlite:
-                await self._initialize()
-                with self.engine.sync_engine.connect() as connection:
+                with self._sqlite.connect() as connection:
                     yield Repositories(connection, sqlite=True)
                 return
             async with self.engine.connect() as connection:
@@ -211,12 +226,11 @@ class SqlStore:
         """Bring the schema to the newest migration; a store already there costs one read."""
         try:
             if self.is_sqlite:
-                await self._initialize()
-                with self.engine.sync_engine.connect() as reader:
+                with self._sqlite.connect() as reader:
                     if _revision(reader) == HEAD:
                         return
                 async with self._writer:
-                    with self.engine.sync_engine.connect() as connection:
+                    with self._sqlite.connect() as connection:
                         await self._begin_writing(connection)
                         _upgrade(connection)
                         connection.commit()
@@ -247,7 +261,16 @@ class SqlStore:
             await changes.listen(dsn, wakeup)
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        if self.is_sqlite:
+            self._sqlite.dispose()
+        if self._async_engine is not None:
+            await self._async_engine.dispose()
+
+
+def _async_engine(url: URL, **options: Any) -> AsyncEngine:
+    from sqlalchemy.ext.asyncio import create_async_engine  # noqa: PLC0415 - see the module
+
+    return create_async_engine(url, **options)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: object) -> None:

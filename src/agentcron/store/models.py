@@ -1,5 +1,6 @@
-"""The tables: users, tasks, runs and conversations. Alembic migrations under ``migrations/``
-create them; only ``agentcron.store`` imports this module.
+"""The tables: users, tasks, runs and conversations, as SQLAlchemy Core tables (no ORM: it
+costs most of a command's start-up and the store never needed it). Alembic migrations under
+``migrations/`` create them; only ``agentcron.store`` (and tests that look at rows) use them.
 
 Task columns have no Python-side default: every value comes from the service, whose task
 defaults live in ``agentcron.domain.TASK_DEFAULTS``. A run starts queued, at attempt 0.
@@ -7,22 +8,23 @@ defaults live in ``agentcron.domain.TASK_DEFAULTS``. A run starts queued, at att
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import Final
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Column,
+    Double,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from agentcron.domain import RunStatus, RunTrigger
 from agentcron.store._types import UTCDateTime
@@ -35,102 +37,102 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+metadata: Final = MetaData(naming_convention=NAMING)
 
 
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+def _required(name: str, kind: object, *args: object, **options: object) -> Column[object]:
+    return Column(name, kind, *args, nullable=False, **options)  # type: ignore[arg-type]
 
 
-class User(Base):
-    __tablename__ = "users"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    timezone: Mapped[str] = mapped_column(String(64))
-    locale: Mapped[str] = mapped_column(String(35))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+def _optional(name: str, kind: object) -> Column[object]:
+    return Column(name, kind, nullable=True)  # type: ignore[arg-type]
 
 
-class Task(Base):
-    __tablename__ = "tasks"
-    __table_args__ = (
-        UniqueConstraint("owner_id", "idempotency_key"),
-        Index(
-            "ix_tasks_due",
-            "next_run_at",
-            sqlite_where=text("status = 'active'"),
-            postgresql_where=text("status = 'active'"),
-        ),
-        Index("ix_tasks_owner_id_status", "owner_id", "status"),
-    )
+users: Final = Table(
+    "users",
+    metadata,
+    _required("id", String(64), primary_key=True),
+    _required("name", String(200)),
+    _required("timezone", String(64)),
+    _required("locale", String(35)),
+    _required("created_at", UTCDateTime()),
+)
 
-    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
-    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
-    title: Mapped[str] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    schedule: Mapped[str] = mapped_column(Text)
-    schedule_kind: Mapped[str] = mapped_column(String(16))
-    timezone: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))
-    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    max_runs: Mapped[int | None] = mapped_column(Integer)
-    run_count: Mapped[int] = mapped_column(Integer)
-    misfire_policy: Mapped[str] = mapped_column(String(16))
-    misfire_grace_seconds: Mapped[int] = mapped_column(Integer)
-    overlap_policy: Mapped[str] = mapped_column(String(16))
-    jitter_seconds: Mapped[int] = mapped_column(Integer)
-    max_attempts: Mapped[int] = mapped_column(Integer)
-    backoff_seconds: Mapped[float] = mapped_column()
-    backoff_max_seconds: Mapped[float] = mapped_column()
-    timeout_seconds: Mapped[float] = mapped_column()
-    notify: Mapped[list[str]] = mapped_column(JSON)
-    notify_policy: Mapped[str] = mapped_column(String(16))
-    idempotency_key: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    version: Mapped[int] = mapped_column(Integer)
+tasks: Final = Table(
+    "tasks",
+    metadata,
+    _required("id", ID, primary_key=True, autoincrement=True),
+    _required("owner_id", String(64), ForeignKey("users.id")),
+    _required("title", String(200)),
+    _required("action", String(64)),
+    _required("payload", JSON),
+    _required("schedule", Text),
+    _required("schedule_kind", String(16)),
+    _required("timezone", String(64)),
+    _required("status", String(16)),
+    _optional("next_run_at", UTCDateTime()),
+    _optional("starts_at", UTCDateTime()),
+    _optional("ends_at", UTCDateTime()),
+    _optional("max_runs", Integer),
+    _required("run_count", Integer),
+    _required("misfire_policy", String(16)),
+    _required("misfire_grace_seconds", Integer),
+    _required("overlap_policy", String(16)),
+    _required("jitter_seconds", Integer),
+    _required("max_attempts", Integer),
+    _required("backoff_seconds", Double),
+    _required("backoff_max_seconds", Double),
+    _required("timeout_seconds", Double),
+    _required("notify", JSON),
+    _required("notify_policy", String(16)),
+    _optional("idempotency_key", String(200)),
+    _required("created_at", UTCDateTime()),
+    _required("updated_at", UTCDateTime()),
+    _required("version", Integer),
+    UniqueConstraint("owner_id", "idempotency_key"),
+    Index(
+        "ix_tasks_due",
+        "next_run_at",
+        sqlite_where=text("status = 'active'"),
+        postgresql_where=text("status = 'active'"),
+    ),
+    Index("ix_tasks_owner_id_status", "owner_id", "status"),
+)
 
+runs: Final = Table(
+    "runs",
+    metadata,
+    _required("id", ID, primary_key=True, autoincrement=True),
+    _required("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE")),
+    _required("scheduled_for", UTCDateTime()),
+    _required("trigger", String(16), default=RunTrigger.SCHEDULE),
+    _required("status", String(16), default=RunStatus.QUEUED),
+    _optional("reason", Text),
+    _required("attempt", Integer, default=0),
+    _required("not_before", UTCDateTime()),
+    _required("queued_at", UTCDateTime()),
+    _optional("started_at", UTCDateTime()),
+    _optional("finished_at", UTCDateTime()),
+    _optional("lease_expires_at", UTCDateTime()),
+    _optional("worker_id", String(128)),
+    _optional("output", Text),
+    _optional("result", JSON),
+    _optional("error", Text),
+    _optional("usage", JSON),
+    UniqueConstraint("task_id", "scheduled_for"),
+    Index("ix_runs_status_not_before", "status", "not_before"),
+)
 
-class Run(Base):
-    __tablename__ = "runs"
-    __table_args__ = (
-        UniqueConstraint("task_id", "scheduled_for"),
-        Index("ix_runs_status_not_before", "status", "not_before"),
-    )
-
-    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
-    scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime())
-    trigger: Mapped[str] = mapped_column(String(16), default=RunTrigger.SCHEDULE)
-    status: Mapped[str] = mapped_column(String(16), default=RunStatus.QUEUED)
-    reason: Mapped[str | None] = mapped_column(Text)
-    attempt: Mapped[int] = mapped_column(Integer, default=0)
-    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
-    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    worker_id: Mapped[str | None] = mapped_column(String(128))
-    output: Mapped[str | None] = mapped_column(Text)
-    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    error: Mapped[str | None] = mapped_column(Text)
-    usage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-
-
-class Conversation(Base):
-    """A person's chat with the assistant: its recent messages, in pydantic-ai's JSON form."""
-
-    __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("owner_id", "name"),)
-
-    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
-    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
-    name: Mapped[str] = mapped_column(String(100))
-    messages: Mapped[list[Any]] = mapped_column(JSON)
-    last_turn: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    """The latest person's message and its turn key, to recognize a replayed turn."""
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+conversations: Final = Table(
+    "conversations",
+    metadata,
+    _required("id", ID, primary_key=True, autoincrement=True),
+    _required("owner_id", String(64), ForeignKey("users.id")),
+    _required("name", String(100)),
+    _required("messages", JSON),
+    _optional("last_turn", JSON),  # the latest message and its turn key, to spot a replay
+    _required("created_at", UTCDateTime()),
+    _required("updated_at", UTCDateTime()),
+    UniqueConstraint("owner_id", "name"),
+)
+"""A person's chats with the assistant: their recent messages, in pydantic-ai's JSON form."""

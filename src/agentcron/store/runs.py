@@ -21,8 +21,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from agentcron.domain import (
     ACTIVE_RUN_STATUSES,
@@ -33,7 +31,7 @@ from agentcron.domain import (
     RunStatus,
     WrittenRun,
 )
-from agentcron.store._rows import RUNS, TASKS, Sql, run_view, storable_id
+from agentcron.store._rows import RUNS, TASKS, Sql, run_view, storable_id, upsert_into
 from agentcron.views import RunView
 
 _CLAIMED_TASK_COLUMNS = (
@@ -134,7 +132,7 @@ class SqlRuns:
     async def write_planned(self, runs: Sequence[dict[str, Any]]) -> list[WrittenRun]:
         if not runs:
             return []
-        insert_ = sqlite_insert(RUNS) if self._sqlite else pg_insert(RUNS)
+        insert_ = upsert_into(RUNS, self._sqlite)
         statement = insert_.on_conflict_do_nothing(
             index_elements=[RUNS.c.task_id, RUNS.c.scheduled_for]
         ).returning(

@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from agentcron.domain import LIVE_TASK_STATUSES
-from agentcron.store._rows import TASKS, USERS, Sql, user_view
+from agentcron.store._rows import TASKS, USERS, Sql, upsert_into, user_view
 from agentcron.views import UserView
 
 _GET = select(USERS).where(USERS.c.id == bindparam("user_id"))
@@ -46,7 +44,7 @@ class SqlUsers:
         return UserView(**values), live
 
     async def add_if_absent(self, user: UserView) -> None:
-        insert = sqlite_insert(USERS) if self._sqlite else pg_insert(USERS)
+        insert = upsert_into(USERS, self._sqlite)
         await self._session.execute(
             insert.values(**asdict(user)).on_conflict_do_nothing(index_elements=[USERS.c.id])
         )

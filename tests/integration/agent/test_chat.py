@@ -11,7 +11,7 @@ from agentcron.agent.chat import ChatAssistant
 from agentcron.config import Settings
 from agentcron.errors import InvalidInputError
 from agentcron.service import TaskService
-from agentcron.store.models import Conversation
+from agentcron.store.models import conversations
 from agentcron.testing import FakeClock
 from agentcron.testing.model_server import ScriptedModelServer, Text, ToolCall, ToolCalls
 from tests.support.agent_rig import AgentRig, report
@@ -223,7 +223,7 @@ async def test_the_conversation_is_kept_bounded_and_replayed_to_the_model(
     history = await assistant.conversations.load("ann", "default")
     assert len(history.messages) == 4
     async with sessions(service.store)() as session:
-        rows = (await session.scalars(select(Conversation))).all()
+        rows = (await session.execute(select(conversations.c.owner_id, conversations.c.name))).all()
     assert [(row.owner_id, row.name) for row in rows] == [("ann", "default")]
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from agentcron.store.models import Base
+from agentcron.store.models import metadata
 
-target_metadata = Base.metadata
+target_metadata = metadata
 config = context.config
 connection = config.attributes.get("connection")
 
