@@ -174,6 +174,8 @@ class Engine:
         from agentcron.engine.wakeup import listen_on_socket  # noqa: PLC0415
 
         await self.store.migrate()
+        for problem in self.service.actions.preload():  # the first runs then import nothing
+            log.error("%s", problem)
         database_file = self.store.sqlite_file
         if database_file is not None:
             self._lock = StoreLock(database_file)

@@ -49,3 +49,12 @@ def test_a_bad_configured_action_is_a_clear_configuration_error(path: str, messa
     with pytest.raises(ConfigurationError, match=message.replace("(", r"\(")) as caught:
         ActionRegistry.load(Settings(actions={"bad": path})).get("bad")
     assert "'bad'" in caught.value.message
+
+
+def test_preloading_loads_every_action_and_reports_the_broken_ones() -> None:
+    registry = ActionRegistry.load(
+        Settings(actions={"shout": f"{__name__}:Shout", "bad": f"{__name__}:NOT_AN_ACTION"})
+    )
+    problems = registry.preload()
+    assert problems == ["Action 'bad' is not a subclass of agentcron.actions.Action."]
+    assert isinstance(registry.get("shout"), Shout)

@@ -59,6 +59,17 @@ class ActionRegistry:
     def names(self) -> list[str]:
         return sorted(self._all_sources())
 
+    def preload(self) -> list[str]:
+        """Load every action now (a long-running process, before its first runs); the
+        problems of those that cannot load, which stay refused when used."""
+        problems = []
+        for name in self.names():
+            try:
+                self.get(name)
+            except ConfigurationError as error:
+                problems.append(error.message)
+        return problems
+
 
 def _import(name: str, source: EntryPoint | str) -> object:
     try:
