@@ -13,6 +13,7 @@ when a pass has work.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from agentcron.views import TaskView
 
 log = logging.getLogger("agentcron.scheduler")
 _SWEEP_LIMIT = 1000
+_PLAN_SLICE = 50
 
 
 @dataclass
@@ -151,11 +153,15 @@ class Scheduler:
             )
             run_rows: list[dict[str, Any]] = []
             changes: list[dict[str, Any]] = []
-            for task in tasks:
+            for index, task in enumerate(tasks, 1):
                 rows, change = self._plan_task(task, task.id in busy, now)
                 run_rows += rows
                 changes.append(change)
                 report.completed += change["status"] == TaskStatus.COMPLETED
+                if index % _PLAN_SLICE == 0:
+                    # Planning is all Python on the event loop: let the executor start the
+                    # runs already due (a burst is planned while its first runs start).
+                    await asyncio.sleep(0)
             inserted = await store.runs.write_planned(run_rows)
             await store.tasks.advance(changes)
             by_id = {task.id: task for task in tasks}

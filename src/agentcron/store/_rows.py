@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Connection, CursorResult, Executable, Row, Table
@@ -38,10 +39,17 @@ def user_view(row: Row[Any]) -> UserView:
     return UserView(**row._mapping)
 
 
+IN_PLACE_ROWS: Final = 32
+"""Up to this many rows, a SQLite statement runs in place; a larger batch runs in a thread."""
+
+
 class Sql:
-    """One connection's statements. On SQLite it is a plain connection of the in-place driver,
-    called directly: no greenlet, no event-loop round trip, so a statement costs what
-    SQLAlchemy and SQLite cost. On PostgreSQL it is an async connection (psycopg awaits)."""
+    """One connection's statements. On SQLite it is a plain connection of the in-place driver:
+    a statement is called directly (no greenlet, no event-loop round trip, so it costs what
+    SQLAlchemy and SQLite cost), except a batch of many rows, which runs in a thread: SQLite
+    releases the GIL while it works, so the event loop starts and finishes runs meanwhile (a
+    burst's 500-run writes would otherwise hold it). On PostgreSQL it is an async connection
+    (psycopg awaits)."""
 
     __slots__ = ("_connection",)
 
@@ -49,9 +57,11 @@ class Sql:
         self._connection = connection
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
-        if isinstance(self._connection, Connection):
-            return self._connection.execute(statement, parameters)
-        return await self._connection.execute(statement, parameters)
+        if not isinstance(self._connection, Connection):
+            return await self._connection.execute(statement, parameters)
+        if isinstance(parameters, list) and len(parameters) > IN_PLACE_ROWS:
+            return await asyncio.to_thread(self._connection.execute, statement, parameters)
+        return self._connection.execute(statement, parameters)
 
     async def scalar(self, statement: Executable) -> Any:
         return (await self.execute(statement)).scalar()

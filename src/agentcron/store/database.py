@@ -174,6 +174,7 @@ class SqlStore:
                 async with self.engine.begin() as connection:
                     yield Repositories(connection, sqlite=False)
                 return
+            await asyncio.sleep(0)  # in place, nothing else yields: let other work in first
             async with self._writer:
                 with self._sqlite.connect() as connection:
                     await self._begin_writing(connection)
@@ -212,6 +213,7 @@ class SqlStore:
     async def reading(self) -> AsyncIterator[Repositories]:
         try:
             if self.is_sqlite:
+                await asyncio.sleep(0)  # in place, nothing else yields: let other work in first
                 with self._sqlite.connect() as connection:
                     yield Repositories(connection, sqlite=True)
                 return
