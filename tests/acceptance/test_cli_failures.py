@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.acceptance.test_cli_schedule import agentcron as run_command
 from tests.support.local_http import free_port
 
 MISTAKE, CONFIGURATION, RUNTIME = 2, 78, 1
@@ -31,17 +32,9 @@ TOO_BIG = "99999999999999999999999"
 def agentcron(
     *args: str, env: dict[str, str], cwd: Path, as_json: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    """The command run as a person runs it, in ``cwd`` (where it looks for agentcron.toml)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("AGENTCRON_")}
-    environment |= {"COLUMNS": "200", "AGENTCRON_TIMEZONE": "UTC", **env}
-    return subprocess.run(
-        [sys.executable, "-m", "agentcron", *args, *(["--json"] if as_json else [])],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=cwd,
-        timeout=60,
-        check=False,
+    """The command in ``cwd``, in UTC, with ``--json`` when asked."""
+    return run_command(
+        *args, *(["--json"] if as_json else []), env={"AGENTCRON_TIMEZONE": "UTC", **env}, cwd=cwd
     )
 
 

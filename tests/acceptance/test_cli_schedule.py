@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,8 +14,12 @@ NOW = "2026-11-22T10:07:31+00:00"
 
 
 def agentcron(
-    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+    *args: str,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """The command run as a person runs it (in ``cwd``, where it looks for agentcron.toml)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AGENTCRON_")}
     environment |= {"COLUMNS": "200", **(env or {})}
     return subprocess.run(
@@ -23,6 +28,7 @@ def agentcron(
         text=True,
         input=stdin,
         env=environment,
+        cwd=cwd,
         timeout=60,
         check=False,
     )
