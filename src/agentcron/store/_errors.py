@@ -46,11 +46,6 @@ def translate(error: BaseException, url: URL) -> AgentCronError:
     return StoreError(f"{store} failed: {_first_line(text)}.")
 
 
-def is_locked(error: DBAPIError) -> bool:
-    """Whether SQLite refused because another connection holds the write lock."""
-    return "database is locked" in str(error.orig).lower()
-
-
 def _sqlite(lowered: str, text: str, store: str) -> AgentCronError:
     if "database is locked" in lowered or "database table is locked" in lowered:
         return StoreError(
