@@ -13,8 +13,13 @@ one process at a time, timed from spawn to exit with its output read through a p
 - ``agentcron add "x" --when "in 1 hour"`` on that same store, timed last (every run adds
   a task, so the listing rows see exactly ``--tasks``); its environment raises
   AGENTCRON_MAX_ACTIVE_TASKS, since the store already holds the default limit of 1,000;
-- with ``--baseline``, the floor measured the same way in the same run: ``python -c pass``
-  and ``python -c "import typer"`` with the same interpreter.
+- with ``--baseline``, the floors measured the same way in the same run: ``python -c pass``,
+  ``python -c "import typer"``, and the libraries ``ls`` stands on (Typer, pydantic-settings,
+  Rich's table and SQLAlchemy), with the same interpreter.
+
+Before timing, agentcron's own modules are compiled to bytecode (``compileall``, as ``make``
+does): an installed package has its bytecode, and with PYTHONDONTWRITEBYTECODE set an editable
+install would otherwise compile every module anew in every process.
 
 Every process gets the caller's environment without its AGENTCRON_* variables, plus
 AGENTCRON_HOME and AGENTCRON_TIMEZONE=UTC, and runs in its home folder (so no stray
@@ -35,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import inspect
 import json
 import os
@@ -50,6 +56,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import agentcron
 from agentcron.bootstrap import build_service, open_store
 from agentcron.config import Settings
 from agentcron.service import TaskService
@@ -63,6 +70,7 @@ PHRASE = "every day at 9"
 BATCH = 2000
 LIST_LIMIT: int = inspect.signature(TaskService.list_tasks).parameters["limit"].default
 TYPER_LABEL = 'python -c "import typer"'
+LS_LIBRARIES = "typer, pydantic_settings, rich.table, sqlalchemy"
 
 
 @dataclass
@@ -244,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the console script to time (default: next to this Python)",
     )
     parser.add_argument(
-        "--baseline", action="store_true", help="also time python -c pass / import typer"
+        "--baseline", action="store_true", help="also time python -c pass and the libraries' imports"
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write every sample here")
     parser.add_argument("--strict", action="store_true", help="exit with 1 when a target fails")
@@ -259,6 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in [name for name in os.environ if name.startswith("AGENTCRON_")]:
         del os.environ[name]  # the caller's configuration must not reach the store filled here
     info = machine_info(("agentcron", "typer", "sqlalchemy"))
+    compileall.compile_dir(Path(agentcron.__file__).parent, quiet=1)
     script, python = str(args.agentcron), sys.executable
     workdir = Path(tempfile.mkdtemp(prefix="agentcron-startup-"))
     try:
@@ -278,6 +287,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             specs += [
                 Row("python", "python -c pass", [python, "-c", "pass"], home("python")),
                 Row("typer", TYPER_LABEL, [python, "-c", "import typer"], home("typer")),
+                Row(
+                    "libraries",
+                    f'python -c "import {LS_LIBRARIES}"',
+                    [python, "-c", f"import {LS_LIBRARIES}"],
+                    home("libraries"),
+                ),
             ]
         shown = f", {LIST_LIMIT} listed" if args.tasks > LIST_LIMIT else ""
         no_limit = {"AGENTCRON_MAX_ACTIVE_TASKS": str(args.tasks + args.warmup + args.runs + 10)}

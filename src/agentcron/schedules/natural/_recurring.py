@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 
 from agentcron.errors import ScheduleError
 from agentcron.schedules._words import LONGEST_MONTH, MONTH_NAMES
@@ -52,40 +53,48 @@ class Recurrence:
     part_of_day: str | None = None
 
 
-def _rx(*alternatives: str) -> tuple[re.Pattern[str], ...]:
-    """Whole-phrase patterns; separate alternatives may reuse group names."""
-    return tuple(re.compile(rf"^{pattern}$") for pattern in alternatives)
+class _Forms:
+    """Whole-phrase patterns of one form, compiled on first use: a phrase is tried against
+    the forms in order and most match one of the first few, so a command that reads one
+    phrase does not pay to compile the whole grammar. Alternatives may reuse group names."""
+
+    def __init__(self, *alternatives: str) -> None:
+        self._alternatives = alternatives
+
+    @cached_property
+    def patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(rf"^{pattern}$") for pattern in self._alternatives)
 
 
-def _match(patterns: tuple[re.Pattern[str], ...], text: str) -> re.Match[str] | None:
-    return next((m for p in patterns if (m := p.match(text))), None)
+def _match(forms: _Forms, text: str) -> re.Match[str] | None:
+    return next((m for p in forms.patterns if (m := p.match(text))), None)
 
 
-_INTERVAL = _rx(
+_INTERVAL = _Forms(
     rf"(?:{EVERY}\s+(?:(?P<n>{NUMBER}|\d+\.\d+)\s+)?(?P<unit>seconds?|secs?|minutes?|mins?|hours?|hrs?)"
     r"|(?P<hourly>hourly)|(?P<half>every\s+half(?:\s+an)?\s+hour|half-hourly)"
     r"|(?P<quarter>every\s+quarter(?:\s+of\s+an)?\s+hour))"
 )
-_DAILY = _rx(
+_DAILY = _Forms(
     rf"{EVERY}\s+{_N}days?|daily|every\s+single\s+day|nightly",
     rf"{EVERY}(?:\s+day)?\s+(?:in\s+the\s+)?(?P<part>{PART_OF_DAY})",
 )
-_WORKDAYS = _rx(
+_WORKDAYS = _Forms(
     rf"(?:(?:{EVERY}|on)\s+)?(?:week\s*days?|working\s+days?|work\s*days?|business\s+days?)"
     rf"(?:\s+(?:in\s+the\s+)?(?P<part>{PART_OF_DAY}))?"
 )
-_WEEKENDS = _rx(r"(?:(?:every|each|on)\s+)?weekends?(?:\s+days?)?")
-_WEEKLY_EVERY = _rx(
+_WEEKENDS = _Forms(r"(?:(?:every|each|on)\s+)?weekends?(?:\s+days?)?")
+_WEEKLY_EVERY = _Forms(
     rf"(?:{EVERY}\s+{_N}weeks?\s+on|(?:weekly|bi-?weekly|fortnightly)\s+on|{EVERY}\s+(?P<other>other\s+)?)"
     rf"\s*{_WEEKDAYS}(?:\s+(?P<part>{PART_OF_DAY})s?)?"
 )
-_WEEKLY_PLURAL = _rx(rf"(?:on\s+)?{_WEEKDAYS}(?:\s+(?P<part>{PART_OF_DAY})s?)?")
-_MONTHLY_DAYS = _rx(
+_WEEKLY_PLURAL = _Forms(rf"(?:on\s+)?{_WEEKDAYS}(?:\s+(?P<part>{PART_OF_DAY})s?)?")
+_MONTHLY_DAYS = _Forms(
     rf"(?:{EVERY}\s+{_N}months?|monthly)\s+on\s+the\s+{_MONTH_DAYS}(?:\s+days?)?",
     rf"(?:on\s+)?the\s+{_MONTH_DAYS}\s+(?:day\s+)?of\s+{_THE_MONTH}",
     rf"{EVERY}\s+{_MONTH_DAYS}\s+(?:day\s+)?of\s+{_THE_MONTH}",
 )
-_MONTHLY_NTH = _rx(
+_MONTHLY_NTH = _Forms(
     rf"(?:{EVERY}|on\s+the|the)\s+{_NTH}\s+{_DAY_NAME}\s+(?:of|in)\s+{_THE_MONTH}",
     rf"(?:{EVERY}\s+{_N}months?|monthly)\s+on\s+the\s+{_NTH}\s+{_DAY_NAME}",
 )
@@ -93,16 +102,16 @@ _MD = (
     rf"(?:the\s+)?(?:(?P<m1>{MONTH})\s+(?:the\s+)?(?P<d1>{ORDINAL})"
     rf"|(?P<d2>{ORDINAL})\s+(?:of\s+)?(?P<m2>{MONTH}))"
 )
-_YEARLY = _rx(
+_YEARLY = _Forms(
     rf"(?:{EVERY}\s+{_N}years?|yearly|annually)\s+on\s+{_MD}",
     rf"{EVERY}\s+{_MD}",
     rf"(?:on\s+)?{_MD}\s+(?:every|each)\s+year",
 )
-_YEARLY_NTH = _rx(
+_YEARLY_NTH = _Forms(
     rf"(?:{EVERY}(?:\s+year\s+on)?|yearly\s+on|annually\s+on)\s+the\s+{_NTH}\s+{_DAY_NAME}"
     rf"\s+(?:of|in)\s+(?P<month>{MONTH})"
 )
-_VAGUE = _rx(rf"(?:{EVERY}\s+{_N}(?:weeks?|months?|years?)|weekly|monthly|yearly|annually)")
+_VAGUE = _Forms(rf"(?:{EVERY}\s+{_N}(?:weeks?|months?|years?)|weekly|monthly|yearly|annually)")
 
 
 def parse_interval(core: str) -> timedelta | None:
