@@ -17,14 +17,14 @@ driver's exception.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from agentcron.domain import ClaimedRun, Outcome, WrittenRun
-from agentcron.views import Briefing, RunView, TaskView, UserView
+from agentcron.views import AttemptView, Briefing, RunView, TaskView, UserView, WorkerView
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -46,6 +46,18 @@ class Clock(Protocol):
 
     def now(self) -> datetime:
         """The current instant, timezone-aware in UTC."""
+        ...
+
+
+class Supervisor(Protocol):
+    """Keeps a process's long-lived loops alive: no error ends one silently."""
+
+    def keep(
+        self, name: str, step: Callable[[], Awaitable[None]], *, until: Callable[[], bool] | None
+    ) -> Coroutine[Any, Any, None]:
+        """A loop calling ``step`` until ``until()`` says to stop (or it is cancelled). A step
+        that raises is logged with its cause and called again after a growing pause; one
+        that keeps failing for good ends the process with one line saying why."""
         ...
 
 
@@ -133,6 +145,15 @@ class TaskRepository(Protocol):
         """Mark live tasks whose goal was reached as completed."""
         ...
 
+    async def finish(self, task_ids: Sequence[int], now: datetime) -> None:
+        """End those of these tasks that will not fire again (no next run) and have no run
+        outstanding: a one-off whose last run failed as failed, any other as completed.
+
+        A task is never ended while a run of it is still queued, running or retrying, so a
+        cancel or a pause in the last instant before a one-off fires still finds it live.
+        """
+        ...
+
     async def next_due(self) -> datetime | None:
         """The earliest next run of any active task."""
         ...
@@ -142,7 +163,9 @@ class RunRepository(Protocol):
     """Runs: written by the scheduler and the service, claimed and finished by workers.
 
     A worker owns a run it **claimed** (worker id and a lease) until it finishes it or the
-    lease runs out; only the owner may mark it started, renew it or record its outcome.
+    lease runs out; only the owner may start it, renew it or record its outcome. A run's
+    start is committed before its action begins, as a new attempt: a crash after it is seen
+    (the attempt is recorded as lost), and a run cancelled or paused before it never begins.
     """
 
     async def get(self, owner: str, run_id: int) -> RunView | None:
@@ -164,11 +187,37 @@ class RunRepository(Protocol):
         ...
 
     async def requeue(self, run_id: int, now: datetime, reason: str) -> None:
-        """Queue a finished run again from ``now`` (a retry by hand)."""
+        """Queue a finished run again from ``now``, as asked for (a retry by hand: it runs
+        whatever its task's status, and adds an attempt)."""
         ...
 
-    async def cancel_waiting(self, task_id: int, now: datetime, reason: str) -> int:
-        """Cancel the task's queued, running and retrying runs; how many."""
+    async def cancel_waiting(self, task_id: int, now: datetime, reason: str) -> list[RunView]:
+        """Cancel the task's queued, running and retrying runs; them, as they were. Their
+        workers see it at their next lease renewal, and stop those that started."""
+        ...
+
+    async def withdraw_planned(self, task_id: int) -> list[datetime]:
+        """Delete the task's runs written ahead by the scheduler and not started yet; their
+        occurrences, soonest first (a pause or a new schedule plans them again, or not)."""
+        ...
+
+    async def last_for_tasks(self, task_ids: Sequence[int]) -> dict[int, RunView]:
+        """Each task's latest run that is not merely queued, by task id."""
+        ...
+
+    async def recent(
+        self,
+        owner: str,
+        *,
+        statuses: Sequence[str] | None,
+        since: datetime | None,
+        limit: int,
+    ) -> list[RunView]:
+        """The owner's runs across tasks, newest occurrence first."""
+        ...
+
+    async def attempts(self, run_id: int) -> list[AttemptView]:
+        """Every attempt of the run, first first."""
         ...
 
     async def busy_task_ids(self, task_ids: Sequence[int]) -> set[int]:
@@ -182,17 +231,19 @@ class RunRepository(Protocol):
     async def claim(
         self, run_ids: Sequence[int], now: datetime, lease: timedelta, worker_id: str
     ) -> list[ClaimedRun]:
-        """Claim those of the runs still waiting, due and unclaimed (one conditional write).
+        """Claim and start those of the runs still waiting, due, unclaimed and allowed to
+        start by their task (one conditional write, and their new attempts).
 
         A run of a 'queue'-overlap task waits while another run of its task is running,
-        claimed, or waiting since earlier (they go one at a time, in order). Claiming does
-        not start a run: see ``mark_started``.
+        claimed, or waiting since earlier (they go one at a time, in order).
         """
         ...
 
-    async def mark_started(self, starts: Sequence[Mapping[str, Any]], worker_id: str) -> None:
-        """Mark claimed runs whose action started as running (``run_id``, ``attempt``,
-        ``started_at``); a run cancelled meanwhile is left alone."""
+    async def begin(
+        self, run_ids: Sequence[int], now: datetime, lease: timedelta, worker_id: str
+    ) -> dict[int, int]:
+        """Start runs written as claimed by this worker, those still waiting and allowed to
+        start; their attempt numbers, by run id. One left out must not be performed."""
         ...
 
     async def record_outcomes(self, outcomes: Sequence[Outcome], worker_id: str) -> set[int]:
@@ -209,8 +260,11 @@ class RunRepository(Protocol):
         """Extend the leases of the runs this worker still owns; the ids still owned."""
         ...
 
-    async def recover_expired(self, now: datetime, *, every_running: bool = False) -> int:
-        """Runs whose worker vanished: retried while attempts remain, else failed; how many.
+    async def recover_expired(
+        self, now: datetime, *, every_running: bool = False
+    ) -> tuple[int, list[int]]:
+        """Runs whose worker vanished: their attempt recorded as lost, then retried while
+        attempts remain, else failed; how many, and the tasks of those that failed.
 
         With ``every_running`` (a process that alone may run this store is starting),
         every running run counts as vanished, and runs claimed but not started are
@@ -218,12 +272,36 @@ class RunRepository(Protocol):
         """
         ...
 
+    async def next_lease_expiry(self) -> datetime | None:
+        """When the earliest lease of a running run runs out (its worker may have died)."""
+        ...
+
     async def dispatchable(self, now: datetime, limit: int) -> list[int]:
-        """Waiting runs that are due and unclaimed, oldest first."""
+        """Waiting runs that are due, unclaimed and allowed to start, oldest first."""
         ...
 
     async def next_start(self, now: datetime) -> datetime | None:
         """The next start of a waiting, unclaimed run that is not due yet."""
+        ...
+
+
+class WorkerRepository(Protocol):
+    """Processes serving the store, each known by the heartbeat it writes."""
+
+    async def heartbeat(self, worker: WorkerView) -> None:
+        """Write (or refresh) the worker's row: when it was seen, its loops' states."""
+        ...
+
+    async def remove(self, worker_id: str) -> None:
+        """Forget a worker that stopped cleanly."""
+        ...
+
+    async def seen_since(self, since: datetime) -> list[WorkerView]:
+        """Workers whose last heartbeat is at or after ``since``, oldest first."""
+        ...
+
+    async def forget_before(self, before: datetime) -> None:
+        """Forget workers not seen since ``before`` (they died without saying so)."""
         ...
 
 
@@ -268,6 +346,9 @@ class Repositories(Protocol):
 
     @property
     def conversations(self) -> ConversationRepository: ...
+
+    @property
+    def workers(self) -> WorkerRepository: ...
 
     async def announce_change(self) -> None:
         """Tell schedulers in other processes, as this transaction commits, that tasks or runs
@@ -420,12 +501,17 @@ class Executor(Protocol):
         """
         ...
 
-    def start(self) -> None:
-        """Begin executing (inside the running event loop)."""
+    def start(self, supervisor: Supervisor) -> None:
+        """Begin executing (inside the running event loop), its loops kept by ``supervisor``."""
         ...
 
     async def close(self, grace: float) -> None:
         """Stop starting runs; let running ones finish within ``grace`` seconds."""
+        ...
+
+    def recheck(self) -> None:
+        """Ask the store soon whether the runs held or performed here are still this
+        worker's: a run cancelled, paused or claimed elsewhere is dropped, or stopped."""
         ...
 
     def submit(self, run_ids: Iterable[int]) -> None:

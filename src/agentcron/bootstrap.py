@@ -8,6 +8,7 @@ or parsing a schedule never loads SQLAlchemy, alembic or pydantic-ai.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import importlib
 import logging
@@ -15,8 +16,9 @@ import os
 import socket
 import uuid
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -26,15 +28,18 @@ from agentcron.agent import PROVIDER_MODULES
 from agentcron.clock import SystemClock
 from agentcron.config import Settings, default_timezone
 from agentcron.engine.wakeup import SocketSender, socket_path
-from agentcron.errors import ConfigurationError
+from agentcron.errors import AgentCronError, ConfigurationError
 from agentcron.service import ChangeSignal, TaskService
 from agentcron.store import SqlStore, database_url
+from agentcron.views import WorkerView
 
 if TYPE_CHECKING:
     from agentcron.domain import Outcome
     from agentcron.engine.recorder import Recorded
 
 log = logging.getLogger("agentcron.engine")
+FORGET_WORKERS_AFTER = timedelta(days=1)
+"""A worker not seen for this long died without saying so: its row is removed."""
 
 
 def worker_name() -> str:
@@ -126,7 +131,8 @@ async def preload_agent(settings: Settings) -> None:
 
 
 class Engine:
-    """Everything ``agentcron serve`` runs: scheduler, in-process executor, recorder."""
+    """Everything ``agentcron serve`` runs: scheduler, in-process executor, recorder, and
+    the supervisor that keeps their loops alive (``done`` is set when one cannot go on)."""
 
     def __init__(
         self,
@@ -141,6 +147,7 @@ class Engine:
         from agentcron.engine.recorder import Recorder  # noqa: PLC0415
         from agentcron.engine.runner import Runner  # noqa: PLC0415
         from agentcron.engine.scheduler import Scheduler  # noqa: PLC0415
+        from agentcron.engine.supervisor import Supervisor  # noqa: PLC0415
         from agentcron.engine.wakeup import WakeEvent  # noqa: PLC0415
 
         self.settings = settings
@@ -161,13 +168,26 @@ class Engine:
         self.executor = InProcessExecutor(
             self.runner, self.recorder, self.clock, settings.concurrency
         )
+        self.wakeup.also.append(self.executor.recheck)
         self.scheduler = Scheduler(
             self.store, self.clock, settings, self.executor, wakeup=self.wakeup
+        )
+        self.supervisor = Supervisor(
+            self.clock,
+            give_up_seconds=settings.loop_give_up_seconds,
+            on_change=self._beat_soon,
         )
         self._on_output = on_output
         self._background: list[asyncio.Task[None]] = []
         self._transport: asyncio.DatagramTransport | None = None
         self._lock: StoreLock | None = None
+        self._beat = asyncio.Event()
+        self._started_at = self.clock.now()
+
+    @property
+    def done(self) -> asyncio.Event:
+        """Set when a loop cannot go on; ``supervisor.fatal`` says why."""
+        return self.supervisor.done
 
     async def start(self) -> None:
         """Migrate, recover what a previous process left, then begin scheduling."""
@@ -179,23 +199,46 @@ class Engine:
         database_file = self.store.sqlite_file
         if database_file is not None:
             self._lock = StoreLock(database_file)
+            now = self.clock.now()
             async with self.store.transaction() as store:
-                orphans = await store.runs.recover_expired(self.clock.now(), every_running=True)
+                orphans, failed_tasks = await store.runs.recover_expired(now, every_running=True)
+                await store.tasks.finish(failed_tasks, now)
             if orphans:
                 log.warning("recovered %d runs left running by a previous process", orphans)
             self._transport = await listen_on_socket(socket_path(database_file), self.wakeup)
         elif self.store.shared:
-            listener = self.store.listen_for_changes(self.wakeup)
-            self._background.append(asyncio.create_task(listener, name="agentcron-listen"))
+            self._keep("listener", lambda: self.store.listen_for_changes(self.wakeup))
+        await self._heartbeat()
         if self.settings.model is not None:
             self._background.append(
                 asyncio.create_task(preload_agent(self.settings), name="agentcron-preload")
             )
-        self.recorder.start()
-        self.executor.start()
-        self._background.append(
-            asyncio.create_task(self.scheduler.run_forever(), name="agentcron-scheduler")
-        )
+        self.recorder.start(self.supervisor)
+        self.executor.start(self.supervisor)
+        self._keep("scheduler", self.scheduler.step)
+        self._keep("heartbeat", self._heartbeat_step)
+
+    def _keep(self, name: str, step: Callable[[], Awaitable[None]]) -> None:
+        loop = self.supervisor.keep(name, step)
+        self._background.append(asyncio.create_task(loop, name=f"agentcron-{name}"))
+
+    def _beat_soon(self) -> None:
+        self._beat.set()
+
+    async def _heartbeat_step(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.settings.heartbeat_seconds):
+                await self._beat.wait()
+        self._beat.clear()
+        await self._heartbeat()
+
+    async def _heartbeat(self) -> None:
+        """Tell the store this process is alive, and how its loops are doing."""
+        now = self.clock.now()
+        me = WorkerView(self.worker_id, "serve", self._started_at, now, self.supervisor.snapshot())
+        async with self.store.transaction() as store:
+            await store.workers.heartbeat(me)
+            await store.workers.forget_before(now - FORGET_WORKERS_AFTER)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop scheduling, let running runs finish within ``grace``, write their outcomes."""
@@ -209,6 +252,9 @@ class Engine:
         await close_clients()
         if self._transport is not None:
             self._transport.close()
+        with contextlib.suppress(AgentCronError):  # the store may be the reason for stopping
+            async with self.store.transaction() as store:
+                await store.workers.remove(self.worker_id)
         await self.store.close()
         if self._lock is not None:
             self._lock.release()

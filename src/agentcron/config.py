@@ -95,6 +95,13 @@ class Settings(BaseSettings):
     scheduler_max_sleep_seconds: float = Field(default=60.0, gt=0)
     """Safety net: the scheduler looks at the store at least this often."""
 
+    heartbeat_seconds: float = Field(default=5.0, gt=0, le=300)
+    """How often ``serve`` tells the store it is alive, with its loops' states."""
+
+    loop_give_up_seconds: float = Field(default=120.0, gt=0)
+    """How long a loop of ``serve`` may keep failing with an unexpected error before serve
+    exits non-zero (a store that is locked, full or unreachable is waited out instead)."""
+
     run_all_limit: int = Field(default=100, ge=1)
     """At most this many catch-up runs per task under the run_all misfire policy."""
 

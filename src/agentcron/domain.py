@@ -17,11 +17,14 @@ class TaskStatus(StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
     COMPLETED = "completed"
+    FAILED = "failed"
     CANCELLED = "cancelled"
 
 
 LIVE_TASK_STATUSES: Final = (TaskStatus.ACTIVE, TaskStatus.PAUSED)
 """Tasks that may still fire: what the per-person limit counts."""
+ENDED_TASK_STATUSES: Final = (TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED)
+"""Tasks that will not fire again on their schedule: they no longer change."""
 
 
 class RunStatus(StrEnum):
@@ -55,6 +58,10 @@ class RunTrigger(StrEnum):
     SCHEDULE = "schedule"
     MANUAL = "manual"
     RETRY = "retry"
+
+
+ASKED_FOR_TRIGGERS: Final = (RunTrigger.MANUAL, RunTrigger.RETRY)
+"""Runs a person asked for by hand: they start whatever the task's status, but cancelled."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,8 @@ class Outcome:
     usage: dict[str, Any] | None = None
     complete_task: bool = False
     notify: bool = True
+    ended_at: datetime | None = None
+    """When the attempt ended, for an attempt that leaves the run unfinished (a retry)."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from agentcron.abc import Clock, Repositories, Store, TaskFields
 from agentcron.actions import ActionRegistry
 from agentcron.config import Settings
 from agentcron.domain import (
+    ENDED_TASK_STATUSES,
     LIVE_TASK_STATUSES,
     TASK_DEFAULTS,
     MisfirePolicy,
@@ -38,7 +39,7 @@ from agentcron.errors import (
 )
 from agentcron.schedules import Schedule, get_zone, parse, parse_normalized
 from agentcron.schedules._zones import zone_name
-from agentcron.views import Briefing, RunView, TaskView, UserView
+from agentcron.views import AttemptView, Briefing, RunView, TaskView, UserView, WorkerView
 
 MAX_PAYLOAD_BYTES = 1_000_000
 ChangeSignal = Callable[[], Awaitable[None]]
@@ -225,8 +226,11 @@ class TaskService:
         return task
 
     async def get(self, owner: str, task_id: int) -> TaskView:
+        """The task, with its last run."""
         async with self.store.reading() as store:
-            return await _task(store, owner, task_id)
+            task = await _task(store, owner, task_id)
+            last = await store.runs.last_for_tasks([task.id])
+        return replace(task, last_run=last.get(task.id))
 
     async def list_tasks(
         self,
@@ -247,10 +251,12 @@ class TaskService:
                     f"{', '.join(s.value for s in TaskStatus)}."
                 )
         async with self.store.reading() as store:
-            return await store.tasks.search(
+            tasks = await store.tasks.search(
                 owner, statuses=status, text=text, due_before=due_before, limit=limit,
                 offset=offset,
             )  # fmt: skip
+            last = await store.runs.last_for_tasks([task.id for task in tasks])
+        return [replace(task, last_run=last.get(task.id)) for task in tasks]
 
     async def update(
         self, owner: str, task_id: int, request: TaskChanges | dict[str, Any]
@@ -265,7 +271,7 @@ class TaskService:
                     f"Task {task_id} changed since you read it (version {task.version}, "
                     f"you had {changes.expected_version}); read it again and retry."
                 )
-            if task.status in (TaskStatus.CANCELLED, TaskStatus.COMPLETED):
+            if task.status in ENDED_TASK_STATUSES:
                 raise ConflictError(f"Task {task_id} is {task.status}; it can no longer change.")
             fields: TaskFields = changes.model_dump(
                 exclude_unset=True, exclude={"expected_version"}
@@ -289,6 +295,9 @@ class TaskService:
                 }
                 self._check_agent_interval(task.action, schedule, now)
                 fields["next_run_at"] = first_occurrence(schedule, merged, now)
+                # runs written ahead on the old schedule must not fire
+                withdrawn = await store.runs.withdraw_planned(task.id)
+                fields["run_count"] = max(0, task.run_count - len(withdrawn))
             fields |= {"updated_at": now, "version": task.version + 1}
             await store.tasks.update(task.id, fields)
             await store.announce_change()
@@ -296,7 +305,8 @@ class TaskService:
         return replace(task, **fields)
 
     async def pause(self, owner: str, task_id: int) -> TaskView:
-        """Stop firing; the next run is kept so resume can see what was missed."""
+        """Stop firing; runs written ahead are withdrawn and their occurrences kept as the
+        next run, so that resume sees what was missed."""
         return await self._transition(owner, task_id, {TaskStatus.ACTIVE}, TaskStatus.PAUSED)
 
     async def resume(self, owner: str, task_id: int) -> TaskView:
@@ -304,7 +314,9 @@ class TaskService:
         return await self._transition(owner, task_id, {TaskStatus.PAUSED}, TaskStatus.ACTIVE)
 
     async def cancel(self, owner: str, task_id: int) -> TaskView:
-        """Stop for good; waiting runs are cancelled and a running one is told to stop."""
+        """Stop for good: waiting runs are cancelled, and a running one is stopped by its
+        worker. A task that already ended is returned as it is, with its last run, so the
+        person can be told it had already fired."""
         return await self._transition(owner, task_id, set(LIVE_TASK_STATUSES), TaskStatus.CANCELLED)
 
     async def _transition(
@@ -316,15 +328,26 @@ class TaskService:
             if task.status == target:
                 return task
             if task.status not in allowed:
-                raise ConflictError(f"Task {task_id} is {task.status}; it cannot be {target}.")
+                if target == TaskStatus.CANCELLED and task.status in ENDED_TASK_STATUSES:
+                    last = await store.runs.last_for_tasks([task.id])
+                    return replace(task, last_run=last.get(task.id))
+                raise ConflictError(_cannot_become(task, target))
             fields: TaskFields = {"status": target, "updated_at": now, "version": task.version + 1}
+            last_run = None
             if target == TaskStatus.CANCELLED:
                 fields["next_run_at"] = None
-                await store.runs.cancel_waiting(task.id, now, "task cancelled")
+                cancelled = await store.runs.cancel_waiting(task.id, now, "task cancelled")
+                last_run = next((run for run in cancelled if run.started_at is not None), None)
+            elif target == TaskStatus.PAUSED:
+                withdrawn = await store.runs.withdraw_planned(task.id)
+                if withdrawn:
+                    kept = [task.next_run_at] if task.next_run_at is not None else []
+                    fields["next_run_at"] = min([*withdrawn, *kept])
+                    fields["run_count"] = max(0, task.run_count - len(withdrawn))
             await store.tasks.update(task.id, fields)
             await store.announce_change()
         await self._changed()
-        return replace(task, **fields)
+        return replace(task, **fields, last_run=last_run)
 
     async def trigger(self, owner: str, task_id: int) -> RunView:
         """An extra run now, leaving the schedule as it is."""
@@ -385,15 +408,48 @@ class TaskService:
                 raise ConflictError(f"Run {run_id} is {run.status}; only failed runs are retried.")
             task = await store.tasks.get(owner, run.task_id)
             if task is None or task.status == TaskStatus.CANCELLED:
-                raise ConflictError(f"The task of run {run_id} is cancelled.")
+                raise ConflictError(
+                    f"The task of run {run_id} was cancelled; its runs stay as they are."
+                )
             reason = f"retried by hand at {now:%Y-%m-%d %H:%M:%S}Z"
             await store.runs.requeue(run.id, now, reason)
             await store.announce_change()
         await self._changed()
         return replace(
-            run, status=RunStatus.QUEUED, not_before=now, error=None, finished_at=None,
-            reason=reason,
+            run, status=RunStatus.QUEUED, trigger=RunTrigger.RETRY, not_before=now, error=None,
+            finished_at=None, lease_expires_at=None, worker_id=None, reason=reason,
         )  # fmt: skip
+
+    async def recent_runs(
+        self,
+        owner: str,
+        *,
+        status: Sequence[str] | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+    ) -> list[RunView]:
+        """The owner's runs across all tasks, newest occurrence first; filters combine."""
+        if status:
+            unknown = set(status) - {s.value for s in RunStatus}
+            if unknown:
+                raise InvalidInputError(
+                    f"Unknown run status {', '.join(sorted(unknown))}; use "
+                    f"{', '.join(s.value for s in RunStatus)}."
+                )
+        async with self.store.reading() as store:
+            return await store.runs.recent(owner, statuses=status, since=since, limit=limit)
+
+    async def run_attempts(self, owner: str, run_id: int) -> list[AttemptView]:
+        """Every attempt of one of the owner's runs, first first."""
+        async with self.store.reading() as store:
+            run = await _run(store, owner, run_id)
+            return await store.runs.attempts(run.id)
+
+    async def serving(self) -> list[WorkerView]:
+        """The processes that serve this store now (their heartbeat is recent)."""
+        since = self.now() - timedelta(seconds=3 * self.settings.heartbeat_seconds)
+        async with self.store.reading() as store:
+            return await store.workers.seen_since(since)
 
     # checks
 
@@ -458,6 +514,13 @@ async def _run(store: Repositories, owner: str, run_id: int) -> RunView:
     if run is None:
         raise NotFoundError(f"There is no run {run_id}; 'agentcron runs TASK' lists them.")
     return run
+
+
+def _cannot_become(task: TaskView, target: TaskStatus) -> str:
+    """Why ``task`` cannot move to ``target``, in words a person reads."""
+    verbs = {TaskStatus.ACTIVE: "resumed", TaskStatus.PAUSED: "paused"}
+    verb = verbs.get(target, str(target))
+    return f"Task {task.id} was {task.status}; {task.status} tasks cannot be {verb}."
 
 
 def _no_task(task_id: int) -> NotFoundError:

@@ -40,6 +40,8 @@ class TaskView:
     created_at: datetime
     updated_at: datetime
     version: int
+    last_run: RunView | None = None
+    """The task's latest run that is no longer only waiting (read with the task, not stored)."""
 
     @cached_property
     def description(self) -> str:
@@ -49,7 +51,9 @@ class TaskView:
         return parse_normalized(self.schedule, self.timezone).describe()
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self)) | {"description": self.description}
+        values = _jsonable({k: v for k, v in self.__dict__.items() if k in _TASK_COLUMNS})
+        last = self.last_run.summary() if self.last_run is not None else None
+        return values | {"description": self.description, "last_run": last}
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,43 @@ class RunView:
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self)) | {"lateness_seconds": self.lateness_seconds}
 
+    def summary(self) -> dict[str, Any]:
+        """What a task's listing says of its last run."""
+        return _jsonable(
+            {"id": self.id, "status": self.status, "finished_at": self.finished_at}
+        ) | {"error": self.error}
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    """One attempt of a run: a retry, a recovery after a crash or a retry by hand adds one."""
+
+    id: int
+    run_id: int
+    attempt: int
+    worker_id: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    error: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+@dataclass(frozen=True)
+class WorkerView:
+    """A process serving the store, as its last heartbeat left it."""
+
+    id: str
+    kind: str
+    started_at: datetime
+    seen_at: datetime
+    loops: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
 
 @dataclass(frozen=True)
 class UserView:
@@ -102,6 +143,11 @@ class Briefing:
     task: TaskView
     recent: list[RunView]
     """The task's latest succeeded runs that said something, newest first."""
+
+
+_TASK_COLUMNS: frozenset[str] = frozenset(
+    name for name in TaskView.__dataclass_fields__ if name != "last_run"
+)
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

@@ -213,23 +213,26 @@ async def test_runs_of_a_lost_worker_are_recovered(
     task = await rig.service.create("ann", {"title": "t", "when": "in 1 minute", **REMINDER})
     rig.clock.advance(timedelta(minutes=1))
     await rig.scheduler.run_pass()
-    claimed = [run for run, _ in rig.executor.claimed.values()]
-    runs = claimed + await rig.executor.runner.claim(rig.executor.submitted)
-    assert [r.task_id for r in runs] == [task.id]
+    held = bool(rig.executor.claimed)  # written as claimed by the worker about to die
     if started:
-        rig.recorder.started(runs[0], rig.clock.now())
-        await rig.recorder.flush()
+        (run,) = await rig.start_handed_over()
+        assert run.task_id == task.id
         assert (await rig.runs(task.id))[0].status == "running"
     # the worker dies here; another one carries on once the lease has run out
     survivor = Rig(rig.service, rig.clock, settings, claim=rig.executor.claim, worker="survivor")
     await survivor.tick()
-    assert (await rig.runs(task.id))[0].status == ("running" if started else "queued")
-    rig.clock.advance(timedelta(seconds=settings.lease_seconds + 1))
-    await survivor.tick()
-    await survivor.tick()
+    if started or held:
+        assert (await rig.runs(task.id))[0].status == ("running" if started else "queued")
+        rig.clock.advance(timedelta(seconds=settings.lease_seconds + 1))
+        await survivor.tick()
+        await survivor.tick()
     (run,) = await rig.runs(task.id)
     assert (run.status, run.worker_id) == ("succeeded", "survivor")
     assert run.attempt == (2 if started else 1)
+    attempts = await rig.service.run_attempts("ann", run.id)
+    expected = [("lost", "test-worker")] if started else []
+    assert [(a.status, a.worker_id) for a in attempts] == [*expected, ("succeeded", "survivor")]
+    assert [a.attempt for a in attempts] == list(range(1, len(attempts) + 1))
 
 
 async def test_a_claimed_run_is_not_claimed_twice(rig: Rig, settings: Settings) -> None:
@@ -238,39 +241,56 @@ async def test_a_claimed_run_is_not_claimed_twice(rig: Rig, settings: Settings) 
     await rig.scheduler.run_pass()
     ids = list(rig.executor.submitted) + list(rig.executor.claimed)
     other = Runner(rig.service.store, rig.clock, settings, rig.service.actions, "other")
-    assert len(await other.claim(ids)) == (0 if rig.executor.claim else 1)
-    assert await other.claim(ids) == []
-    assert await rig.executor.runner.claim(ids) == []
+    assert len((await other.claim(ids))[1]) == (0 if rig.executor.claim else 1)
+    assert (await other.claim(ids))[1] == []
+    assert (await rig.executor.runner.claim(ids))[1] == []
+    assert (await other.begin(ids))[1] == {}  # a run claimed by another is not begun either
 
 
-async def test_a_start_is_marked_and_an_outcome_replaces_it(rig: Rig) -> None:
+async def test_a_start_is_committed_before_the_action_and_the_outcome_ends_it(rig: Rig) -> None:
     task = await rig.service.create("ann", {"title": "t", "when": "in 1 minute", **REMINDER})
     rig.clock.advance(timedelta(minutes=1))
     await rig.scheduler.run_pass()
-    claimed = [run for run, _ in rig.executor.claimed.values()]
-    (run,) = claimed + await rig.executor.runner.claim(rig.executor.submitted)
-    (waiting,) = await rig.runs(task.id)
-    assert (waiting.status, waiting.attempt, waiting.worker_id) == ("queued", 0, "test-worker")
     started_at = rig.clock.now()
-    rig.recorder.started(run, started_at)
-    outcome = await rig.executor.runner.perform(run, started_at)
-    rig.recorder.add(outcome)  # the outcome arrived first: the start is not written alone
+    (run,) = await rig.start_handed_over()
+    (running,) = await rig.runs(task.id)
+    assert (running.status, running.attempt, running.worker_id) == ("running", 1, "test-worker")
+    assert running.started_at == started_at
+    (attempt,) = await rig.service.run_attempts("ann", running.id)
+    assert (attempt.attempt, attempt.status, attempt.finished_at) == (1, "running", None)
+    assert (await rig.service.get("ann", task.id)).status == "active"  # ends with its run
     rig.clock.advance(timedelta(seconds=3))
-    await rig.recorder.flush()
+    await rig.recorder.write([await rig.executor.runner.perform(run, started_at)])
     (done,) = await rig.runs(task.id)
     assert (done.status, done.attempt, done.started_at) == ("succeeded", 1, started_at)
+    (attempt,) = await rig.service.run_attempts("ann", done.id)
+    assert (attempt.status, attempt.finished_at) == ("succeeded", done.finished_at)
+    assert (await rig.service.get("ann", task.id)).status == "completed"
 
 
-async def test_a_run_cancelled_before_its_start_mark_stays_cancelled(rig: Rig) -> None:
+async def test_a_run_cancelled_before_its_start_never_starts(rig: Rig) -> None:
     task = await rig.service.create("ann", {"title": "t", "when": "every hour", **REMINDER})
     assert task.next_run_at is not None
     rig.clock.set(task.next_run_at)
     await rig.scheduler.run_pass()
-    claimed = [run for run, _ in rig.executor.claimed.values()]
-    (run,) = claimed + await rig.executor.runner.claim(rig.executor.submitted)
     await rig.service.cancel("ann", task.id)
-    rig.recorder.started(run, rig.clock.now())
-    await rig.recorder.flush()
-    await rig.recorder.write([await rig.executor.runner.perform(run)])
+    assert await rig.start_handed_over() == []
     (cancelled,) = await rig.runs(task.id)
-    assert (cancelled.status, cancelled.output) == ("cancelled", None)
+    assert (cancelled.status, cancelled.started_at, cancelled.attempt) == ("cancelled", None, 0)
+    assert await rig.service.run_attempts("ann", cancelled.id) == []
+
+
+async def test_a_run_cancelled_while_running_keeps_its_cancel(rig: Rig) -> None:
+    task = await rig.service.create("ann", {"title": "t", "when": "every hour", **REMINDER})
+    assert task.next_run_at is not None
+    rig.clock.set(task.next_run_at)
+    await rig.scheduler.run_pass()
+    (run,) = await rig.start_handed_over()
+    cancelled = await rig.service.cancel("ann", task.id)
+    assert cancelled.last_run is not None
+    assert cancelled.last_run.id == run.id
+    await rig.recorder.write([await rig.executor.runner.perform(run)])
+    (after,) = await rig.runs(task.id)
+    assert (after.status, after.output) == ("cancelled", None)
+    (attempt,) = await rig.service.run_attempts("ann", after.id)
+    assert (attempt.status, attempt.error) == ("cancelled", "task cancelled")

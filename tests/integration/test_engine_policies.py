@@ -18,24 +18,6 @@ def at(hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, 22, hour, minute, tzinfo=UTC)
 
 
-async def claim_handed_over(rig: Rig) -> list[ClaimedRun]:
-    """Claim what the scheduler handed the executor, as a worker about to start runs does;
-    the executor forgets them, so only the test starts and finishes them."""
-    now = rig.clock.now()
-    claimed = [run for run, start in rig.executor.claimed.values() if start <= now]
-    for run in claimed:
-        del rig.executor.claimed[run.id]
-    submitted, rig.executor.submitted = rig.executor.submitted, []
-    return claimed + await rig.executor.runner.claim(submitted)
-
-
-async def start(rig: Rig, run: ClaimedRun) -> datetime:
-    started_at = rig.clock.now()
-    rig.recorder.started(run, started_at)
-    await rig.recorder.flush()
-    return started_at
-
-
 async def finish(rig: Rig, run: ClaimedRun, started_at: datetime) -> None:
     await rig.recorder.write([await rig.executor.runner.perform(run, started_at)])
 
@@ -57,13 +39,13 @@ def queue_rig(rig: Rig, settings: Settings) -> Rig:
 
 
 async def queue_task_first_run(rig: Rig) -> tuple[TaskView, ClaimedRun]:
-    """A 'queue' task every 15 minutes, and its first run (10:15) handed over and claimed."""
+    """A 'queue' task every 15 minutes, and its first run (10:15) handed over and started."""
     task = await rig.service.create(
         "ann", {"title": "t", "when": "every 15 minutes", "overlap_policy": "queue", **REMINDER}
     )
     rig.clock.advance(QUARTER)
     await rig.scheduler.run_pass()
-    (first,) = await claim_handed_over(rig)
+    (first,) = await rig.start_handed_over()
     return task, first
 
 
@@ -73,7 +55,7 @@ async def test_queue_waits_for_the_running_run_and_loses_nothing(
     rig = queue_rig(rig, settings)
     task, first = await queue_task_first_run(rig)
     assert first.scheduled_for == at(10, 15)
-    first_started = await start(rig, first)
+    first_started = rig.clock.now()
     for _ in range(2):  # two more occurrences come while the first run still runs
         rig.clock.advance(QUARTER)
         await rig.tick()
@@ -107,28 +89,28 @@ async def test_queue_starts_the_waiting_runs_one_at_a_time(rig: Rig, settings: S
     two at once lets a worker with free slots run them side by side."""
     rig = queue_rig(rig, settings)
     task, first = await queue_task_first_run(rig)
-    first_started = await start(rig, first)
+    first_started = rig.clock.now()
     for _ in range(2):
         rig.clock.advance(QUARTER)
         await rig.scheduler.run_pass()
-        assert await claim_handed_over(rig) == []  # the first one is still running
+        assert await rig.start_handed_over() == []  # the first one is still running
     rig.clock.advance(timedelta(minutes=5))
     await finish(rig, first, first_started)
 
     await rig.scheduler.run_pass()
-    claimed = await claim_handed_over(rig)
+    claimed = await rig.start_handed_over()
     assert [r.scheduled_for for r in claimed] == [at(10, 30)]
-    second_started = await start(rig, claimed[0])
+    second_started = rig.clock.now()
     rig.clock.advance(timedelta(minutes=3))
     await rig.scheduler.run_pass()
-    assert await claim_handed_over(rig) == []
+    assert await rig.start_handed_over() == []
     await finish(rig, claimed[0], second_started)
 
     rig.clock.advance(timedelta(minutes=1))
     await rig.scheduler.run_pass()
-    (third,) = await claim_handed_over(rig)
+    (third,) = await rig.start_handed_over()
     assert third.scheduled_for == at(10, 45)
-    await finish(rig, third, await start(rig, third))
+    await finish(rig, third, rig.clock.now())
     runs = await rig.runs(task.id)
     assert [r.status for r in runs] == ["succeeded"] * 3
     assert_one_at_a_time(runs)

@@ -3,7 +3,10 @@ one fake clock."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from agentcron.config import Settings
+from agentcron.domain import ClaimedRun
 from agentcron.engine.recorder import Recorder
 from agentcron.engine.runner import Runner
 from agentcron.engine.scheduler import Scheduler
@@ -30,6 +33,20 @@ class Rig:
         self.recorder = Recorder(store, clock, worker)
         self.executor = ManualExecutor(runner, self.recorder, claim=claim)
         self.scheduler = Scheduler(store, clock, settings, self.executor)
+
+    async def start_handed_over(self) -> list[ClaimedRun]:
+        """Start what the scheduler handed the executor and is due, as a worker does (each
+        start committed first); the executor forgets them, so only the test finishes them."""
+        now = self.clock.now()
+        held = [run for run, start in self.executor.claimed.values() if start <= now]
+        for run in held:
+            del self.executor.claimed[run.id]
+        submitted, self.executor.submitted = self.executor.submitted, []
+        runner = self.executor.runner
+        _, attempts = await runner.begin([run.id for run in held])
+        _, claimed = await runner.claim(submitted)
+        begun = [replace(run, attempt=attempts[run.id]) for run in held if run.id in attempts]
+        return begun + claimed
 
     async def tick(self) -> None:
         await self.scheduler.run_pass()

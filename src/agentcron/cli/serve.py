@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from agentcron.agent import NOT_CONFIGURED
 from agentcron.cli._context import current_settings
 from agentcron.cli._output import console, fail
-from agentcron.errors import AgentCronError
+from agentcron.errors import AgentCronError, RuntimeFailure
 
 if TYPE_CHECKING:
     import asyncio
@@ -90,7 +90,14 @@ async def serve_until_stopped(settings: Settings) -> None:
         console().print(
             f"note: {NOT_CONFIGURED} Until then, agent runs fail saying so.", soft_wrap=True
         )
-    await stop.wait()
+    stopping = asyncio.create_task(stop.wait())
+    broken = asyncio.create_task(engine.done.wait())
+    await asyncio.wait({stopping, broken}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    broken.cancel()
+    if engine.supervisor.fatal is not None:
+        await engine.stop(grace=2.0)
+        raise RuntimeFailure(f"agentcron serve stopped: {engine.supervisor.fatal}")
     console().print("stopping: letting running runs finish...")
     await engine.stop(grace=10.0)
     console().print("stopped.")

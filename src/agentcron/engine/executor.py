@@ -12,9 +12,10 @@ import logging
 import time
 from collections import deque
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from agentcron.abc import Clock
+from agentcron.abc import Clock, Supervisor
 from agentcron.domain import ClaimedRun
 from agentcron.engine.recorder import Recorder
 from agentcron.engine.runner import Runner
@@ -26,10 +27,12 @@ _COALESCE_SECONDS = 0.002
 class InProcessExecutor:
     """Runs actions as asyncio tasks, at most ``concurrency`` at once.
 
-    Runs written as claimed by this worker start at their instant with no statement;
-    others are claimed (under a lease) when a slot is free. A start is marked in the
-    store by the recorder's next write. Leases of every claimed run are renewed in one
-    statement, and a run found cancelled or lost at renewal is stopped.
+    Runs written as claimed by this worker are held until their instant, then started in
+    one statement per group (committed before any action begins: a run cancelled, paused
+    or withdrawn meanwhile is not started); others are claimed and started together when
+    a slot is free. Leases of every claimed run are renewed in one statement, at a third
+    of the lease and whenever the store changed (``recheck``); a run found cancelled or
+    lost then is dropped, or stopped if it started.
     """
 
     def __init__(self, runner: Runner, recorder: Recorder, clock: Clock, concurrency: int) -> None:
@@ -38,11 +41,12 @@ class InProcessExecutor:
         self.clock = clock
         self.concurrency = concurrency
         self._to_claim: deque[int] = deque()  # due, not claimed yet
-        self._ready: deque[ClaimedRun] = deque()  # due and claimed
+        self._ready: deque[ClaimedRun] = deque()  # due and claimed, not started
         self._timed: list[tuple[datetime, int]] = []  # a heap of (start, run id)
         self._waiting: dict[int, ClaimedRun | None] = {}  # runs not started; None: to claim
         self._running: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
+        self._recheck = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
 
@@ -75,6 +79,10 @@ class InProcessExecutor:
                 heapq.heappush(self._timed, (start, run.id))
         self._wake.set()
 
+    def recheck(self) -> None:
+        if self._running or self._waiting:
+            self._recheck.set()
+
     def _release_timed(self, limit: int) -> float | None:
         """Move up to ``limit`` runs whose instant has come to their queues.
 
@@ -94,10 +102,19 @@ class InProcessExecutor:
             limit -= 1
         return (self._timed[0][0] - now).total_seconds() if self._timed else None
 
-    def start(self) -> None:
+    def start(self, supervisor: Supervisor) -> None:
+        def closing() -> bool:
+            return self._closing
+
         self._tasks = [
-            asyncio.create_task(self._dispatch_loop(), name="agentcron-dispatch"),
-            asyncio.create_task(self._lease_loop(), name="agentcron-leases"),
+            asyncio.create_task(
+                supervisor.keep("dispatch", self._dispatch_step, until=closing),
+                name="agentcron-dispatch",
+            ),
+            asyncio.create_task(
+                supervisor.keep("leases", self._lease_step, until=closing),
+                name="agentcron-leases",
+            ),
         ]
 
     async def close(self, grace: float) -> None:
@@ -118,38 +135,54 @@ class InProcessExecutor:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
 
-    async def _dispatch_loop(self) -> None:
-        while not self._closing:
-            free = self.concurrency - len(self._running)
-            next_timed = self._release_timed(free - len(self._ready) - len(self._to_claim))
-            if free > 0 and self._ready:
-                for _ in range(min(free, len(self._ready))):
-                    self._start(self._ready.popleft())
-                await asyncio.sleep(0)  # let the started runs begin before starting more
-                continue
-            if not self._to_claim or free <= 0:
-                self._wake.clear()
-                timeout = next_timed if free > 0 else None
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(timeout):
-                        await self._wake.wait()
-                continue
+    async def _dispatch_step(self) -> None:
+        free = self.concurrency - len(self._running)
+        next_timed = self._release_timed(free - len(self._ready) - len(self._to_claim))
+        if free > 0 and self._ready:
+            await self._begin(free)
+            await asyncio.sleep(0)  # let the started runs begin before starting more
+        elif free > 0 and self._to_claim:
             await self._claim(free)
+        else:
+            self._wake.clear()
+            timeout = next_timed if free > 0 else None
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
+
+    async def _gathered(self, free: int, waiting: int) -> int:
+        """Free slots, after a moment's wait when only a few are free: runs finish in bursts,
+        and gathering the slots they free makes one transaction per batch, not per run."""
+        if self._running and free < min(waiting, self.concurrency // 2):
+            await asyncio.sleep(_COALESCE_SECONDS)
+            return self.concurrency - len(self._running)
+        return free
+
+    async def _begin(self, free: int) -> None:
+        free = await self._gathered(free, len(self._ready))
+        batch = [self._ready.popleft() for _ in range(min(free, len(self._ready)))]
+        try:
+            started_at, attempts = await self.runner.begin([run.id for run in batch])
+        except BaseException:
+            self._ready.extendleft(reversed(batch))  # not started: still ours to start
+            raise
+        for run in batch:
+            self._waiting.pop(run.id, None)
+            attempt = attempts.get(run.id)
+            if attempt is None:
+                log.info("run %s was cancelled, paused or rescheduled before its instant", run.id)
+            else:
+                self._launch(replace(run, attempt=attempt), started_at)
 
     async def _claim(self, free: int) -> None:
-        if self._running and free < min(len(self._to_claim), self.concurrency // 2):
-            # Runs finish in bursts: gather the slots they free into one claim, so a
-            # burst costs one transaction per batch rather than one per finished run.
-            await asyncio.sleep(_COALESCE_SECONDS)
-            free = self.concurrency - len(self._running)
+        free = await self._gathered(free, len(self._to_claim))
         batch = [self._to_claim.popleft() for _ in range(min(free, len(self._to_claim)))]
         started = time.perf_counter()
         try:
-            claimed = await self.runner.claim(batch)
-        except Exception:
-            log.exception("claiming %d runs failed; they stay queued in the store", len(batch))
-            claimed = []
-            await asyncio.sleep(0.5)
+            started_at, claimed = await self.runner.claim(batch)
+        except BaseException:
+            self._to_claim.extendleft(reversed(batch))
+            raise
         for run_id in batch:
             self._waiting.pop(run_id, None)
         log.debug(
@@ -157,12 +190,9 @@ class InProcessExecutor:
             len(claimed), len(batch), (time.perf_counter() - started) * 1e3, len(self._running),
         )  # fmt: skip
         for run in claimed:
-            self._start(run)
+            self._launch(run, started_at)
 
-    def _start(self, run: ClaimedRun) -> None:
-        self._waiting.pop(run.id, None)
-        started_at = self.clock.now()
-        self.recorder.started(run, started_at)
+    def _launch(self, run: ClaimedRun, started_at: datetime) -> None:
         self._running[run.id] = asyncio.create_task(self._perform(run, started_at))
 
     async def _perform(self, run: ClaimedRun, started_at: datetime) -> None:
@@ -172,32 +202,24 @@ class InProcessExecutor:
             self._running.pop(run.id, None)
             self._wake.set()
 
-    async def _lease_loop(self) -> None:
-        period = self.runner.lease.total_seconds() / 3
-        while not self._closing:
-            await asyncio.sleep(period)
-            owned = list(self._running) + [i for i, r in self._waiting.items() if r is not None]
-            if not owned:
-                continue
-            try:
-                now = await self.runner.store.now(self.clock)
-                async with self.runner.store.transaction() as store:
-                    kept = await store.runs.renew_leases(
-                        owned, now, self.runner.lease, self.runner.worker_id
-                    )
-            except Exception:
-                log.exception("renewing %d leases failed", len(owned))
-                continue
-            for run_id in set(owned) - kept:
-                if self._waiting.pop(run_id, None) is not None:
-                    self._ready = deque(run for run in self._ready if run.id != run_id)
-                    log.info(
-                        "run %s was cancelled or claimed by another worker before it started",
-                        run_id,
-                    )
-                task = self._running.get(run_id)
-                if task is not None:
-                    log.info(
-                        "run %s was cancelled or claimed by another worker; stopping it", run_id
-                    )
-                    task.cancel()
+    async def _lease_step(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.runner.lease.total_seconds() / 3):
+                await self._recheck.wait()
+        self._recheck.clear()
+        owned = list(self._running) + [i for i, r in self._waiting.items() if r is not None]
+        if not owned:
+            return
+        now = await self.runner.store.now(self.clock)
+        async with self.runner.store.transaction() as store:
+            kept = await store.runs.renew_leases(
+                owned, now, self.runner.lease, self.runner.worker_id
+            )
+        for run_id in set(owned) - kept:
+            if self._waiting.pop(run_id, None) is not None:
+                self._ready = deque(run for run in self._ready if run.id != run_id)
+                log.info("run %s was cancelled, paused or taken over before it started", run_id)
+            task = self._running.get(run_id)
+            if task is not None:
+                log.info("run %s was cancelled or taken over; stopping it", run_id)
+                task.cancel()

@@ -1,4 +1,4 @@
-"""Batched writing of starts and outcomes: one transaction per batch instead of one per run."""
+"""Batched writing of outcomes: one transaction per batch instead of one per run."""
 
 from __future__ import annotations
 
@@ -6,21 +6,20 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any
 
-from agentcron.abc import Clock, Repositories, Store
-from agentcron.domain import ClaimedRun, Outcome
+from agentcron.abc import Clock, Store, Supervisor
+from agentcron.domain import Outcome, RunStatus
 
 log = logging.getLogger("agentcron.recorder")
 Recorded = Callable[[list[Outcome]], Awaitable[None]]
 
 
 class Recorder:
-    """Collects starts and outcomes; writes them every ``interval`` seconds or ``batch`` outcomes.
+    """Collects outcomes; writes them every ``interval`` seconds or ``batch`` outcomes.
 
-    A start waits for the next write; when its run finished by then, the outcome
-    carries the start and the start is not written on its own.
+    A batch that cannot be written (the store locked, full or unreachable) is kept and
+    written when the store comes back: the recorder's loop is supervised, and nothing
+    pending is dropped while the process lives.
     """
 
     def __init__(
@@ -40,86 +39,72 @@ class Recorder:
         self.batch = batch
         self.interval = interval
         self._pending: list[Outcome] = []
-        self._starts: dict[int, dict[str, Any]] = {}
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="agentcron-recorder")
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
 
-    def started(self, run: ClaimedRun, at: datetime) -> None:
-        self._starts[run.id] = {"run_id": run.id, "attempt": run.attempt, "started_at": at}
-        self._ready.set()
+    def start(self, supervisor: Supervisor) -> None:
+        def written_all() -> bool:
+            return self._closing and not self._pending
+
+        self._task = asyncio.create_task(
+            supervisor.keep("recorder", self._step, until=written_all), name="agentcron-recorder"
+        )
 
     def add(self, outcome: Outcome) -> None:
-        self._starts.pop(outcome.run.id, None)
         self._pending.append(outcome)
         self._ready.set()
 
     async def flush(self) -> None:
-        """Write everything pending now."""
+        """Write everything pending now; what fails to be written stays pending."""
         while self._pending:
             batch, self._pending = self._pending[: self.batch], self._pending[self.batch :]
-            await self.write(batch)
-        if self._starts:
-            starts, self._starts = list(self._starts.values()), {}
-            await self.write_starts(starts)
+            try:
+                await self.write(batch)
+            except BaseException:
+                self._pending[:0] = batch
+                raise
 
-    async def close(self) -> None:
-        """Write what is pending, then stop."""
+    async def close(self, timeout: float = 10.0) -> None:
+        """Write what is pending, then stop; give up after ``timeout`` seconds."""
         self._closing = True
         self._ready.set()
-        if self._task is not None:
-            await self._task
+        if self._task is None:
+            return
+        _, late = await asyncio.wait({self._task}, timeout=timeout)
+        if late:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            log.error(
+                "%d outcomes could not be written before stopping; their runs will be retried",
+                len(self._pending),
+            )
 
-    async def _loop(self) -> None:
-        while True:
+    async def _step(self) -> None:
+        if not self._pending:
             await self._ready.wait()
-            if not self._closing and len(self._pending) < self.batch:
-                await asyncio.sleep(self.interval)  # let a burst fill the batch
-            self._ready.clear()
-            await self.flush()
-            if self._closing:
-                return
+        if not self._closing and len(self._pending) < self.batch:
+            await asyncio.sleep(self.interval)  # let a burst fill the batch
+        self._ready.clear()
+        await self.flush()
 
     async def write(self, batch: list[Outcome]) -> None:
-        """Write ``batch`` now (retrying briefly if the store is busy)."""
-        written: set[int] = set()
-
-        async def statements(store: Repositories) -> None:
-            nonlocal written
-            written = await store.runs.record_outcomes(batch, self.worker_id)
-            done = [o.run.task_id for o in batch if o.complete_task and o.run.id in written]
-            await store.tasks.complete(done, self.clock.now())
-
-        if not await self._transaction(statements, f"{len(batch)} outcomes"):
-            return
-        if self.on_recorded is not None:
-            await self.on_recorded([o for o in batch if o.run.id in written])
-
-    async def write_starts(self, starts: list[dict[str, Any]]) -> None:
-        """Mark these runs as running now (a lost start only delays that mark: see leases)."""
-
-        async def statements(store: Repositories) -> None:
-            await store.runs.mark_started(starts, self.worker_id)
-
-        await self._transaction(statements, f"{len(starts)} starts")
-
-    async def _transaction(
-        self, statements: Callable[[Repositories], Awaitable[None]], what: str
-    ) -> bool:
-        """Run ``statements`` in one transaction, retrying briefly if the store is busy."""
+        """Write ``batch`` in one transaction, and end the tasks it ends."""
         started = time.perf_counter()
-        for attempt in range(5):
-            try:
-                async with self.store.transaction() as store:
-                    await statements(store)
-            except Exception:
-                log.exception("writing %s failed (attempt %d)", what, attempt + 1)
-                await asyncio.sleep(0.2 * 2**attempt)
-                continue
-            log.debug("recorded %s in %.1f ms", what, (time.perf_counter() - started) * 1e3)
-            return True
-        log.error("gave up writing %s; their leases will run out and they will be retried", what)
-        return False
+        now = self.clock.now()
+        async with self.store.transaction() as store:
+            written = await store.runs.record_outcomes(batch, self.worker_id)
+            mine = [o for o in batch if o.run.id in written]
+            await store.tasks.complete([o.run.task_id for o in mine if o.complete_task], now)
+            await store.tasks.finish(
+                sorted({o.run.task_id for o in mine if o.status != RunStatus.RETRYING}), now
+            )
+        log.debug(
+            "recorded %d outcomes in %.1f ms", len(batch), (time.perf_counter() - started) * 1e3
+        )
+        if self.on_recorded is not None:
+            await self.on_recorded(mine)

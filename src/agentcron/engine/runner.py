@@ -44,11 +44,19 @@ class Runner:
         self.worker_id = worker_id
         self.lease = timedelta(seconds=settings.lease_seconds)
 
-    async def claim(self, run_ids: Sequence[int]) -> list[ClaimedRun]:
-        """Claim those of ``run_ids`` still waiting and due; the others are left alone."""
+    async def claim(self, run_ids: Sequence[int]) -> tuple[datetime, list[ClaimedRun]]:
+        """Claim and start those of ``run_ids`` still waiting and due (the others are left
+        alone); when they started, and them. Committed before any of them is performed."""
         now = await self.store.now(self.clock)
         async with self.store.transaction() as store:
-            return await store.runs.claim(run_ids, now, self.lease, self.worker_id)
+            return now, await store.runs.claim(run_ids, now, self.lease, self.worker_id)
+
+    async def begin(self, run_ids: Sequence[int]) -> tuple[datetime, dict[int, int]]:
+        """Start runs written as claimed by this worker; when, and the attempt number of
+        each one started (one missing was cancelled, paused or rescheduled: skip it)."""
+        now = await self.store.now(self.clock)
+        async with self.store.transaction() as store:
+            return now, await store.runs.begin(run_ids, now, self.lease, self.worker_id)
 
     async def perform(self, run: ClaimedRun, started_at: datetime | None = None) -> Outcome:
         """One attempt of ``run``, within its timeout; never raises for a failing action.
@@ -128,6 +136,7 @@ class Runner:
                 status=RunStatus.RETRYING,
                 started_at=started_at,
                 finished_at=None,
+                ended_at=now,
                 not_before=now + timedelta(seconds=delay),
                 error=f"attempt {run.attempt} of {run.max_attempts}: {error}",
                 result=details,

@@ -29,7 +29,8 @@ from agentcron.schedules import parse_normalized
 from agentcron.views import TaskView
 
 log = logging.getLogger("agentcron.scheduler")
-_SWEEP_LIMIT = 1000
+_SWEEP_LIMIT = 5000
+_AFTER_FULL_SWEEP_SECONDS = 0.5
 _PLAN_SLICE = 50
 
 
@@ -65,15 +66,20 @@ class Scheduler:
         self.rng = rng or random.Random()
         self._lookahead = timedelta(seconds=settings.scheduler_lookahead_seconds)
         self._last_recovery: datetime | None = None
+        self._swept_full = False
 
     async def run_forever(self) -> None:
-        """Pass, then sleep until the next due instant or the safety cap; a wake-up ends the
-        sleep early only when a pass has something to do."""
+        """Steps, one after another (a supervisor calls ``step`` itself)."""
         while True:
-            await self.run_pass()
-            while await self.wakeup.sleep(await self.seconds_to_next()):
-                if await self._work_due():
-                    break
+            await self.step()
+
+    async def step(self) -> None:
+        """One pass, then sleep until the next due instant or the safety cap; a wake-up ends
+        the sleep early only when a pass has something to do."""
+        await self.run_pass()
+        while await self.wakeup.sleep(await self.seconds_to_next()):
+            if await self._work_due():
+                return
 
     async def _work_due(self) -> bool:
         """After a wake-up: whether a task is due by the horizon or a waiting run is due now.
@@ -94,10 +100,15 @@ class Scheduler:
         async with self.store.reading() as store:
             task_due = await store.tasks.next_due()
             run_due = await store.runs.next_start(now)
+            expiry = await store.runs.next_lease_expiry()
         candidates = [run_due] if run_due is not None else []
         if task_due is not None:
             candidates.append(task_due - self._lookahead)
+        if expiry is not None:  # a worker may have died: recover its runs when they expire
+            candidates.append(expiry)
         cap = self.settings.scheduler_max_sleep_seconds
+        if self._swept_full:  # more runs wait than one sweep hands over: sweep again soon
+            cap = min(cap, _AFTER_FULL_SWEEP_SECONDS)
         if not candidates:
             return cap
         return max(0.0, min(cap, (min(candidates) - now).total_seconds()))
@@ -132,12 +143,18 @@ class Scheduler:
         return due is not None and due <= now + self._lookahead
 
     async def _recover(self, now: datetime) -> None:
-        period = timedelta(seconds=self.settings.lease_seconds)
+        """Runs whose lease ran out: at most every tenth of a lease, and a read first."""
+        period = timedelta(seconds=self.settings.lease_seconds / 10)
         if self._last_recovery is not None and now - self._last_recovery < period:
             return
         self._last_recovery = now
+        async with self.store.reading() as store:
+            expiry = await store.runs.next_lease_expiry()
+        if expiry is None or expiry >= now:
+            return
         async with self.store.transaction() as store:
-            recovered = await store.runs.recover_expired(now)
+            recovered, failed_tasks = await store.runs.recover_expired(now)
+            await store.tasks.finish(failed_tasks, now)
         if recovered:
             log.warning("recovered %d runs whose worker stopped", recovered)
 
@@ -157,7 +174,7 @@ class Scheduler:
                 rows, change = self._plan_task(task, task.id in busy, now)
                 run_rows += rows
                 changes.append(change)
-                report.completed += change["status"] == TaskStatus.COMPLETED
+                report.completed += change["status"] != task.status
                 if index % _PLAN_SLICE == 0:
                     # Planning is all Python on the event loop: let the executor start the
                     # runs already due (a burst is planned while its first runs start).
@@ -233,10 +250,15 @@ class Scheduler:
             )
             if claimed and task.overlap_policy == "queue":
                 owner = None  # the runs after it wait for it: claimed when it is done
+        # A task with no occurrence left ends when its last run does (the recorder ends it):
+        # until then a cancel or a pause still finds it live. One with nothing outstanding
+        # (every occurrence skipped) ends now.
+        outstanding = busy or any(row["status"] == RunStatus.QUEUED for row in rows)
+        ended = decided.completed and not outstanding
         change = {
             "id": task.id,
             "next_run_at": decided.next_run_at,
-            "status": TaskStatus.COMPLETED if decided.completed else task.status,
+            "status": TaskStatus.COMPLETED if ended else task.status,
             "run_count": task.run_count + decided.counted_runs,
             "updated_at": now,
         }
@@ -246,6 +268,7 @@ class Scheduler:
         """Hand over runs waiting in the store (the executor ignores those it has)."""
         async with self.store.reading() as store:
             waiting = await store.runs.dispatchable(now, _SWEEP_LIMIT)
+        self._swept_full = len(waiting) == _SWEEP_LIMIT
         self.executor.submit(waiting)
         return len(waiting)
 

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import socket
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from agentcron.abc import Wakeup
@@ -21,13 +22,17 @@ log = logging.getLogger("agentcron.wakeup")
 
 
 class WakeEvent:
-    """The in-process ``Wakeup``: an asyncio event the scheduler sleeps on."""
+    """The in-process ``Wakeup``: an asyncio event the scheduler sleeps on. ``also`` are told
+    of every wake-up too (the executor rechecks the runs it holds: one may be cancelled)."""
 
-    def __init__(self) -> None:
+    def __init__(self, also: Sequence[Callable[[], None]] = ()) -> None:
         self._event = asyncio.Event()
+        self.also = list(also)
 
     def wake(self) -> None:
         self._event.set()
+        for listener in self.also:
+            listener()
 
     async def sleep(self, seconds: float) -> bool:
         """Sleep up to ``seconds``; True when woken early."""

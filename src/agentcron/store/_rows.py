@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Final
 from sqlalchemy import Connection, CursorResult, Executable, Row, Table
 
 from agentcron.store import models
-from agentcron.views import RunView, TaskView, UserView
+from agentcron.views import AttemptView, RunView, TaskView, UserView, WorkerView
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -17,6 +17,8 @@ TASKS: Final[Table] = models.tasks
 RUNS: Final[Table] = models.runs
 USERS: Final[Table] = models.users
 CONVERSATIONS: Final[Table] = models.conversations
+ATTEMPTS: Final[Table] = models.run_attempts
+WORKERS: Final[Table] = models.workers
 
 MAX_ID: Final = 2**63 - 1
 """The largest id either database stores; a larger one names nothing."""
@@ -37,6 +39,14 @@ def run_view(row: Row[Any]) -> RunView:
 
 def user_view(row: Row[Any]) -> UserView:
     return UserView(**row._mapping)
+
+
+def attempt_view(row: Row[Any]) -> AttemptView:
+    return AttemptView(**row._mapping)
+
+
+def worker_view(row: Row[Any]) -> WorkerView:
+    return WorkerView(**row._mapping)
 
 
 IN_PLACE_ROWS: Final = 32

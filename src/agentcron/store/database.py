@@ -30,6 +30,7 @@ from agentcron.store.migrations import HEAD
 from agentcron.store.runs import SqlRuns
 from agentcron.store.tasks import SqlTasks
 from agentcron.store.users import SqlUsers
+from agentcron.store.workers import SqlWorkers
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -64,7 +65,7 @@ def sqlite_url(path: Path) -> str:
 class Repositories:
     """The repositories of one session (a transaction or a snapshot read)."""
 
-    __slots__ = ("_session", "_sqlite", "conversations", "runs", "tasks", "users")
+    __slots__ = ("_session", "_sqlite", "conversations", "runs", "tasks", "users", "workers")
 
     def __init__(self, connection: AsyncConnection | Connection, sqlite: bool) -> None:
         session = Sql(connection)
@@ -73,6 +74,7 @@ class Repositories:
         self.tasks = SqlTasks(session, sqlite)
         self.runs = SqlRuns(session, sqlite)
         self.conversations = SqlConversations(session, sqlite)
+        self.workers = SqlWorkers(session, sqlite)
 
     async def announce_change(self) -> None:
         if not self._sqlite:  # SQLite: the wake socket beside the file does it

@@ -1,5 +1,6 @@
-"""The tables: users, tasks, runs and conversations, as SQLAlchemy Core tables (no ORM: it
-costs most of a command's start-up and the store never needed it). Alembic migrations under
+"""The tables: users, tasks, runs (with their attempts), workers and conversations, as
+SQLAlchemy Core tables (no ORM: it costs most of a command's start-up and the store never
+needed it). Alembic migrations under
 ``migrations/`` create them; only ``agentcron.store`` (and tests that look at rows) use them.
 
 Task columns have no Python-side default: every value comes from the service, whose task
@@ -122,6 +123,32 @@ runs: Final = Table(
     UniqueConstraint("task_id", "scheduled_for"),
     Index("ix_runs_status_not_before", "status", "not_before"),
 )
+
+run_attempts: Final = Table(
+    "run_attempts",
+    metadata,
+    _required("id", ID, primary_key=True, autoincrement=True),
+    _required("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE")),
+    _required("attempt", Integer),
+    _optional("worker_id", String(128)),
+    _required("started_at", UTCDateTime()),
+    _optional("finished_at", UTCDateTime()),
+    _required("status", String(16)),
+    _optional("error", Text),
+    UniqueConstraint("run_id", "attempt"),
+)
+"""Every attempt of a run, as it started and ended: a retry adds one, none overwrites another."""
+
+workers: Final = Table(
+    "workers",
+    metadata,
+    _required("id", String(128), primary_key=True),
+    _required("kind", String(16)),
+    _required("started_at", UTCDateTime()),
+    _required("seen_at", UTCDateTime()),
+    _required("loops", JSON),
+)
+"""The processes serving the store, each seen at its last heartbeat, with its loops' states."""
 
 conversations: Final = Table(
     "conversations",

@@ -6,7 +6,7 @@ costs a few round trips, not one transaction per row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    delete,
     func,
     insert,
     or_,
@@ -24,15 +25,28 @@ from sqlalchemy import (
 
 from agentcron.domain import (
     ACTIVE_RUN_STATUSES,
+    ASKED_FOR_TRIGGERS,
     CLAIMABLE_RUN_STATUSES,
     ClaimedRun,
     Outcome,
     OverlapPolicy,
     RunStatus,
+    RunTrigger,
+    TaskStatus,
     WrittenRun,
 )
-from agentcron.store._rows import RUNS, TASKS, Sql, run_view, storable_id, upsert_into
-from agentcron.views import RunView
+from agentcron.store._rows import (
+    ATTEMPTS,
+    RUNS,
+    TASKS,
+    Sql,
+    attempt_view,
+    run_view,
+    storable_id,
+    upsert_into,
+)
+from agentcron.store._types import UTCDateTime
+from agentcron.views import AttemptView, RunView
 
 _CLAIMED_TASK_COLUMNS = (
     TASKS.c.owner_id, TASKS.c.title, TASKS.c.action, TASKS.c.payload, TASKS.c.timezone,
@@ -44,6 +58,27 @@ _CLAIMED_TASK_COLUMNS = (
 def unclaimed(now: datetime) -> ColumnElement[bool]:
     """No worker owns the run: it never had a lease, or its lease ran out."""
     return or_(RUNS.c.lease_expires_at.is_(None), RUNS.c.lease_expires_at < now)
+
+
+def may_start() -> ColumnElement[bool]:
+    """The run's task lets it start: the task is active, or a person asked for this run.
+
+    A paused task's retries wait for it to be resumed; a cancelled task's runs are
+    cancelled with it.
+    """
+    task_active = (
+        select(TASKS.c.id)
+        .where(TASKS.c.id == RUNS.c.task_id, TASKS.c.status == TaskStatus.ACTIVE)
+        .exists()
+    )
+    return or_(RUNS.c.trigger.in_(ASKED_FOR_TRIGGERS), task_active)
+
+
+_LAST_RUN_RANK = (
+    func.row_number()
+    .over(partition_by=RUNS.c.task_id, order_by=(RUNS.c.scheduled_for.desc(), RUNS.c.id.desc()))
+    .label("rank")
+)
 
 
 class SqlRuns:
@@ -102,20 +137,81 @@ class SqlRuns:
             .where(RUNS.c.id == run_id)
             .values(
                 status=RunStatus.QUEUED,
+                trigger=RunTrigger.RETRY,
                 not_before=now,
                 error=None,
                 finished_at=None,
+                lease_expires_at=None,
+                worker_id=None,
                 reason=reason,
             )
         )
 
-    async def cancel_waiting(self, task_id: int, now: datetime, reason: str) -> int:
-        result = await self._session.execute(
+    async def cancel_waiting(self, task_id: int, now: datetime, reason: str) -> list[RunView]:
+        cancelled = await self._session.execute(
             update(RUNS)
             .where(RUNS.c.task_id == task_id, RUNS.c.status.in_(ACTIVE_RUN_STATUSES))
-            .values(status=RunStatus.CANCELLED, finished_at=now, reason=reason)
+            .values(
+                status=RunStatus.CANCELLED, finished_at=now, reason=reason, lease_expires_at=None
+            )
+            .returning(*RUNS.c)
         )
-        return int(getattr(result, "rowcount", 0) or 0)
+        runs = [run_view(row) for row in cancelled]
+        stopped = [run.id for run in runs if run.started_at is not None]
+        if stopped:
+            await self._end_open_attempts(stopped, now, RunStatus.CANCELLED, reason)
+        return runs
+
+    async def withdraw_planned(self, task_id: int) -> list[datetime]:
+        withdrawn = await self._session.execute(
+            delete(RUNS)
+            .where(
+                RUNS.c.task_id == task_id,
+                RUNS.c.status == RunStatus.QUEUED,
+                RUNS.c.trigger == RunTrigger.SCHEDULE,
+                RUNS.c.started_at.is_(None),
+            )
+            .returning(RUNS.c.scheduled_for)
+        )
+        return sorted(row[0] for row in withdrawn)
+
+    async def last_for_tasks(self, task_ids: Sequence[int]) -> dict[int, RunView]:
+        if not task_ids:
+            return {}
+        ranked = (
+            select(RUNS, _LAST_RUN_RANK)
+            .where(RUNS.c.task_id.in_(task_ids), RUNS.c.status != RunStatus.QUEUED)
+            .subquery()
+        )
+        rows = await self._session.execute(
+            select(*(ranked.c[c.name] for c in RUNS.c)).where(ranked.c.rank == 1)
+        )
+        return {row.task_id: run_view(row) for row in rows}
+
+    async def recent(
+        self,
+        owner: str,
+        *,
+        statuses: Sequence[str] | None,
+        since: datetime | None,
+        limit: int,
+    ) -> list[RunView]:
+        query = (
+            select(RUNS)
+            .join(TASKS, TASKS.c.id == RUNS.c.task_id)
+            .where(TASKS.c.owner_id == owner)
+            .order_by(RUNS.c.scheduled_for.desc(), RUNS.c.id.desc())
+            .limit(limit)
+        )
+        if statuses:
+            query = query.where(RUNS.c.status.in_(list(statuses)))
+        if since is not None:
+            query = query.where(RUNS.c.scheduled_for >= since)
+        return [run_view(row) for row in await self._session.execute(query)]
+
+    async def attempts(self, run_id: int) -> list[AttemptView]:
+        query = select(ATTEMPTS).where(ATTEMPTS.c.run_id == run_id).order_by(ATTEMPTS.c.attempt)
+        return [attempt_view(row) for row in await self._session.execute(query)]
 
     # the scheduler's
 
@@ -149,6 +245,7 @@ class SqlRuns:
                 RUNS.c.status.in_(CLAIMABLE_RUN_STATUSES),
                 RUNS.c.not_before <= now,
                 unclaimed(now),
+                may_start(),
             )
             .order_by(RUNS.c.not_before)
             .limit(limit)
@@ -159,7 +256,9 @@ class SqlRuns:
         start: datetime | None = await self._session.scalar(next_start_query(now))
         return start
 
-    async def recover_expired(self, now: datetime, *, every_running: bool = False) -> int:
+    async def recover_expired(
+        self, now: datetime, *, every_running: bool = False
+    ) -> tuple[int, list[int]]:
         if every_running:
             await self._session.execute(
                 update(RUNS)
@@ -174,22 +273,28 @@ class SqlRuns:
             if every_running
             else and_(RUNS.c.status == RunStatus.RUNNING, RUNS.c.lease_expires_at < now)
         )
+        lost = [row[0] for row in await self._session.execute(select(RUNS.c.id).where(expired))]
+        if not lost:
+            return 0, []
+        await self._end_open_attempts(lost, now, "lost", "the worker running it stopped")
         exhausted = (
             select(TASKS.c.max_attempts).where(TASKS.c.id == RUNS.c.task_id).scalar_subquery()
         )
         failed = await self._session.execute(
             update(RUNS)
-            .where(expired, RUNS.c.attempt >= exhausted)
+            .where(RUNS.c.id.in_(lost), RUNS.c.attempt >= exhausted)
             .values(
                 status=RunStatus.FAILED,
                 finished_at=now,
                 lease_expires_at=None,
                 error="the worker running it stopped; no attempts left",
             )
+            .returning(RUNS.c.task_id)
         )
-        retried = await self._session.execute(
+        failed_tasks = sorted({row[0] for row in failed})
+        await self._session.execute(
             update(RUNS)
-            .where(expired)
+            .where(RUNS.c.id.in_(lost), RUNS.c.status == RunStatus.RUNNING)
             .values(
                 status=RunStatus.RETRYING,
                 not_before=now,
@@ -198,7 +303,13 @@ class SqlRuns:
                 error="the worker running it stopped; retrying",
             )
         )
-        return _count(failed) + _count(retried)
+        return len(lost), failed_tasks
+
+    async def next_lease_expiry(self) -> datetime | None:
+        expiry: datetime | None = await self._session.scalar(
+            select(func.min(RUNS.c.lease_expires_at)).where(RUNS.c.status == RunStatus.RUNNING)
+        )
+        return expiry
 
     # the workers'
 
@@ -235,20 +346,21 @@ class SqlRuns:
             .exists()
         )
         claimed = await self._session.execute(
-            update(RUNS)
+            _starting(now, lease, worker_id)
             .where(
                 RUNS.c.id.in_(run_ids),
                 RUNS.c.status.in_(CLAIMABLE_RUN_STATUSES),
                 RUNS.c.not_before <= now,
                 unclaimed(now),
+                may_start(),
                 ~queue_task_busy,
             )
-            .values(lease_expires_at=now + lease, worker_id=worker_id)
             .returning(RUNS.c.id, RUNS.c.task_id, RUNS.c.scheduled_for, RUNS.c.attempt)
         )
         runs = claimed.all()
         if not runs:
             return []
+        await self._open_attempts([(run.id, run.attempt) for run in runs], now, worker_id)
         tasks: dict[int, dict[str, Any]] = {
             row.id: dict(row._mapping)
             for row in await self._session.execute(
@@ -261,49 +373,48 @@ class SqlRuns:
             ClaimedRun(
                 **tasks[run.task_id] | {"id": run.id, "task_id": run.task_id},
                 scheduled_for=run.scheduled_for,
-                attempt=run.attempt + 1,
+                attempt=run.attempt,
             )
             for run in runs
         ]
 
-    async def mark_started(self, starts: Sequence[Mapping[str, Any]], worker_id: str) -> None:
-        if not starts:
-            return
-        statement = (
-            update(RUNS)
+    async def begin(
+        self, run_ids: Sequence[int], now: datetime, lease: timedelta, worker_id: str
+    ) -> dict[int, int]:
+        if not run_ids:
+            return {}
+        begun = await self._session.execute(
+            _starting(now, lease, worker_id)
             .where(
-                RUNS.c.id == bindparam("run_id"),
+                RUNS.c.id.in_(run_ids),
                 RUNS.c.worker_id == worker_id,
-                or_(*(RUNS.c.status == status for status in CLAIMABLE_RUN_STATUSES)),
-            )  # executemany: no IN
-            .values(
-                status=RunStatus.RUNNING,
-                attempt=bindparam("attempt"),
-                started_at=func.coalesce(RUNS.c.started_at, bindparam("started_at")),
+                RUNS.c.status.in_(CLAIMABLE_RUN_STATUSES),
+                may_start(),
             )
+            .returning(RUNS.c.id, RUNS.c.attempt)
         )
-        await self._session.execute(statement, list(starts))
+        attempts = {row.id: row.attempt for row in begun}
+        await self._open_attempts(list(attempts.items()), now, worker_id)
+        return attempts
 
     async def record_outcomes(self, outcomes: Sequence[Outcome], worker_id: str) -> set[int]:
         if not outcomes:
             return set()
         query = select(RUNS.c.id).where(
             RUNS.c.id.in_([o.run.id for o in outcomes]),
-            RUNS.c.status.in_(ACTIVE_RUN_STATUSES),
+            RUNS.c.status == RunStatus.RUNNING,
             RUNS.c.worker_id == worker_id,
         )
         if not self._sqlite:
             query = query.with_for_update()
         owned = {row[0] for row in await self._session.execute(query)}
-        mine = [_outcome_row(o) for o in outcomes if o.run.id in owned]
+        mine = [o for o in outcomes if o.run.id in owned]
         if mine:
             statement = (
                 update(RUNS)
                 .where(RUNS.c.id == bindparam("run_id"))
                 .values(
                     status=bindparam("status"),
-                    attempt=bindparam("attempt"),
-                    started_at=func.coalesce(RUNS.c.started_at, bindparam("started_at")),
                     finished_at=bindparam("finished_at"),
                     not_before=bindparam("not_before"),
                     output=bindparam("output"),
@@ -313,7 +424,8 @@ class SqlRuns:
                     lease_expires_at=None,
                 )
             )
-            await self._session.execute(statement, mine)
+            await self._session.execute(statement, [_outcome_row(o) for o in mine])
+            await self._session.execute(_END_ATTEMPT, [_attempt_end(o) for o in mine])
         return owned
 
     async def renew_leases(
@@ -327,18 +439,75 @@ class SqlRuns:
                 RUNS.c.id.in_(run_ids),
                 RUNS.c.status.in_(ACTIVE_RUN_STATUSES),
                 RUNS.c.worker_id == worker_id,
+                or_(RUNS.c.status == RunStatus.RUNNING, may_start()),
             )
             .values(lease_expires_at=now + lease)
             .returning(RUNS.c.id)
         )
         return {row[0] for row in renewed}
 
+    async def _open_attempts(
+        self, attempts: Sequence[tuple[int, int]], now: datetime, worker_id: str
+    ) -> None:
+        if attempts:
+            await self._session.execute(
+                insert(ATTEMPTS),
+                [
+                    {"run_id": run_id, "attempt": attempt, "worker_id": worker_id,
+                     "started_at": now, "status": RunStatus.RUNNING}
+                    for run_id, attempt in attempts
+                ],
+            )  # fmt: skip
+
+    async def _end_open_attempts(
+        self, run_ids: Sequence[int], now: datetime, status: str, error: str
+    ) -> None:
+        await self._session.execute(
+            update(ATTEMPTS)
+            .where(ATTEMPTS.c.run_id.in_(run_ids), ATTEMPTS.c.finished_at.is_(None))
+            .values(finished_at=now, status=status, error=error)
+        )
+
+
+def _starting(now: datetime, lease: timedelta, worker_id: str) -> Any:
+    """The UPDATE that starts runs: a new attempt, under a lease, committed before the
+    action's first side effect. The first start is kept: lateness is the first attempt's."""
+    return update(RUNS).values(
+        status=RunStatus.RUNNING,
+        attempt=RUNS.c.attempt + 1,
+        started_at=func.coalesce(RUNS.c.started_at, bindparam("now", now, type_=UTCDateTime())),
+        lease_expires_at=now + lease,
+        worker_id=worker_id,
+    )
+
+
+_END_ATTEMPT = (
+    update(ATTEMPTS)
+    .where(ATTEMPTS.c.run_id == bindparam("of_run"), ATTEMPTS.c.attempt == bindparam("number"))
+    .values(finished_at=bindparam("ended_at"), status=bindparam("ended"), error=bindparam("why"))
+)
+
+
+def _attempt_end(outcome: Outcome) -> dict[str, Any]:
+    """An attempt that ends in a retry failed; the run carries on as retrying."""
+    ended = RunStatus.FAILED if outcome.status == RunStatus.RETRYING else outcome.status
+    return {
+        "of_run": outcome.run.id,
+        "number": outcome.run.attempt,
+        "ended_at": outcome.finished_at or outcome.ended_at or outcome.started_at,
+        "ended": ended.value,
+        "why": outcome.error,
+    }
+
 
 def next_start_query(now: datetime) -> Select[tuple[datetime | None]]:
     """The next start of a run waiting in the store; due ones are the sweep's business and
     claimed ones their worker's, so neither counts."""
     return select(func.min(RUNS.c.not_before)).where(
-        RUNS.c.status.in_(CLAIMABLE_RUN_STATUSES), RUNS.c.not_before > now, unclaimed(now)
+        RUNS.c.status.in_(CLAIMABLE_RUN_STATUSES),
+        RUNS.c.not_before > now,
+        unclaimed(now),
+        may_start(),
     )
 
 
@@ -346,8 +515,6 @@ def _outcome_row(outcome: Outcome) -> dict[str, Any]:
     return {
         "run_id": outcome.run.id,
         "status": outcome.status.value,
-        "attempt": outcome.run.attempt,
-        "started_at": outcome.started_at,
         "finished_at": outcome.finished_at,
         "not_before": outcome.not_before,
         "output": outcome.output,

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy import Select, and_, bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from agentcron.clock import ensure_utc
-from agentcron.domain import LIVE_TASK_STATUSES, TaskStatus
+from agentcron.domain import ACTIVE_RUN_STATUSES, LIVE_TASK_STATUSES, RunStatus, TaskStatus
 from agentcron.errors import DuplicateError
-from agentcron.store._rows import TASKS, USERS, Sql, storable_id, task_view
+from agentcron.store._rows import RUNS, TASKS, USERS, Sql, storable_id, task_view
 from agentcron.views import TaskView, UserView
 
 # Statements built once: building one costs more than SQLite takes to run it.
@@ -122,6 +122,37 @@ class SqlTasks:
                 .where(TASKS.c.id.in_(task_ids), TASKS.c.status.in_(LIVE_TASK_STATUSES))
                 .values(status=TaskStatus.COMPLETED, next_run_at=None, updated_at=now)
             )
+
+    async def finish(self, task_ids: Sequence[int], now: datetime) -> None:
+        if not task_ids:
+            return
+        outstanding = (
+            select(RUNS.c.id)
+            .where(RUNS.c.task_id == TASKS.c.id, RUNS.c.status.in_(ACTIVE_RUN_STATUSES))
+            .exists()
+        )
+        last_status = (
+            select(RUNS.c.status)
+            .where(RUNS.c.task_id == TASKS.c.id, RUNS.c.finished_at.is_not(None))
+            .order_by(RUNS.c.finished_at.desc(), RUNS.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        one_off_failed = and_(TASKS.c.schedule_kind == "once", last_status == RunStatus.FAILED)
+        await self._session.execute(
+            update(TASKS)
+            .where(
+                TASKS.c.id.in_(task_ids),
+                TASKS.c.next_run_at.is_(None),
+                TASKS.c.status.in_([TaskStatus.ACTIVE, TaskStatus.FAILED]),
+                ~outstanding,
+            )
+            .values(
+                status=case((one_off_failed, TaskStatus.FAILED), else_=TaskStatus.COMPLETED),
+                updated_at=now,
+                version=TASKS.c.version + 1,
+            )
+        )
 
     async def next_due(self) -> datetime | None:
         due: datetime | None = await self._session.scalar(next_due_query())

@@ -13,9 +13,11 @@ import asyncio
 import tempfile
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from agentcron.abc import Supervisor
 from agentcron.clock import ensure_utc
 from agentcron.domain import ClaimedRun, Outcome
 from agentcron.engine.recorder import Recorder
@@ -63,8 +65,9 @@ async def temporary_store() -> AsyncIterator[SqlStore]:
 class ManualExecutor:
     """An executor for tests: it keeps what the scheduler hands over until ``drain()``.
 
-    ``drain()`` performs the runs with the real runner and writes their starts and
-    outcomes with the real recorder, so only the timing is under the test's control.
+    ``drain()`` starts the runs with the real runner (committing their starts, as a worker
+    does), performs them and writes their outcomes with the real recorder, so only the
+    timing is under the test's control.
     With ``claim=True`` the scheduler writes runs as claimed by this executor's worker,
     as it does for the in-process executor.
     """
@@ -80,8 +83,11 @@ class ManualExecutor:
     def claim_for(self) -> str | None:
         return self.runner.worker_id if self.claim else None
 
-    def start(self) -> None:
+    def start(self, supervisor: Supervisor) -> None:
         """Nothing runs in the background: ``drain()`` does the work."""
+
+    def recheck(self) -> None:
+        """Nothing is held between drains."""
 
     async def close(self, grace: float) -> None:
         self.submitted.clear()
@@ -110,8 +116,11 @@ class ManualExecutor:
         due = [run for run, start in self.claimed.values() if start <= now]
         for run in due:
             del self.claimed[run.id]
+        _, attempts = await self.runner.begin([run.id for run in due])
+        begun = [replace(run, attempt=attempts[run.id]) for run in due if run.id in attempts]
         batch, self.submitted = self.submitted, []
-        runs = due + await self.runner.claim(batch)
+        _, claimed = await self.runner.claim(batch)
+        runs = begun + claimed
         if concurrently:
             outcomes = list(await asyncio.gather(*(self.runner.perform(run) for run in runs)))
         else:
