@@ -154,6 +154,14 @@ class TaskRepository(Protocol):
         """
         ...
 
+    async def count_by_status(self, owner: str) -> dict[str, int]:
+        """How many of the owner's tasks are in each status."""
+        ...
+
+    async def next_due_for(self, owner: str) -> datetime | None:
+        """The earliest next run of the owner's active tasks."""
+        ...
+
     async def next_due(self) -> datetime | None:
         """The earliest next run of any active task."""
         ...
@@ -218,6 +226,11 @@ class RunRepository(Protocol):
 
     async def attempts(self, run_id: int) -> list[AttemptView]:
         """Every attempt of the run, first first."""
+        ...
+
+    async def count_by_status(self, owner: str, since: datetime) -> dict[str, int]:
+        """How many of the owner's runs are in each status: those still outstanding, and
+        the others scheduled since ``since``."""
         ...
 
     async def busy_task_ids(self, task_ids: Sequence[int]) -> set[int]:
@@ -393,8 +406,10 @@ class Store(Protocol):
         ...
 
     async def listen_for_changes(self, wakeup: Wakeup) -> None:
-        """Wake ``wakeup`` on every change announced by another process, until cancelled;
-        returns at once where the store carries no such news."""
+        """Wake ``wakeup`` on every change announced by another process while one connection
+        lasts, and once on connecting (changes made meanwhile); raise StoreError when the
+        connection is lost, so that a supervisor connects again. Returns at once where the
+        store carries no such news."""
         ...
 
     async def close(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -103,6 +103,27 @@ def read_input(model: type[_Input], data: dict[str, Any]) -> Any:
     except ValidationError as error:
         problems = summarize_problems(error.errors(), "input")
         raise InvalidInputError(f"Invalid task ({problems}).") from None
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The owner's tasks by status, their runs by status (outstanding, or since ``since``),
+    the next run, and the processes serving the store now."""
+
+    tasks: dict[str, int]
+    runs: dict[str, int]
+    next_run_at: datetime | None
+    since: datetime
+    workers: list[WorkerView]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tasks": self.tasks,
+            "runs": self.runs,
+            "runs_since": self.since.isoformat(),
+            "next_run_at": self.next_run_at.isoformat() if self.next_run_at else None,
+            "serving": [worker.to_dict() for worker in self.workers],
+        }
 
 
 class TaskService:
@@ -444,6 +465,14 @@ class TaskService:
         async with self.store.reading() as store:
             run = await _run(store, owner, run_id)
             return await store.runs.attempts(run.id)
+
+    async def overview(self, owner: str, *, since: datetime) -> Overview:
+        """What ``agentcron status`` shows: the owner's tasks and runs, and who serves them."""
+        async with self.store.reading() as store:
+            tasks = await store.tasks.count_by_status(owner)
+            runs = await store.runs.count_by_status(owner, since)
+            next_run = await store.tasks.next_due_for(owner)
+        return Overview(tasks, runs, next_run, since, await self.serving())
 
     async def serving(self) -> list[WorkerView]:
         """The processes that serve this store now (their heartbeat is recent)."""

@@ -13,7 +13,7 @@ import sys
 import typer
 
 from agentcron import __version__
-from agentcron.cli import chat, schedule, serve, tasks
+from agentcron.cli import chat, schedule, serve, status, tasks
 from agentcron.cli._output import USER_ERROR_EXIT, report
 from agentcron.errors import AgentCronError, RuntimeFailure
 
@@ -29,6 +29,7 @@ app.command("serve")(serve.serve)
 app.command("chat")(chat.chat)
 for name, command in tasks.COMMANDS.items():
     app.command(name)(command)  # type: ignore[type-var]
+app.command("status")(status.status)
 
 
 def _version(value: bool) -> None:

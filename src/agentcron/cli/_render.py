@@ -13,7 +13,8 @@ from rich.table import Table
 from agentcron.cli._output import console
 
 if TYPE_CHECKING:
-    from agentcron.views import RunView, TaskView
+    from agentcron.service import Overview
+    from agentcron.views import AttemptView, RunView, TaskView
 
 _STATUS_STYLE = {
     "active": "green",
@@ -21,9 +22,10 @@ _STATUS_STYLE = {
     "completed": "dim",
     "cancelled": "dim",
     "succeeded": "green",
-    "failed": "red",
+    "failed": "bold red",
     "retrying": "yellow",
     "running": "cyan",
+    "lost": "yellow",
     "queued": "cyan",
     "skipped": "dim",
 }
@@ -34,6 +36,12 @@ def when(instant: datetime | None, zone: str) -> str:
         return "-"
     local = instant.astimezone(ZoneInfo(zone))
     return f"{local:%a %Y-%m-%d %H:%M:%S %z}"
+
+
+def clock_time(instant: datetime, zone: str) -> str:
+    """The time of day in the zone, then the day: '18:00:00 (Wed 02 Dec)'."""
+    local = instant.astimezone(ZoneInfo(zone))
+    return f"{local:%H:%M:%S} ({local:%a %d %b})"
 
 
 def _status(value: str) -> str:
@@ -48,18 +56,31 @@ def show_tasks(tasks: list[TaskView]) -> None:
         )
         return
     table = Table(show_edge=False, header_style="bold")
-    for column in ("id", "title", "when", "next run", "status", "action"):
+    for column in ("id", "title", "when", "next run", "status", "last run", "action"):
         table.add_column(column)
     for task in tasks:
         table.add_row(
             str(task.id),
-            task.title,
+            escape(task.title),
             task.description,
             when(task.next_run_at, task.timezone),
             _status(task.status),
+            last_run(task),
             task.action,
         )
     console().print(table)
+
+
+def last_run(task: TaskView) -> str:
+    """The last run's outcome and when it ended: a failure stands out, with its reason."""
+    run = task.last_run
+    if run is None:
+        return "-"
+    at = run.finished_at or run.started_at or run.scheduled_for
+    text = f"{_status(run.status)} {at.astimezone(ZoneInfo(task.timezone)):%m-%d %H:%M}"
+    if run.status == "failed" and run.error:
+        text += f" [red]({escape(run.error[:60])})[/]"
+    return text
 
 
 def show_task(task: TaskView) -> None:
@@ -73,6 +94,7 @@ def show_task(task: TaskView) -> None:
         ("when", task.description),
         ("schedule", task.schedule),
         ("next run", when(task.next_run_at, task.timezone)),
+        ("last run", last_run(task) + (f" (run {task.last_run.id})" if task.last_run else "")),
         ("action", task.action),
         ("payload", str(task.payload)),
         ("runs so far", str(task.run_count)),
@@ -87,11 +109,13 @@ def show_task(task: TaskView) -> None:
     console().print(grid)
 
 
-def show_runs(runs: list[RunView], zone: str) -> None:
+def show_runs(runs: list[RunView], zone: str, *, with_task: bool = False) -> None:
     if not runs:
         console().print("No runs yet.")
         return
     table = Table(show_edge=False, header_style="bold")
+    if with_task:
+        table.add_column("task")
     for column in (
         "run",
         "scheduled for",
@@ -106,6 +130,7 @@ def show_runs(runs: list[RunView], zone: str) -> None:
         late = f"{run.lateness_seconds * 1000:.0f} ms" if run.lateness_seconds is not None else "-"
         detail = run.output or run.error or run.reason or ""
         table.add_row(
+            *([str(run.task_id)] if with_task else []),
             str(run.id),
             when(run.scheduled_for, zone),
             when(run.started_at, zone),
@@ -117,7 +142,7 @@ def show_runs(runs: list[RunView], zone: str) -> None:
     console().print(table)
 
 
-def show_run(run: RunView, zone: str) -> None:
+def show_run(run: RunView, zone: str, attempts: list[AttemptView]) -> None:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
@@ -137,9 +162,27 @@ def show_run(run: RunView, zone: str) -> None:
     ):
         grid.add_row(name, value)
     console().print(grid)
+    if attempts:
+        _show_attempts(attempts, zone)
     trace = (run.result or {}).get("trace")
     if isinstance(trace, dict):
         _show_trace(trace)
+
+
+def _show_attempts(attempts: list[AttemptView], zone: str) -> None:
+    table = Table(title="attempts", title_justify="left", box=None, pad_edge=False)
+    for column in ("#", "started", "finished", "status", "worker", "error"):
+        table.add_column(column)
+    for attempt in attempts:
+        table.add_row(
+            str(attempt.attempt),
+            when(attempt.started_at, zone),
+            when(attempt.finished_at, zone),
+            _status(attempt.status),
+            escape(attempt.worker_id or "-"),
+            escape((attempt.error or "")[:100]),
+        )
+    console().print(table)
 
 
 def _usage(usage: dict[str, Any] | None) -> str:
@@ -185,3 +228,32 @@ def _show_trace(trace: dict[str, Any]) -> None:
         console().print(tools)
     if requests.row_count:
         console().print(requests)
+
+
+def show_overview(overview: Overview, zone: str) -> None:
+    def counts(values: dict[str, int]) -> str:
+        return ", ".join(f"{n} {_status(s)}" for s, n in sorted(values.items())) or "none"
+
+    console().print(f"tasks: {counts(overview.tasks)}")
+    console().print(f"runs (outstanding, or in the last 24 h): {counts(overview.runs)}")
+    console().print(f"next run: {when(overview.next_run_at, zone)}")
+    if not overview.workers:
+        console().print(
+            "[yellow]nothing serves this store[/]: tasks fire once 'agentcron serve' runs."
+        )
+        return
+    for worker in overview.workers:
+        console().print(
+            f"{worker.kind} {escape(worker.id)}: up since {when(worker.started_at, zone)}, "
+            f"last seen {when(worker.seen_at, zone)}"
+        )
+        for loop in worker.loops:
+            state = loop["state"]
+            style = {"running": "green", "retrying": "yellow"}.get(state, "red")
+            line = f"  {loop['name']}: [{style}]{state}[/]"
+            if loop.get("last_error"):
+                line += (
+                    f" ({loop['restarts']} failures; last: {escape(str(loop['last_error']))}"
+                    f" at {str(loop['last_error_at'])[11:19]}Z)"
+                )
+            console().print(line, soft_wrap=True)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,9 +18,13 @@ from agentcron.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from agentcron.service import TaskService
-    from agentcron.views import TaskView
+    from agentcron.views import AttemptView, RunView, TaskView
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+NOBODY_SERVING = (
+    "note: no 'agentcron serve' is running on this store; the task is saved and will fire "
+    "when one runs."
+)
 TaskId = Annotated[
     int, typer.Argument(help="The task's id (see 'agentcron ls').", show_default=False)
 ]
@@ -141,7 +148,7 @@ def add(
     """Create a task (an agent task with --instructions, or a payload that has them)."""
     agent = _agent_options(model, mcp)
 
-    async def work(service: TaskService, owner: str) -> TaskView:
+    async def work(service: TaskService, owner: str) -> tuple[TaskView, bool]:
         data = _payload_json(payload)
         chosen = action or _implied_action(instructions, data, agent)
         request: dict[str, Any] = {
@@ -157,9 +164,13 @@ def add(
             "timeout_seconds": timeout,
             "jitter_seconds": jitter,
         }
-        return await service.create(owner, {k: v for k, v in request.items() if v is not None})
+        created = await service.create(owner, {k: v for k, v in request.items() if v is not None})
+        return created, bool(await service.serving())
 
-    _done(run_with_service(work), as_json, "Created")
+    created, served = run_with_service(work)
+    _done(created, as_json, "Created")
+    if not served and not as_json:
+        console().print(NOBODY_SERVING, soft_wrap=True)
 
 
 def ls(
@@ -240,17 +251,59 @@ def edit(
 
 def pause(task_id: TaskId, as_json: JsonFlag = False) -> None:
     """Stop a task from firing until resumed."""
-    _done(run_with_service(lambda s, o: s.pause(o, task_id)), as_json, "Paused")
+    before, after = run_with_service(lambda s, o: _around(s, o, task_id, s.pause))
+    if before.status == after.status and not as_json:
+        console().print(f"Task {task_id} is already paused.")
+        return
+    _done(after, as_json, "Paused")
 
 
 def resume(task_id: TaskId, as_json: JsonFlag = False) -> None:
     """Fire a paused task again (missed occurrences follow its misfire policy)."""
-    _done(run_with_service(lambda s, o: s.resume(o, task_id)), as_json, "Resumed")
+    before, after = run_with_service(lambda s, o: _around(s, o, task_id, s.resume))
+    if before.status == after.status and not as_json:
+        console().print(f"Task {task_id} is already active.")
+        return
+    _done(after, as_json, "Resumed")
 
 
 def cancel(task_id: TaskId, as_json: JsonFlag = False) -> None:
-    """Stop a task for good."""
-    _done(run_with_service(lambda s, o: s.cancel(o, task_id)), as_json, "Cancelled")
+    """Stop a task for good; a run already under way is stopped."""
+    before, after = run_with_service(lambda s, o: _around(s, o, task_id, s.cancel))
+    if as_json:
+        print_json(after.to_dict())
+        return
+    from agentcron.cli import _render  # noqa: PLC0415 - Rich, only to print
+
+    run = after.last_run
+    if before.status == "cancelled":
+        console().print(f"Task {task_id} was already cancelled.")
+    elif after.status != "cancelled":  # it had ended: nothing was left to cancel
+        fired = run.started_at or run.finished_at if run is not None else None
+        at = f" at {_render.clock_time(fired, after.timezone)}" if fired is not None else ""
+        outcome = f" (its run {run.status})" if run is not None else ""
+        console().print(
+            f"Task {task_id} had already fired{at}{outcome}; there is nothing left to cancel."
+        )
+    elif run is not None and run.started_at is not None:
+        started = _render.clock_time(run.started_at, after.timezone)
+        console().print(
+            f'Cancelled task {task_id} "{after.title}"; stopped its run {run.id}, '
+            f"which had started at {started}."
+        )
+    else:
+        console().print(f'Cancelled task [bold]{task_id}[/] "{after.title}"; it will not fire.')
+
+
+async def _around(
+    service: TaskService,
+    owner: str,
+    task_id: int,
+    change: Callable[[str, int], Awaitable[TaskView]],
+) -> tuple[TaskView, TaskView]:
+    """The task before and after ``change``, to say plainly when nothing had to change."""
+    before = await service.get(owner, task_id)
+    return before, await change(owner, task_id)
 
 
 def run(task_id: TaskId, as_json: JsonFlag = False) -> None:
@@ -263,24 +316,61 @@ def run(task_id: TaskId, as_json: JsonFlag = False) -> None:
 
 
 def runs(
-    task_id: TaskId,
+    task_id: Annotated[
+        int | None,
+        typer.Argument(
+            help="A task's id; without it, recent runs of all your tasks.", show_default=False
+        ),
+    ] = None,
+    status: Annotated[
+        list[str] | None, typer.Option("--status", "-s", help="Only runs in these statuses.")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only runs scheduled since: 30m, 2h, 7d, or an ISO date."),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="How many.")] = 20,
     as_json: JsonFlag = False,
 ) -> None:
-    """A task's run history: scheduled and started times, status, output."""
+    """Run history: scheduled and started times, lateness, status, output."""
 
-    async def work(service: TaskService, owner: str) -> tuple[TaskView, list[Any]]:
-        return await service.get(owner, task_id), await service.list_runs(
-            owner, task_id, limit=limit
-        )
+    async def work(service: TaskService, owner: str) -> tuple[str, list[RunView]]:
+        if task_id is None:
+            start = _since(since, service.now())
+            recent = await service.recent_runs(owner, status=status, since=start, limit=limit)
+            return (await service.profile(owner)).timezone, recent
+        if status or since:
+            raise InvalidInputError("--status and --since list runs of all tasks: drop TASK_ID.")
+        zone = (await service.get(owner, task_id)).timezone
+        return zone, await service.list_runs(owner, task_id, limit=limit)
 
-    task, history = run_with_service(work)
+    zone, history = run_with_service(work)
     if as_json:
         print_json([r.to_dict() for r in history])
     else:
         from agentcron.cli import _render  # noqa: PLC0415 - Rich, only to print
 
-        _render.show_runs(history, task.timezone)
+        _render.show_runs(history, zone, with_task=task_id is None)
+
+
+_SINCE = re.compile(r"^(\d+)\s*([smhdw])$")
+_SINCE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+
+
+def _since(value: str | None, now: datetime) -> datetime | None:
+    """An instant from '2h'-style ages or an ISO date or instant (UTC when no offset)."""
+    if value is None:
+        return None
+    text = value.strip().lower()
+    if match := _SINCE.match(text):
+        return now - timedelta(seconds=int(match[1]) * _SINCE_UNITS[match[2]])
+    try:
+        instant = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInputError(
+            f"--since {value!r} is neither an age (30m, 2h, 7d) nor an ISO date or instant."
+        ) from None
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
 
 
 def retry(
@@ -301,17 +391,18 @@ def show_one_run(
 ) -> None:
     """Show one run."""
 
-    async def work(service: TaskService, owner: str) -> tuple[Any, str]:
+    async def work(service: TaskService, owner: str) -> tuple[RunView, str, list[AttemptView]]:
         found = await service.get_run(owner, run_id)
-        return found, (await service.get(owner, found.task_id)).timezone
+        zone = (await service.get(owner, found.task_id)).timezone
+        return found, zone, await service.run_attempts(owner, run_id)
 
-    found, zone = run_with_service(work)
+    found, zone, attempts = run_with_service(work)
     if as_json:
-        print_json(found.to_dict())
+        print_json(found.to_dict() | {"attempts": [a.to_dict() for a in attempts]})
     else:
         from agentcron.cli import _render  # noqa: PLC0415 - Rich, only to print
 
-        _render.show_run(found, zone)
+        _render.show_run(found, zone, attempts)
 
 
 COMMANDS = {

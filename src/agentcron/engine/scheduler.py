@@ -67,6 +67,7 @@ class Scheduler:
         self._lookahead = timedelta(seconds=settings.scheduler_lookahead_seconds)
         self._last_recovery: datetime | None = None
         self._swept_full = False
+        self._pass_due = True
 
     async def run_forever(self) -> None:
         """Steps, one after another (a supervisor calls ``step`` itself)."""
@@ -74,12 +75,17 @@ class Scheduler:
             await self.step()
 
     async def step(self) -> None:
-        """One pass, then sleep until the next due instant or the safety cap; a wake-up ends
-        the sleep early only when a pass has something to do."""
-        await self.run_pass()
+        """A pass, or the sleep after one: until the next due instant or the safety cap (a
+        wake-up ends it early only when a pass has something to do). Each is its own step,
+        so a supervisor sees a pass succeed at once, and retries a failed one, not a sleep."""
+        if self._pass_due:
+            await self.run_pass()
+            self._pass_due = False
+            return
         while await self.wakeup.sleep(await self.seconds_to_next()):
             if await self._work_due():
-                return
+                break
+        self._pass_due = True
 
     async def _work_due(self) -> bool:
         """After a wake-up: whether a task is due by the horizon or a waiting run is due now.

@@ -23,7 +23,7 @@ from agentcron.errors import AgentCronError, ConfigurationError, StoreError
 log = logging.getLogger("agentcron.supervisor")
 
 FIRST_PAUSE_SECONDS = 0.1
-LONGEST_PAUSE_SECONDS = 5.0
+LONGEST_PAUSE_SECONDS = 2.0
 
 
 @dataclass

@@ -7,30 +7,22 @@ socket beside the store, which ``agentcron.engine.wakeup`` sends and receives.)
 
 from __future__ import annotations
 
-import asyncio
-import logging
-
 from sqlalchemy import text
 
 from agentcron.abc import Wakeup
 
-log = logging.getLogger("agentcron.store")
 CHANNEL = "agentcron_wake"
 NOTIFY = text(f"NOTIFY {CHANNEL}")
 """Sent inside a transaction: delivered to every listener when it commits."""
 
 
 async def listen(dsn: str, wakeup: Wakeup) -> None:
-    """Wake on every ``NOTIFY agentcron_wake``; reconnects until cancelled."""
+    """Wake on every ``NOTIFY agentcron_wake`` while one connection lasts; a lost connection
+    raises the driver's error (the caller's supervisor reconnects, after a pause)."""
     import psycopg  # noqa: PLC0415 - only the distributed shape needs it
 
-    while True:
-        try:
-            async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as connection:
-                await connection.execute(f"LISTEN {CHANNEL}")
-                wakeup.wake()  # changes made while not listening are seen now
-                async for _ in connection.notifies():
-                    wakeup.wake()
-        except psycopg.Error:
-            log.exception("listening for wake-ups failed; reconnecting in 1 s")
-            await asyncio.sleep(1)
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as connection:
+        await connection.execute(f"LISTEN {CHANNEL}")
+        wakeup.wake()  # changes made while not listening are seen now
+        async for _ in connection.notifies():
+            wakeup.wake()

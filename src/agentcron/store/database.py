@@ -260,9 +260,15 @@ class SqlStore:
         return value.astimezone(UTC)  # type: ignore[no-any-return]
 
     async def listen_for_changes(self, wakeup: Wakeup) -> None:
-        if self.shared:
-            dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        if not self.shared:
+            return
+        import psycopg  # noqa: PLC0415 - only the distributed shape needs it
+
+        dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        try:
             await changes.listen(dsn, wakeup)
+        except psycopg.Error as error:
+            raise _errors.translate(error, self.url) from error
 
     async def close(self) -> None:
         if self.is_sqlite:

@@ -209,6 +209,18 @@ class SqlRuns:
             query = query.where(RUNS.c.scheduled_for >= since)
         return [run_view(row) for row in await self._session.execute(query)]
 
+    async def count_by_status(self, owner: str, since: datetime) -> dict[str, int]:
+        rows = await self._session.execute(
+            select(RUNS.c.status, func.count().label("n"))
+            .join(TASKS, TASKS.c.id == RUNS.c.task_id)
+            .where(
+                TASKS.c.owner_id == owner,
+                or_(RUNS.c.status.in_(ACTIVE_RUN_STATUSES), RUNS.c.scheduled_for >= since),
+            )
+            .group_by(RUNS.c.status)
+        )
+        return {row.status: int(row.n) for row in rows}
+
     async def attempts(self, run_id: int) -> list[AttemptView]:
         query = select(ATTEMPTS).where(ATTEMPTS.c.run_id == run_id).order_by(ATTEMPTS.c.attempt)
         return [attempt_view(row) for row in await self._session.execute(query)]

@@ -154,6 +154,20 @@ class SqlTasks:
             )
         )
 
+    async def count_by_status(self, owner: str) -> dict[str, int]:
+        rows = await self._session.execute(
+            select(TASKS.c.status, func.count().label("n"))
+            .where(TASKS.c.owner_id == owner)
+            .group_by(TASKS.c.status)
+        )
+        return {row.status: int(row.n) for row in rows}
+
+    async def next_due_for(self, owner: str) -> datetime | None:
+        due: datetime | None = await self._session.scalar(
+            next_due_query().where(TASKS.c.owner_id == owner)
+        )
+        return due
+
     async def next_due(self) -> datetime | None:
         due: datetime | None = await self._session.scalar(next_due_query())
         return due
