@@ -288,6 +288,7 @@ class SqlRuns:
         lost = [row[0] for row in await self._session.execute(select(RUNS.c.id).where(expired))]
         if not lost:
             return 0, []
+        await self._lock_tasks_of(lost)
         await self._end_open_attempts(lost, now, "lost", "the worker running it stopped")
         exhausted = (
             select(TASKS.c.max_attempts).where(TASKS.c.id == RUNS.c.task_id).scalar_subquery()
@@ -412,6 +413,7 @@ class SqlRuns:
     async def record_outcomes(self, outcomes: Sequence[Outcome], worker_id: str) -> set[int]:
         if not outcomes:
             return set()
+        await self._lock_tasks_of([o.run.id for o in outcomes])
         query = select(RUNS.c.id).where(
             RUNS.c.id.in_([o.run.id for o in outcomes]),
             RUNS.c.status == RunStatus.RUNNING,
@@ -457,6 +459,16 @@ class SqlRuns:
             .returning(RUNS.c.id)
         )
         return {row[0] for row in renewed}
+
+    async def _lock_tasks_of(self, run_ids: Sequence[int]) -> None:
+        """Lock the runs' tasks first, in id order (PostgreSQL): a cancel locks its task and
+        then its runs, so whoever also ends tasks must take the same order, or deadlock."""
+        if self._sqlite:  # one writer at a time already
+            return
+        of_runs = select(RUNS.c.task_id).where(RUNS.c.id.in_(run_ids))
+        await self._session.execute(
+            select(TASKS.c.id).where(TASKS.c.id.in_(of_runs)).order_by(TASKS.c.id).with_for_update()
+        )
 
     async def _open_attempts(
         self, attempts: Sequence[tuple[int, int]], now: datetime, worker_id: str
