@@ -259,8 +259,11 @@ class RunRepository(Protocol):
         start; their attempt numbers, by run id. One left out must not be performed."""
         ...
 
-    async def record_outcomes(self, outcomes: Sequence[Outcome], worker_id: str) -> set[int]:
-        """Write finished attempts of the runs this worker still owns; their ids.
+    async def record_outcomes(
+        self, outcomes: Sequence[Outcome], worker_id: str, now: datetime
+    ) -> set[int]:
+        """Write finished attempts of the runs this worker still owns, ending their attempt
+        rows (a retrying run's attempt failed ``now``); their ids.
 
         A run cancelled meanwhile, or claimed by another worker after a lost lease, is not
         overwritten.
@@ -412,6 +415,12 @@ class Store(Protocol):
         store carries no such news."""
         ...
 
+    async def upkeep(self) -> None:
+        """Housekeeping a long-lived process does every second or so, off the event loop:
+        on SQLite, checkpoint the write-ahead log (commits then never wait for the disk);
+        nothing where the database does its own."""
+        ...
+
     async def close(self) -> None:
         """Release connections."""
         ...
@@ -477,6 +486,12 @@ class Action(ABC):
     payload_model: ClassVar[type[BaseModel]]
     defaults: ClassVar[Mapping[str, Any]] = {}
     """Task defaults of this action's tasks that differ from ``domain.TASK_DEFAULTS``."""
+    acts_outside: ClassVar[bool] = True
+    """Whether performing the action reaches outside agentcron (a request sent, a program
+    run, a model called). Such a run's start is committed before it is performed, so a crash
+    meanwhile is seen, and a cancel a moment before is obeyed. One that does not (a
+    reminder: what it says goes out only with its recorded outcome) starts from memory, and
+    its start is written with its outcome: a burst of them costs no statement per start."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

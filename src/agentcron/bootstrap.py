@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from agentcron.engine.recorder import Recorded
 
 log = logging.getLogger("agentcron.engine")
+UPKEEP_SECONDS = 1.0
+"""How often serve has the store do its housekeeping (SQLite: a WAL checkpoint)."""
 FORGET_WORKERS_AFTER = timedelta(days=1)
 """A worker not seen for this long died without saying so: its row is removed."""
 
@@ -217,10 +219,15 @@ class Engine:
         self.executor.start(self.supervisor)
         self._keep("scheduler", self.scheduler.step)
         self._keep("heartbeat", self._heartbeat_step)
+        self._keep("upkeep", self._upkeep_step)
 
     def _keep(self, name: str, step: Callable[[], Awaitable[None]]) -> None:
         loop = self.supervisor.keep(name, step)
         self._background.append(asyncio.create_task(loop, name=f"agentcron-{name}"))
+
+    async def _upkeep_step(self) -> None:
+        await asyncio.sleep(UPKEEP_SECONDS)
+        await self.store.upkeep()
 
     def _beat_soon(self) -> None:
         self._beat.set()

@@ -127,8 +127,6 @@ class Outcome:
     usage: dict[str, Any] | None = None
     complete_task: bool = False
     notify: bool = True
-    ended_at: datetime | None = None
-    """When the attempt ended, for an attempt that leaves the run unfinished (a retry)."""
 
 
 @dataclass(frozen=True)

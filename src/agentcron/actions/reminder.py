@@ -22,6 +22,7 @@ class ReminderAction(Action):
     name: ClassVar[str] = "reminder"
     payload_model = ReminderPayload
     defaults: ClassVar[Mapping[str, Any]] = {"timeout_seconds": 10.0}
+    acts_outside: ClassVar[bool] = False  # its message goes out with its recorded outcome
 
     async def run(self, context: ActionContext) -> ActionResult:
         return ActionResult(output=str(context.payload["message"]))

@@ -29,10 +29,11 @@ class InProcessExecutor:
 
     Runs written as claimed by this worker are held until their instant, then started in
     one statement per group (committed before any action begins: a run cancelled, paused
-    or withdrawn meanwhile is not started); others are claimed and started together when
-    a slot is free. Leases of every claimed run are renewed in one statement, at a third
-    of the lease and whenever the store changed (``recheck``); a run found cancelled or
-    lost then is dropped, or stopped if it started.
+    or withdrawn meanwhile is not started), or, for actions that do not act outside
+    agentcron, from memory with their start written with their outcome; others are claimed
+    and started together when a slot is free. Leases of every claimed run are renewed in
+    one statement, at a third of the lease and whenever the store changed (``recheck``); a
+    run found cancelled or lost then is dropped, or stopped if it started.
     """
 
     def __init__(self, runner: Runner, recorder: Recorder, clock: Clock, concurrency: int) -> None:
@@ -160,12 +161,26 @@ class InProcessExecutor:
 
     async def _begin(self, free: int) -> None:
         free = await self._gathered(free, len(self._ready))
-        batch = [self._ready.popleft() for _ in range(min(free, len(self._ready)))]
+        due = [self._ready.popleft() for _ in range(min(free, len(self._ready)))]
+        batch = []
+        for run in due:
+            if self.runner.acts_outside(run):
+                batch.append(run)
+            else:  # its start is written with its outcome
+                self._waiting.pop(run.id, None)
+                self._launch(run, self.clock.now())
+        if not batch:
+            return
+        began = time.perf_counter()
         try:
             started_at, attempts = await self.runner.begin([run.id for run in batch])
         except BaseException:
             self._ready.extendleft(reversed(batch))  # not started: still ours to start
             raise
+        log.debug(
+            "began %d of %d runs in %.1f ms (%d running)",
+            len(attempts), len(batch), (time.perf_counter() - began) * 1e3, len(self._running),
+        )  # fmt: skip
         for run in batch:
             self._waiting.pop(run.id, None)
             attempt = attempts.get(run.id)

@@ -97,7 +97,7 @@ class Recorder:
         started = time.perf_counter()
         now = self.clock.now()
         async with self.store.transaction() as store:
-            written = await store.runs.record_outcomes(batch, self.worker_id)
+            written = await store.runs.record_outcomes(batch, self.worker_id, now)
             mine = [o for o in batch if o.run.id in written]
             await store.tasks.complete([o.run.task_id for o in mine if o.complete_task], now)
             await store.tasks.finish(

@@ -58,6 +58,13 @@ class Runner:
         async with self.store.transaction() as store:
             return now, await store.runs.begin(run_ids, now, self.lease, self.worker_id)
 
+    def acts_outside(self, run: ClaimedRun) -> bool:
+        """Whether the run's start must be committed before it is performed."""
+        try:
+            return self.actions.get(run.action).acts_outside
+        except AgentCronError:  # an unknown action: perform() fails it, saying why
+            return True
+
     async def perform(self, run: ClaimedRun, started_at: datetime | None = None) -> Outcome:
         """One attempt of ``run``, within its timeout; never raises for a failing action.
 
@@ -136,7 +143,6 @@ class Runner:
                 status=RunStatus.RETRYING,
                 started_at=started_at,
                 finished_at=None,
-                ended_at=now,
                 not_before=now + timedelta(seconds=delay),
                 error=f"attempt {run.attempt} of {run.max_attempts}: {error}",
                 result=details,

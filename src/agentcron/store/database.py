@@ -9,6 +9,7 @@ tenth of a second or more to import, and SQLite has no use for it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -270,6 +271,15 @@ class SqlStore:
         except psycopg.Error as error:
             raise _errors.translate(error, self.url) from error
 
+    async def upkeep(self) -> None:
+        database = self.sqlite_file
+        if database is None:
+            return
+        try:
+            await asyncio.to_thread(_checkpoint, database)
+        except _errors.STORE_ERRORS as error:
+            raise _errors.translate(error, self.url) from error
+
     async def close(self) -> None:
         if self.is_sqlite:
             self._sqlite.dispose()
@@ -290,9 +300,19 @@ def _tune_sqlite(dbapi_connection: Any, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # No checkpoint inside a commit: it waits for the disk (seconds on a busy one) on the
+    # event loop. serve checkpoints in a thread (``upkeep``); a command's last connection
+    # checkpoints as it closes.
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={int(_IN_PLACE_WAIT_SECONDS * 1000)}")
     cursor.close()
+
+
+def _checkpoint(database: Path) -> None:
+    """Copy the write-ahead log into the database, without blocking writers (PASSIVE)."""
+    with contextlib.closing(sqlite3.connect(database, timeout=_IN_PLACE_WAIT_SECONDS)) as db:
+        db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def _revision(connection: Connection) -> str | None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     delete,
     func,
     insert,
@@ -410,37 +411,39 @@ class SqlRuns:
         await self._open_attempts(list(attempts.items()), now, worker_id)
         return attempts
 
-    async def record_outcomes(self, outcomes: Sequence[Outcome], worker_id: str) -> set[int]:
+    async def record_outcomes(
+        self, outcomes: Sequence[Outcome], worker_id: str, now: datetime
+    ) -> set[int]:
         if not outcomes:
             return set()
         await self._lock_tasks_of([o.run.id for o in outcomes])
-        query = select(RUNS.c.id).where(
+        query = select(RUNS.c.id, RUNS.c.status).where(
             RUNS.c.id.in_([o.run.id for o in outcomes]),
-            RUNS.c.status == RunStatus.RUNNING,
+            RUNS.c.status.in_(ACTIVE_RUN_STATUSES),
             RUNS.c.worker_id == worker_id,
+            # a run started from memory (its start comes with its outcome) must still be
+            # allowed to start: a paused task's is not recorded
+            or_(RUNS.c.status == RunStatus.RUNNING, may_start()),
         )
         if not self._sqlite:
             query = query.with_for_update()
-        owned = {row[0] for row in await self._session.execute(query)}
+        owned = {row.id: row.status for row in await self._session.execute(query)}
         mine = [o for o in outcomes if o.run.id in owned]
-        if mine:
-            statement = (
-                update(RUNS)
-                .where(RUNS.c.id == bindparam("run_id"))
-                .values(
-                    status=bindparam("status"),
-                    finished_at=bindparam("finished_at"),
-                    not_before=bindparam("not_before"),
-                    output=bindparam("output"),
-                    result=bindparam("result"),
-                    error=bindparam("error"),
-                    usage=bindparam("usage"),
-                    lease_expires_at=None,
-                )
-            )
-            await self._session.execute(statement, [_outcome_row(o) for o in mine])
-            await self._session.execute(_END_ATTEMPT, [_attempt_end(o) for o in mine])
-        return owned
+        if not mine:
+            return set()
+        unstarted = [o for o in mine if owned[o.run.id] != RunStatus.RUNNING]
+        if unstarted:
+            await self._session.execute(
+                insert(ATTEMPTS),
+                [
+                    {"run_id": o.run.id, "attempt": o.run.attempt, "worker_id": worker_id,
+                     "started_at": o.started_at, "status": RunStatus.RUNNING}
+                    for o in unstarted
+                ],
+            )  # fmt: skip
+        await self._session.execute(_RECORD, [_outcome_row(o) for o in mine])
+        await self._end_attempts_as_runs([o.run.id for o in mine], now)
+        return set(owned)
 
     async def renew_leases(
         self, run_ids: Sequence[int], now: datetime, lease: timedelta, worker_id: str
@@ -473,15 +476,42 @@ class SqlRuns:
     async def _open_attempts(
         self, attempts: Sequence[tuple[int, int]], now: datetime, worker_id: str
     ) -> None:
+        """One attempt row per started run, copied from the runs in one statement."""
         if attempts:
-            await self._session.execute(
-                insert(ATTEMPTS),
-                [
-                    {"run_id": run_id, "attempt": attempt, "worker_id": worker_id,
-                     "started_at": now, "status": RunStatus.RUNNING}
-                    for run_id, attempt in attempts
-                ],
+            started = (
+                select(
+                    RUNS.c.id, RUNS.c.attempt, RUNS.c.worker_id,
+                    bindparam("started", now, type_=UTCDateTime()),
+                    bindparam("running", RunStatus.RUNNING.value),
+                )
+                .where(RUNS.c.id.in_([run_id for run_id, _ in attempts]))
             )  # fmt: skip
+            await self._session.execute(
+                insert(ATTEMPTS).from_select(
+                    ["run_id", "attempt", "worker_id", "started_at", "status"], started
+                )
+            )
+
+    async def _end_attempts_as_runs(self, run_ids: Sequence[int], now: datetime) -> None:
+        """End the open attempts of runs whose outcome was just written, as their runs say:
+        one statement for the batch. An attempt that leaves its run retrying failed, now."""
+        run = RUNS.alias("ended")
+
+        def of_run(column: ColumnElement[Any]) -> Any:
+            return select(column).where(run.c.id == ATTEMPTS.c.run_id).scalar_subquery()
+
+        status = of_run(run.c.status)
+        await self._session.execute(
+            update(ATTEMPTS)
+            .where(ATTEMPTS.c.run_id.in_(run_ids), ATTEMPTS.c.finished_at.is_(None))
+            .values(
+                status=case((status == RunStatus.RETRYING, RunStatus.FAILED.value), else_=status),
+                finished_at=func.coalesce(
+                    of_run(run.c.finished_at), bindparam("ended", now, type_=UTCDateTime())
+                ),
+                error=of_run(run.c.error),
+            )
+        )
 
     async def _end_open_attempts(
         self, run_ids: Sequence[int], now: datetime, status: str, error: str
@@ -505,25 +535,6 @@ def _starting(now: datetime, lease: timedelta, worker_id: str) -> Any:
     )
 
 
-_END_ATTEMPT = (
-    update(ATTEMPTS)
-    .where(ATTEMPTS.c.run_id == bindparam("of_run"), ATTEMPTS.c.attempt == bindparam("number"))
-    .values(finished_at=bindparam("ended_at"), status=bindparam("ended"), error=bindparam("why"))
-)
-
-
-def _attempt_end(outcome: Outcome) -> dict[str, Any]:
-    """An attempt that ends in a retry failed; the run carries on as retrying."""
-    ended = RunStatus.FAILED if outcome.status == RunStatus.RETRYING else outcome.status
-    return {
-        "of_run": outcome.run.id,
-        "number": outcome.run.attempt,
-        "ended_at": outcome.finished_at or outcome.ended_at or outcome.started_at,
-        "ended": ended.value,
-        "why": outcome.error,
-    }
-
-
 def next_start_query(now: datetime) -> Select[tuple[datetime | None]]:
     """The next start of a run waiting in the store; due ones are the sweep's business and
     claimed ones their worker's, so neither counts."""
@@ -535,9 +546,31 @@ def next_start_query(now: datetime) -> Select[tuple[datetime | None]]:
     )
 
 
+_RECORD = (
+    update(RUNS)
+    .where(RUNS.c.id == bindparam("run_id"))
+    .values(
+        status=bindparam("status"),
+        attempt=bindparam("number"),
+        started_at=func.coalesce(RUNS.c.started_at, bindparam("first_start", type_=UTCDateTime())),
+        finished_at=bindparam("finished_at"),
+        not_before=bindparam("not_before"),
+        output=bindparam("output"),
+        result=bindparam("result"),
+        error=bindparam("error"),
+        usage=bindparam("usage"),
+        lease_expires_at=None,
+    )
+)
+"""An attempt's outcome; its start too, for a run started from memory (the first start
+is kept: lateness is the first attempt's)."""
+
+
 def _outcome_row(outcome: Outcome) -> dict[str, Any]:
     return {
         "run_id": outcome.run.id,
+        "number": outcome.run.attempt,
+        "first_start": outcome.started_at,
         "status": outcome.status.value,
         "finished_at": outcome.finished_at,
         "not_before": outcome.not_before,
