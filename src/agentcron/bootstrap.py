@@ -199,6 +199,7 @@ class Engine:
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop scheduling, let running runs finish within ``grace``, write their outcomes."""
+        from agentcron.actions._http_client import close_shared_client  # noqa: PLC0415
         from agentcron.agent.clients import close_clients  # noqa: PLC0415
 
         for task in self._background:
@@ -207,6 +208,7 @@ class Engine:
         await self.executor.close(grace)
         await self.recorder.close()
         await close_clients()
+        await close_shared_client()
         if self._transport is not None:
             self._transport.close()
         await self.store.close()
