@@ -9,6 +9,8 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from agentcron.secrets import mask_value
+
 
 @dataclass(frozen=True)
 class TaskView:
@@ -49,7 +51,10 @@ class TaskView:
         return parse_normalized(self.schedule, self.timezone).describe()
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self)) | {"description": self.description}
+        """The task as front doors print it, secrets in its payload masked (URL passwords,
+        Authorization headers...): the store keeps them, nothing shows them."""
+        shown = {"payload": mask_value(self.payload), "description": self.description}
+        return _jsonable(asdict(self)) | shown
 
 
 @dataclass(frozen=True)
