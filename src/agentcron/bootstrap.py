@@ -28,7 +28,7 @@ from agentcron.config import Settings, default_timezone
 from agentcron.engine.wakeup import SocketSender, socket_path
 from agentcron.errors import ConfigurationError
 from agentcron.service import ChangeSignal, TaskService
-from agentcron.store import SqlStore, database_url
+from agentcron.store import SqlStore, database_url, private_file, tighten_store
 
 if TYPE_CHECKING:
     from agentcron.domain import Outcome
@@ -97,6 +97,7 @@ class StoreLock:
 
     def __init__(self, database_file: Path) -> None:
         path = database_file.with_name(database_file.name + ".lock")
+        private_file(path)  # 0600, as the store's other files
         self._handle: IO[bytes] | None = open(path, "wb")  # noqa: SIM115 - held until release
         try:
             fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -178,6 +179,7 @@ class Engine:
             log.error("%s", problem)
         database_file = self.store.sqlite_file
         if database_file is not None:
+            tighten_store(database_file)  # one that predates private stores, with a warning
             self._lock = StoreLock(database_file)
             async with self.store.transaction() as store:
                 orphans = await store.runs.recover_expired(self.clock.now(), every_running=True)
