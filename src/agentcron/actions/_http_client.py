@@ -18,9 +18,12 @@ from agentcron.secrets import MaskingFilter
 TIMEOUT = httpx.Timeout(5.0)
 """Per request, as a client of its own had it; the task's timeout bounds the whole run."""
 
-LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=100)
-"""No cap on connections: serve's concurrency already bounds the runs, and a capped pool
-would make runs wait for each other's connections (and time out waiting)."""
+LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=20)
+"""No cap on connections: serve's concurrency bounds the runs already, and a capped pool
+would make runs wait for each other's connections (and time out waiting). httpx's default
+of 20 kept alive: httpcore scans every open connection for each request, so 64 kept alive
+cost twice the CPU per run in ``bench/http_burst.py``, and fewer made runs reconnect (a TLS
+handshake each, to a remote host)."""
 
 _shared: tuple[asyncio.AbstractEventLoop, httpx.AsyncClient] | None = None
 
