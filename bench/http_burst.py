@@ -267,12 +267,13 @@ def each(trials: list[dict[str, float]], name: str, digits: int) -> str:
 
 def render(info: dict[str, str], n: int, concurrency: int, ours: list[Any], bare: list[Any]) -> str:
     def row(label: str, name: str, unit: str, digits: int, baseline: bool = True) -> str:
+        unit = f" {unit}" if unit else ""
         theirs = (
-            f"{median(bare, name):.{digits}f} {unit} ({each(bare, name, digits)})"
+            f"{median(bare, name):.{digits}f}{unit} ({each(bare, name, digits)})"
             if baseline
             else ""
         )
-        mine = f"**{median(ours, name):.{digits}f} {unit}** ({each(ours, name, digits)})"
+        mine = f"**{median(ours, name):.{digits}f}{unit}** ({each(ours, name, digits)})"
         return f"| {label} | {mine} | {theirs} |"
 
     ratio = [o["seconds"] / b["seconds"] for o, b in zip(ours, bare, strict=True)]
