@@ -30,7 +30,7 @@ from agentcron.config import Settings, default_timezone
 from agentcron.engine.wakeup import SocketSender, socket_path
 from agentcron.errors import AgentCronError, ConfigurationError
 from agentcron.service import ChangeSignal, TaskService
-from agentcron.store import SqlStore, database_url
+from agentcron.store import SqlStore, database_url, private_file, tighten_store
 from agentcron.views import WorkerView
 
 if TYPE_CHECKING:
@@ -104,6 +104,7 @@ class StoreLock:
 
     def __init__(self, database_file: Path) -> None:
         path = database_file.with_name(database_file.name + ".lock")
+        private_file(path)  # 0600, as the store's other files
         self._handle: IO[bytes] | None = open(path, "wb")  # noqa: SIM115 - held until release
         try:
             fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -200,6 +201,7 @@ class Engine:
             log.error("%s", problem)
         database_file = self.store.sqlite_file
         if database_file is not None:
+            tighten_store(database_file)  # one that predates private stores, with a warning
             self._lock = StoreLock(database_file)
             now = self.clock.now()
             async with self.store.transaction() as store:
@@ -249,6 +251,7 @@ class Engine:
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop scheduling, let running runs finish within ``grace``, write their outcomes."""
+        from agentcron.actions._http_client import close_shared_client  # noqa: PLC0415
         from agentcron.agent.clients import close_clients  # noqa: PLC0415
 
         for task in self._background:
@@ -257,6 +260,7 @@ class Engine:
         await self.executor.close(grace)
         await self.recorder.close()
         await close_clients()
+        await close_shared_client()
         if self._transport is not None:
             self._transport.close()
         with contextlib.suppress(AgentCronError):  # the store may be the reason for stopping

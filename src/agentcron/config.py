@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     shell_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Programs the shell action may run (comma-separated in the environment)."""
 
+    shell_allow_args: dict[str, list[str]] = Field(default_factory=dict)
+    """Per allowed program, glob patterns (``fnmatch``, case-sensitive; ``*`` matches ``/``
+    too) that each of its arguments must match (JSON in the environment); a program not
+    listed takes any arguments, an empty list none."""
+
     actions: dict[str, str] = Field(default_factory=dict)
     """More actions, by name: ``"module:Class"`` of an Action subclass (JSON in the
     environment), for in-house actions that are not packaged with entry points."""
@@ -169,6 +174,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _patterns_of_allowed_programs(self) -> Settings:
+        unknown = sorted(set(self.shell_allow_args) - set(self.shell_allow))
+        if unknown:
+            raise ValueError(
+                f"AGENTCRON_SHELL_ALLOW_ARGS gives patterns for {', '.join(unknown)}, which "
+                "AGENTCRON_SHELL_ALLOW does not allow; allow the program or drop its patterns"
+            )
+        return self
 
     @field_validator("timezone")
     @classmethod

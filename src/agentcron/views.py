@@ -9,6 +9,8 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from agentcron.secrets import mask_value
+
 
 @dataclass(frozen=True)
 class TaskView:
@@ -51,9 +53,12 @@ class TaskView:
         return parse_normalized(self.schedule, self.timezone).describe()
 
     def to_dict(self) -> dict[str, Any]:
+        """The task as front doors print it, secrets in its payload masked (URL passwords,
+        Authorization headers...): the store keeps them, nothing shows them."""
         values = _jsonable({k: v for k, v in self.__dict__.items() if k in _TASK_COLUMNS})
         last = self.last_run.summary() if self.last_run is not None else None
-        return values | {"description": self.description, "last_run": last}
+        shown = {"payload": mask_value(self.payload), "description": self.description}
+        return values | shown | {"last_run": last}
 
 
 @dataclass(frozen=True)

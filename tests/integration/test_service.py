@@ -122,6 +122,26 @@ async def test_unknown_owner_and_other_owners_tasks_are_not_found(service: TaskS
         await service.create("carol", {"title": "x", "when": "in 1 hour", **REMINDER})
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("%", ["50% off"]),
+        ("0%", ["50% off"]),
+        ("_", ["a_b"]),
+        ("a_b", ["a_b"]),
+        ("\\", ["back\\slash"]),
+        ("/", ["to/from"]),
+        ("B", ["a_b", "axb", "back\\slash"]),
+    ],
+)
+async def test_search_takes_like_wildcards_literally(
+    service: TaskService, text: str, found: list[str]
+) -> None:
+    for title in ("50% off", "500 off", "a_b", "axb", "back\\slash", "to/from"):
+        await service.create("ann", {"title": title, "when": "in 1 hour", **REMINDER})
+    assert sorted(t.title for t in await service.list_tasks("ann", text=text)) == found
+
+
 async def test_list_filters(service: TaskService, clock: FakeClock) -> None:
     soon = await service.create(
         "ann", {"title": "Water plants", "when": "in 10 minutes", **REMINDER}

@@ -199,6 +199,11 @@ class TestRRule:
             ("DTSTART:20261123T000000 RRULE:FREQ=HOURLY;INTERVAL=2;BYHOUR=1", "impossible"),
             ("DTSTART:20200101T000000 RRULE:FREQ=DAILY;COUNT=3", "no occurrence"),
             ("DTSTART;TZID=Mars/Olympus:20261101T090000 RRULE:FREQ=DAILY", "Unknown time zone"),
+            ("RRULE:FREQ=DAILY\nRRULE:FREQ=WEEKLY;BYDAY=MO", "has two RRULE lines"),
+            ("DTSTART:20261123T090000\nRRULE:FREQ=DAILY\nRRULE:FREQ=MONTHLY", "two RRULE"),
+            ("RRULE:FREQ=DAILY FREQ=WEEKLY", "two RRULE lines"),
+            ("FREQ=DAILY;BYHOUR=9\r\nRRULE:FREQ=HOURLY", "a task follows one rule"),
+            ("DTSTART:20261123T090000 DTSTART:20261124T090000 RRULE:FREQ=DAILY", "two DTSTART"),
         ],
     )
     def test_rejected(self, text: str, fragment: str) -> None:

@@ -1,16 +1,30 @@
-"""``http``: call a URL; the status and a bounded part of the body are recorded."""
+"""``http``: call a URL; the status and a bounded part of the body are recorded.
+
+Every request carries an ``Idempotency-Key`` that is the same on each attempt of a run
+(and differs between runs), so a receiver can tell a retry from a new call; a key set in
+the task's own headers wins. URLs are masked (``agentcron.secrets``) wherever they are
+echoed: the run's output, its error, the logs.
+"""
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any, ClassVar, Literal
 
 import httpx
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
 from agentcron.abc import Action, ActionContext, ActionResult
+from agentcron.actions._http_client import shared_client
 from agentcron.errors import ActionFailed
+from agentcron.secrets import mask_text, mask_url
 
 MAX_BODY_RECORDED = 4096
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_KEY_NAMESPACE = uuid.UUID("5b0f2c1e-8a4d-4f6b-9d3e-6c7a1b2e4f80")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab is allowed
 
 
 class HttpPayload(BaseModel):
@@ -21,6 +35,33 @@ class HttpPayload(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     body: str | None = Field(default=None, max_length=65536)
     json_body: dict[str, Any] | list[Any] | None = Field(default=None, alias="json")
+
+    @field_validator("headers")
+    @classmethod
+    def _one_line_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        """Refused here rather than when the request is sent, runs later (never the value
+        in the message: it may be a secret)."""
+        for name, value in headers.items():
+            if "\r" in name or "\n" in name:
+                raise ValueError(f"the header name {name!r} contains a line break")
+            if not _HEADER_NAME.fullmatch(name):
+                raise ValueError(
+                    f"{name!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~)"
+                )
+            if "\r" in value or "\n" in value:
+                raise ValueError(f"the value of header {name!r} contains a line break")
+            if _CONTROL.search(value) or not value.isascii():
+                raise ValueError(
+                    f"the value of header {name!r} has a control or non-ASCII character"
+                )
+        return headers
+
+
+def idempotency_key(context: ActionContext) -> str:
+    """The run's key: derived from the run (its owner, task, id and occurrence), so every
+    attempt sends the same one and two stores' run 1 do not."""
+    name = f"{context.owner_id}/{context.task_id}/{context.run_id}/{context.scheduled_for}"
+    return str(uuid.uuid5(_KEY_NAMESPACE, name))
 
 
 class HttpAction(Action):
@@ -36,13 +77,16 @@ class HttpAction(Action):
             request_body["json"] = payload.json_body
         elif payload.body is not None:
             request_body["content"] = payload.body
+        headers = dict(payload.headers)
+        if not any(name.lower() == IDEMPOTENCY_HEADER.lower() for name in headers):
+            headers[IDEMPOTENCY_HEADER] = idempotency_key(context)
+        call = f"{payload.method} {mask_url(str(payload.url))}"
         try:
-            async with httpx.AsyncClient(follow_redirects=False) as client:
-                response = await client.request(
-                    payload.method, str(payload.url), headers=payload.headers, **request_body
-                )
+            response = await shared_client().request(
+                payload.method, str(payload.url), headers=headers, **request_body
+            )
         except httpx.HTTPError as error:
-            raise ActionFailed(f"{payload.method} {payload.url} failed: {error!r}") from None
+            raise ActionFailed(mask_text(f"{call} failed: {error!r}")) from None
         body = response.text[:MAX_BODY_RECORDED]
         result = {
             "status": response.status_code,
@@ -51,18 +95,13 @@ class HttpAction(Action):
         }
         if response.status_code >= 500 or response.status_code == 429:
             retry_after = _retry_after(response)
-            raise ActionFailed(
-                f"{payload.method} {payload.url} answered {response.status_code}",
-                retry_after=retry_after,
-            )
+            raise ActionFailed(f"{call} answered {response.status_code}", retry_after=retry_after)
         if response.status_code >= 400:
             raise ActionFailed(
-                f"{payload.method} {payload.url} answered {response.status_code}: {body[:200]}",
+                mask_text(f"{call} answered {response.status_code}: {body[:200]}"),
                 retryable=False,
             )
-        return ActionResult(
-            output=f"{payload.method} {payload.url} -> {response.status_code}", result=result
-        )
+        return ActionResult(output=f"{call} -> {response.status_code}", result=result)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

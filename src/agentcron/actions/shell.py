@@ -1,14 +1,22 @@
-"""``shell``: run a command, refused unless the operator allow-lists it."""
+"""``shell``: run a command, refused unless the operator allow-lists it.
+
+Two operator settings bound what a task may run: ``shell_allow`` names the programs, and
+``shell_allow_args`` may give, per program, the glob patterns each of its arguments must
+match. A program without patterns takes any arguments, so an allowed program that runs
+others (``find -exec``, ``env``, an interpreter) can run anything.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import shlex
+from fnmatch import fnmatchcase
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agentcron.abc import Action, ActionContext, ActionResult
+from agentcron.actions._shell_env import check_env, child_env
 from agentcron.errors import ActionFailed, InvalidInputError
 
 MAX_OUTPUT_RECORDED = 4096
@@ -18,6 +26,15 @@ class ShellPayload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     command: str = Field(min_length=1, max_length=4000)
+    env: dict[str, str] | None = None
+    """More environment variables for the program (its environment is otherwise minimal)."""
+
+    @field_validator("env")
+    @classmethod
+    def _checked_env(cls, env: dict[str, str] | None) -> dict[str, str] | None:
+        if env is not None:
+            check_env(env)
+        return env
 
 
 class ShellAction(Action):
@@ -28,7 +45,7 @@ class ShellAction(Action):
 
     def check(self, payload: BaseModel) -> None:
         assert isinstance(payload, ShellPayload)
-        program = _argv(payload.command)[0]
+        program, *arguments = _argv(payload.command)
         allowed = self.settings.shell_allow
         if program not in allowed:
             hint = (
@@ -37,14 +54,32 @@ class ShellAction(Action):
                 else "no command is allowed; the operator sets AGENTCRON_SHELL_ALLOW"
             )
             raise InvalidInputError(f"The shell action may not run '{program}' ({hint}).")
+        patterns = self.settings.shell_allow_args.get(program)
+        if patterns is None:
+            return  # the operator gave no patterns: any arguments
+        for argument in arguments:
+            if not any(fnmatchcase(argument, pattern) for pattern in patterns):
+                accepted = ", ".join(f"'{p}'" for p in patterns) or "none"
+                raise InvalidInputError(
+                    f"The shell action may not pass '{argument}' to '{program}' (arguments "
+                    f"AGENTCRON_SHELL_ALLOW_ARGS allows for it: {accepted})."
+                )
 
     async def run(self, context: ActionContext) -> ActionResult:
         payload = ShellPayload.model_validate(context.payload)
-        self.check(payload)  # the allow-list may have shrunk since the task was created
+        self.check(payload)  # the allow-lists may have shrunk since the task was created
         argv = _argv(payload.command)
-        process = await asyncio.create_subprocess_exec(
-            *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-        )
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *argv,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                env=child_env(context.timezone, payload.env),
+            )
+        except OSError as error:  # not on PATH, not executable
+            raise ActionFailed(
+                f"'{argv[0]}' cannot be run: {error.strerror}.", retryable=False
+            ) from None
         try:
             output, _ = await process.communicate()
         except asyncio.CancelledError:

@@ -40,6 +40,7 @@ from agentcron.agent.models import build_model
 from agentcron.agent.trace import TracingToolset, clip, refusal, usage_record
 from agentcron.errors import ChatError, InvalidInputError, UserError
 from agentcron.schedules import get_zone, parse
+from agentcron.secrets import mask_value
 from agentcron.service import TaskService
 from agentcron.views import TaskView, UserView
 
@@ -173,7 +174,7 @@ async def get_task(ctx: RunContext[ChatDeps], task_id: int) -> str:
     except UserError as error:
         return refusal(error.message)
     what = task.payload.get("instructions") or task.payload.get("message") or task.payload
-    return f"{confirmation(task)}\nInstructions: {clip(str(what), 2000)}"
+    return f"{confirmation(task)}\nInstructions: {clip(str(mask_value(what)), 2000)}"
 
 
 async def update_task(  # noqa: PLR0917 - a tool's parameters are what the model fills in

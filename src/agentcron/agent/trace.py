@@ -1,12 +1,11 @@
 """What an agent did, kept with its run: each tool call, each model request, usage and cost.
 
-Secrets never reach the store: arguments are masked by key name (``api_key``,
-``token``, ``password``...) and by shape (bearer tokens, ``sk-...`` keys).
+Secrets never reach the store: arguments are masked (``agentcron.secrets``) by key name
+(``api_key``, ``token``, ``password``...) and by shape (URLs, bearer tokens, ``sk-...`` keys).
 """
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,26 +17,10 @@ from pydantic_ai.toolsets.abstract import ToolsetTool
 from pydantic_ai.usage import RunUsage
 
 from agentcron.config import Settings
+from agentcron.secrets import mask_value
 
-MASK = "***"
 REFUSAL_PREFIX = "ERROR: "
-_SECRET_KEY = re.compile(r"key|token|secret|passw|authori[sz]ation|cookie|credential", re.I)
-_SECRET_TEXT = re.compile(r"(?i)\b(bearer|basic)\s+[\w.~+/=-]{8,}|\b(sk|pk|rk)-[\w-]{12,}")
 _TEXT_LIMIT = 2000
-
-
-def mask(value: Any) -> Any:
-    """``value`` with secret-looking entries and strings replaced by ``***``."""
-    if isinstance(value, dict):
-        return {
-            key: MASK if isinstance(key, str) and _SECRET_KEY.search(key) else mask(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [mask(item) for item in value]
-    if isinstance(value, str):
-        return _SECRET_TEXT.sub(MASK, value)
-    return value
 
 
 def clip(text: str, limit: int = _TEXT_LIMIT) -> str:
@@ -59,7 +42,7 @@ class TracingToolset(WrapperToolset[Any]):
         self, name: str, tool_args: dict[str, Any], ctx: RunContext[Any], tool: ToolsetTool[Any]
     ) -> Any:
         started = time.perf_counter()
-        entry: dict[str, Any] = {"tool": name, "args": mask(tool_args)}
+        entry: dict[str, Any] = {"tool": name, "args": mask_value(tool_args)}
         self.calls.append(entry)
         try:
             result = await super().call_tool(name, tool_args, ctx, tool)

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from agentcron.cli._output import console
+from agentcron.secrets import mask_value
 
 if TYPE_CHECKING:
     from agentcron.service import Overview
@@ -96,7 +97,7 @@ def show_task(task: TaskView) -> None:
         ("next run", when(task.next_run_at, task.timezone)),
         ("last run", last_run(task) + (f" (run {task.last_run.id})" if task.last_run else "")),
         ("action", task.action),
-        ("payload", str(task.payload)),
+        ("payload", str(mask_value(task.payload))),
         ("runs so far", str(task.run_count)),
         ("misfire", f"{task.misfire_policy} (grace {task.misfire_grace_seconds} s)"),
         ("overlap", task.overlap_policy),

@@ -13,6 +13,7 @@ from agentcron.agent import NOT_CONFIGURED
 from agentcron.cli._context import current_settings
 from agentcron.cli._output import console, fail
 from agentcron.errors import AgentCronError, RuntimeFailure
+from agentcron.secrets import mask_log_records
 
 if TYPE_CHECKING:
     import asyncio
@@ -111,6 +112,7 @@ def serve() -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    mask_log_records()  # URLs' passwords and tokens, whoever logs them
     tune_garbage_collector()
     try:
         with asyncio.Runner(loop_factory=fast_event_loop()) as runner:

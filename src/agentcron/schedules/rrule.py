@@ -284,11 +284,16 @@ def parse_rrule(text: str, timezone: str, now: datetime) -> RRule:
     for token in text.replace("\r", " ").split():
         upper = token.upper()
         if upper.startswith("DTSTART"):
+            if dtstart is not None:
+                raise ScheduleError("The recurrence rule has two DTSTART lines; give one.")
             dtstart, zone_label = _parse_dtstart(token, timezone)
-        elif upper.startswith("RRULE:"):
-            rule_parts = token[len("RRULE:") :]
-        elif upper.startswith("FREQ=") or ("=" in upper and rule_parts is None):
-            rule_parts = token
+        elif upper.startswith(("RRULE:", "FREQ=")) or ("=" in upper and rule_parts is None):
+            if rule_parts is not None:
+                raise ScheduleError(
+                    "The schedule has two RRULE lines; a task follows one rule (make one task "
+                    "per rule, or merge them, e.g. BYDAY=MO,TH)."
+                )
+            rule_parts = token[len("RRULE:") :] if upper.startswith("RRULE:") else token
         else:
             raise ScheduleError(
                 f"Unexpected '{token}' in a recurrence rule: only DTSTART and RRULE are supported."

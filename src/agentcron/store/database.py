@@ -25,6 +25,7 @@ from agentcron.abc import Clock, Wakeup
 from agentcron.errors import AgentCronError, ConfigurationError
 from agentcron.store import _errors, changes
 from agentcron.store._inline_sqlite import ASYNC_DRIVER, DRIVER
+from agentcron.store._private import private_file, private_folder
 from agentcron.store._rows import Sql
 from agentcron.store.conversations import SqlConversations
 from agentcron.store.migrations import HEAD
@@ -149,12 +150,13 @@ class SqlStore:
         return Path(name) if self.is_sqlite and name and name != ":memory:" else None
 
     def _ensure_sqlite_folder(self) -> None:
+        """The store's folder and file, created private to their owner (``_private``)."""
         database = self.url.database
         if not database or database == ":memory:":
             return
         path = Path(database).expanduser()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(path.parent)
         except FileExistsError:  # what mkdir says when a file has the folder's name
             raise ConfigurationError(
                 f"Cannot put the store in {path.parent}: it is a file, not a folder; "
@@ -169,6 +171,7 @@ class SqlStore:
             raise ConfigurationError(
                 f"The store {path} is a folder, not a file; set AGENTCRON_HOME elsewhere."
             )
+        private_file(path)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:

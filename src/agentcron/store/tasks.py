@@ -73,7 +73,8 @@ class SqlTasks:
         if statuses:
             query = query.where(TASKS.c.status.in_(list(statuses)))
         if text:
-            query = query.where(func.lower(TASKS.c.title).contains(text.lower()))
+            # autoescape: % and _ in the text are letters, not LIKE's wildcards
+            query = query.where(func.lower(TASKS.c.title).contains(text.lower(), autoescape=True))
         if due_before is not None:
             query = query.where(TASKS.c.next_run_at <= ensure_utc(due_before))
         query = query.order_by(

@@ -1,0 +1,114 @@
+"""Secrets masked before anything is printed, logged or kept as a run's output.
+
+A URL keeps its shape (``https://user:****@host/hook?token=****``), so a person can still
+tell which endpoint a message is about; mapping entries are masked by key name
+(``Authorization``, ``api_key``, ``token``...) and free text by shape (URLs, bearer tokens,
+``sk-...`` keys). Standard library only: every front door and the engine may import it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote_plus
+
+MASK = "****"
+
+SECRET_WORDS = frozenset(
+    {
+        "token", "key", "secret", "password", "passwd", "pwd", "passphrase", "signature", "sig",
+        "apikey", "auth", "authorization", "cookie", "credential", "credentials",
+    }
+)  # fmt: skip
+"""A name is secret when one of its words (split at ``_ - .`` and camelCase) is one of these."""
+
+_SECRET_ENDINGS = ("token", "secret", "password", "apikey")
+"""Or when it ends with one of these (``accesstoken``, ``clientsecret``)."""
+
+_WORD_BREAK = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/?#@:]*):[^/?#]*@")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
+_SECRET_TEXT = re.compile(
+    r"\b(?i:bearer)\s+[\w.~+/=-]{8,}|\b(sk|pk|rk)-[\w-]{12,}|\b(?i:basic)\s+(?P<basic>[\w+/=]{8,})"
+)
+_ENCODED = re.compile(r"[0-9+/=]|.[A-Z]")
+"""What tells base64 credentials from an English word after 'basic'."""
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a header, query parameter or field called ``name`` holds a secret."""
+    words = [word.lower() for word in _WORD_BREAK.split(name) if word]
+    whole = "".join(words)
+    return any(word in SECRET_WORDS for word in words) or whole.endswith(_SECRET_ENDINGS)
+
+
+def mask_url(url: str) -> str:
+    """``url`` with the password of its userinfo and secret-looking query values masked."""
+    url = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", url, count=1)
+    head, question, rest = url.partition("?")
+    if not question:
+        return url
+    query, hash_mark, fragment = rest.partition("#")
+    parameters = []
+    for parameter in query.split("&"):
+        name, equals, value = parameter.partition("=")
+        if equals and value and is_secret_name(unquote_plus(name)):
+            value = MASK
+        parameters.append(f"{name}{equals}{value}")
+    return f"{head}?{'&'.join(parameters)}{hash_mark}{fragment}"
+
+
+def mask_text(text: str) -> str:
+    """Free text (an error, a log line) with every URL in it masked, and bearer tokens and
+    ``sk-...`` keys replaced."""
+    if "://" in text:
+        text = _URL.sub(lambda m: mask_url(m.group()), text)
+    return _SECRET_TEXT.sub(_masked_token, text)
+
+
+def _masked_token(match: re.Match[str]) -> str:
+    basic = match["basic"]
+    if basic is not None and not _ENCODED.search(basic):
+        return match.group()  # "basic settings": a word, not credentials
+    return MASK
+
+
+def mask_value(value: Any) -> Any:
+    """A JSON-like value (a payload, a tool's arguments) with entries whose key looks secret
+    masked and every string masked as text."""
+    if isinstance(value, Mapping):
+        return {
+            key: MASK if isinstance(key, str) and is_secret_name(key) else mask_value(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [mask_value(item) for item in value]
+    if isinstance(value, str):
+        return mask_text(value)
+    return value
+
+
+class MaskingFilter(logging.Filter):
+    """Masks secrets in every record a handler writes (httpx logs each request's URL at
+    INFO, for instance)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_text(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:  # the formatter then prints this text
+            record.exc_text = mask_text(_FORMATTER.formatException(record.exc_info))
+        return True
+
+
+_FORMATTER = logging.Formatter()
+
+
+def mask_log_records(logger: logging.Logger | None = None) -> None:
+    """Mask secrets in everything the handlers of ``logger`` (default: the root's) write."""
+    for handler in (logger or logging.getLogger()).handlers:
+        if not any(isinstance(f, MaskingFilter) for f in handler.filters):
+            handler.addFilter(MaskingFilter())

@@ -1,0 +1,118 @@
+"""Masking secrets in URLs, text, payloads and log records."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import pytest
+
+from agentcron.secrets import (
+    MASK,
+    MaskingFilter,
+    is_secret_name,
+    mask_log_records,
+    mask_text,
+    mask_url,
+    mask_value,
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("https://bob:hunter2@example.org/hook", f"https://bob:{MASK}@example.org/hook"),
+        ("http://bob:p%40ss@127.0.0.1:8080/", f"http://bob:{MASK}@127.0.0.1:8080/"),
+        ("https://:only-a-password@host/", f"https://:{MASK}@host/"),
+        ("https://bob:a@b@host/x?y=1", f"https://bob:{MASK}@host/x?y=1"),
+        ("https://bob@host/", "https://bob@host/"),
+        ("https://host/hook?token=t0k&page=2", f"https://host/hook?token={MASK}&page=2"),
+        (
+            "https://host/?api_key=1&apikey=2&access_token=3&sig=4&signature=5&password=6",
+            f"https://host/?api_key={MASK}&apikey={MASK}&access_token={MASK}&sig={MASK}"
+            f"&signature={MASK}&password={MASK}",
+        ),
+        ("https://host/?key=1&secret=2#top", f"https://host/?key={MASK}&secret={MASK}#top"),
+        ("https://host/?clientSecret=1&X-Api-Key=2", f"https://host/?clientSecret={MASK}&X-Api-Key={MASK}"),
+        ("https://host/?monkey=1&signal=2&design=3", "https://host/?monkey=1&signal=2&design=3"),
+        ("https://host/?token=&flag", "https://host/?token=&flag"),
+        ("https://host/path", "https://host/path"),
+    ],
+)  # fmt: skip
+def test_mask_url(url: str, masked: str) -> None:
+    assert mask_url(url) == masked
+
+
+@pytest.mark.parametrize(
+    "name", ["token", "api_key", "X-Api-Key", "Authorization", "accessToken", "PASSWORD", "sig"]
+)
+def test_secret_names(name: str) -> None:
+    assert is_secret_name(name)
+
+
+@pytest.mark.parametrize("name", ["monkey", "keyboard_layout", "max_tokens", "url", "signal"])
+def test_ordinary_names(name: str) -> None:
+    assert not is_secret_name(name)
+
+
+def test_mask_text_masks_every_url_and_token_shapes() -> None:
+    text = (
+        "POST https://bob:hunter2@a.example/x?token=t0ps3cret failed; "
+        "retried 'http://eve:letmein@b.example/' with Authorization: Bearer abcdefgh12345678 "
+        "and Basic Ym9iOmh1bnRlcjI="
+    )
+    masked = mask_text(text)
+    for secret in ("hunter2", "t0ps3cret", "letmein", "abcdefgh12345678", "Ym9iOmh1bnRlcjI="):
+        assert secret not in masked
+    assert "https://bob:****@a.example/x?token=****" in masked
+
+
+def test_mask_text_leaves_words_alone() -> None:
+    text = "basic settings: the Basic information page at https://example.org/docs"
+    assert mask_text(text) == text
+
+
+def test_mask_value_masks_keys_and_strings_deeply() -> None:
+    payload = {
+        "url": "https://u:pw1@host/?key=k2",
+        "headers": {"Authorization": "Bearer xyz", "Accept": "text/plain"},
+        "json": [{"password": "pw3"}, "keep"],
+    }
+    masked = mask_value(payload)
+    assert masked == {
+        "url": f"https://u:{MASK}@host/?key={MASK}",
+        "headers": {"Authorization": MASK, "Accept": "text/plain"},
+        "json": [{"password": MASK}, "keep"],
+    }
+    assert payload["headers"]["Authorization"] == "Bearer xyz"  # the original is untouched
+
+
+def test_the_filter_masks_a_record_and_its_traceback() -> None:
+    record = logging.LogRecord(
+        "httpx", logging.INFO, __file__, 1, "HTTP Request: %s %s", ("POST", "http://a:pw9@h/"), None
+    )
+    assert MaskingFilter().filter(record)
+    assert record.getMessage() == f"HTTP Request: POST http://a:{MASK}@h/"
+    try:
+        raise ValueError("cannot reach http://a:pw9@h/")
+    except ValueError:
+        failing = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", None, sys.exc_info())
+    MaskingFilter().filter(failing)
+    assert "pw9" not in logging.Formatter().format(failing)
+
+
+def test_mask_log_records_masks_what_handlers_write(capsys: pytest.CaptureFixture[str]) -> None:
+    logger = logging.getLogger("agentcron.test_secrets")
+    handler = logging.StreamHandler()
+    logger.addHandler(handler)
+    try:
+        mask_log_records(logger)
+        mask_log_records(logger)  # once is enough: a second call adds nothing
+        assert len(handler.filters) == 1
+        logger.warning("calling %s", "https://u:pw7@h/?token=tk7")
+    finally:
+        logger.removeHandler(handler)
+    written = capsys.readouterr().err
+    assert "calling https://u:****@h/?token=****" in written
+    assert "pw7" not in written
+    assert "tk7" not in written
