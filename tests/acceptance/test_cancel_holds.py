@@ -164,3 +164,39 @@ def test_cancel_racing_the_instant_either_stops_it_or_says_it_fired(
         assert serve.stop() == 0
     assert sum(outcomes.values()) == 40
     assert outcomes["held"] > 0  # both outcomes happen, or the race was not raced
+
+
+def test_cancel_stops_a_run_under_way(store_url: str, tmp_path: Path) -> None:
+    extra = {"AGENTCRON_SHELL_ALLOW": "sleep", "AGENTCRON_LOG_LEVEL": "INFO"}
+    if not store_url.startswith("sqlite"):
+        extra["AGENTCRON_DATABASE_URL"] = store_url
+    serve = Serve(environment(tmp_path, **extra), tmp_path / "serve.log")
+
+    async def scenario() -> None:
+        service = await open_service(store_url)
+        service.settings.shell_allow = ["sleep"]
+        due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
+        task = await service.create(
+            "local",
+            {"title": "long", "when": due.isoformat(), "action": "shell",
+             "payload": {"command": "sleep 30"}, "timeout_seconds": 60},
+        )  # fmt: skip
+        await sleep_until(due + timedelta(seconds=1))
+        (running,) = await service.list_runs("local", task.id)
+        assert running.status == "running"
+        answer = await service.cancel("local", task.id)
+        assert answer.status == "cancelled"
+        assert answer.last_run is not None
+        assert answer.last_run.id == running.id
+        await asyncio.sleep(1.0)  # serve rechecks when woken by the change
+        (stopped,) = await service.list_runs("local", task.id)
+        assert (stopped.status, stopped.output) == ("cancelled", None)
+        (attempt,) = await service.run_attempts("local", stopped.id)
+        assert attempt.status == "cancelled"
+        await service.store.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        assert serve.stop() == 0
+    assert "was cancelled or taken over; stopping it" in (tmp_path / "serve.log").read_text()
