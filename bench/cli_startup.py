@@ -252,7 +252,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the console script to time (default: next to this Python)",
     )
     parser.add_argument(
-        "--baseline", action="store_true", help="also time python -c pass and the libraries' imports"
+        "--baseline",
+        action="store_true",
+        help="also time python -c pass and the libraries' imports",
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write every sample here")
     parser.add_argument("--strict", action="store_true", help="exit with 1 when a target fails")
