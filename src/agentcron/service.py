@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agentcron.abc import Clock, Repositories, Store, TaskFields
 from agentcron.actions import ActionRegistry
@@ -42,6 +43,34 @@ from agentcron.views import Briefing, RunView, TaskView, UserView
 
 MAX_PAYLOAD_BYTES = 1_000_000
 ChangeSignal = Callable[[], Awaitable[None]]
+
+
+_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def _one_line(title: str) -> str:
+    """Titles are shown on one line (tables, notifications, logs): a line break or a control
+    character would break them, or hide part of what the title says."""
+    for position, char in enumerate(title, start=1):
+        if char in _LINE_BREAKS:
+            raise ValueError(f"must be one line, but has a line break at character {position}")
+        if unicodedata.category(char) == "Cc":
+            raise ValueError(
+                f"must be plain text, but has the control character U+{ord(char):04X} at "
+                f"character {position}"
+            )
+    return title
+
+
+def _named_zone(zone: str) -> str:
+    """An empty zone is a mistake (an empty --tz), not a request for the person's own."""
+    if not zone:
+        raise ValueError("is empty; give an IANA zone such as Europe/Paris, or leave it out")
+    return zone
+
+
+Title = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_one_line)]
+Zone = Annotated[str, AfterValidator(_named_zone)]
 
 
 class _Input(BaseModel):
@@ -77,9 +106,9 @@ class TaskOptions(_Input):
 class NewTask(TaskOptions):
     """What a person asks for."""
 
-    title: str = Field(min_length=1, max_length=200)
+    title: Title
     when: str = Field(min_length=1)
-    timezone: str | None = None
+    timezone: Zone | None = None
     action: str = "reminder"
     payload: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
@@ -88,9 +117,9 @@ class NewTask(TaskOptions):
 class TaskChanges(TaskOptions):
     """A partial update; None leaves a field as it is."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
+    title: Title | None = None
     when: str | None = Field(default=None, min_length=1)
-    timezone: str | None = None
+    timezone: Zone | None = None
     payload: dict[str, Any] | None = None
     expected_version: int | None = None
 

@@ -91,6 +91,45 @@ def test_idempotency_key_gives_one_task(env: dict[str, str]) -> None:
         ),
         (["add", "t", "--when", "whenever"], "Could not understand 'whenever'"),
         (
+            ["add", "t", "--when", "in 1 hour", "-m", "hi", "--payload", '{"message": "ho"}'],
+            '--message and the "message" of --payload both give the message; keep one of them.',
+        ),
+        (
+            [
+                "add",
+                "t",
+                "--when",
+                "in 1 hour",
+                "--instructions",
+                "x",
+                "--model",
+                "test",
+                "--payload",
+                '{"instructions": "y", "model": "test"}',
+            ],
+            '--instructions and the "instructions" of --payload both give the instructions',
+        ),
+        (
+            [
+                "add",
+                "t",
+                "--when",
+                "in 1 hour",
+                "--model",
+                "test",
+                "--payload",
+                '{"instructions": "y", "model": "test"}',
+            ],
+            '--model and the "model" of --payload both give the model',
+        ),
+        (
+            ["add", "t", "--when", "tomorrow at 9am", "--tz", ""],
+            "timezone: is empty; give an IANA zone such as Europe/Paris, or leave it out",
+        ),
+        (["add", "Call\nmom", "--when", "in 1 hour"], "title: must be one line, but has a line"),
+        (["add", "Call\rmom", "--when", "in 1 hour"], "title: must be one line, but has a line"),
+        (["add", "Call\x1b[2Jmom", "--when", "in 1 hour"], "the control character U+001B"),
+        (
             ["add", "t", "--when", "in 1 hour", "--instructions", "x", "--mcp", "weather"],
             "Unknown MCP server 'weather'",
         ),
@@ -199,3 +238,21 @@ def test_agent_tasks_from_flags_or_from_a_payload(env: dict[str, str]) -> None:
         "model": "ollama:llama3.1",
         "mcp": ["prices:get_price"],
     }
+
+
+def test_edit_refuses_conflicting_flags_and_changes_nothing(env: dict[str, str]) -> None:
+    added = agentcron("add", "Gym", "--when", "every monday at 7am", "-m", "go", "--json", env=env)
+    assert added.returncode == 0, added.stderr
+    task = json.loads(added.stdout)
+    for args, fragment in [
+        (["-m", "run", "--payload", '{"message": "swim"}'], '--message and the "message" of'),
+        (["--tz", ""], "timezone: is empty"),
+        (["--title", "Gym\nand swim"], "title: must be one line"),
+        (["--title", "Gym\tswim"], "the control character U+0009"),
+    ]:
+        refused = agentcron("edit", str(task["id"]), *args, env=env)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert refused.stdout == ""
+        assert len(refused.stderr.splitlines()) == 1
+        assert fragment in refused.stderr
+    assert tasks_in_store(env) == [task]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -59,6 +60,41 @@ async def test_idempotency_key_returns_the_same_task(service: TaskService) -> No
     other_owner = await service.create("bob", request)
     assert other_owner.id != first.id
     assert await count(service, task_rows) == 2
+
+
+@pytest.mark.parametrize(
+    ("title", "fragment"),
+    [
+        ("Call\nmom", "title: must be one line, but has a line break at character 5"),
+        ("Call\rmom", "title: must be one line, but has a line break at character 5"),
+        ("Call\u2028mom", "title: must be one line"),
+        ("Call\x1b[31mmom", "title: must be plain text, but has the control character U+001B"),
+        ("Call\x00mom", "control character U+0000"),
+    ],
+    ids=["lf", "cr", "line-separator", "escape", "nul"],
+)
+async def test_a_title_is_one_line_of_text(service: TaskService, title: str, fragment: str) -> None:
+    with pytest.raises(InvalidInputError, match=re.escape(fragment)):
+        await service.create("ann", {"title": title, "when": "in 1 hour", **REMINDER})
+    task = await service.create("ann", {"title": "Call mom 📞", "when": "in 1 hour", **REMINDER})
+    with pytest.raises(InvalidInputError, match=re.escape(fragment)):
+        await service.update("ann", task.id, {"title": title})
+    assert (await service.get("ann", task.id)).title == "Call mom 📞"
+    assert await count(service, task_rows) == 1
+
+
+async def test_an_empty_zone_is_refused_not_taken_for_the_owners(service: TaskService) -> None:
+    empty = "timezone: is empty; give an IANA zone such as Europe/Paris, or leave it out"
+    for zone in ("", "   "):
+        with pytest.raises(InvalidInputError, match=re.escape(empty)):
+            await service.create(
+                "ann", {"title": "t", "when": "in 1 hour", "timezone": zone, **REMINDER}
+            )
+    assert await count(service, task_rows) == 0
+    task = await service.create("ann", {"title": "t", "when": "every day at 9am", **REMINDER})
+    with pytest.raises(InvalidInputError, match=re.escape(empty)):
+        await service.update("ann", task.id, {"timezone": ""})
+    assert (await service.get("ann", task.id)).version == task.version
 
 
 @pytest.mark.parametrize(

@@ -43,8 +43,15 @@ def _payload(
     title: str,
     agent: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The action's payload from the convenient flags or from --payload JSON (or its parse)."""
+    """The action's payload from the convenient flags or from --payload JSON (or its parse);
+    a field given both ways is refused rather than one of them silently winning."""
     data = dict(payload) if isinstance(payload, dict) else _payload_json(payload)
+    flags = {"message": message, "instructions": instructions, **(agent or {})}
+    for field, value in flags.items():
+        if value is not None and field in data:
+            raise InvalidInputError(
+                f'--{field} and the "{field}" of --payload both give the {field}; keep one of them.'
+            )
     message = _text(message, "--message")
     instructions = _text(instructions, "--instructions")
     if message is not None:
@@ -86,10 +93,12 @@ def _done(task: TaskView, as_json: bool, verb: str) -> None:
     if as_json:
         print_json(task.to_dict())
         return
-    from agentcron.cli import _render  # noqa: PLC0415 - Rich, only to print
+    from rich.markup import escape  # noqa: PLC0415 - Rich, only to print
+
+    from agentcron.cli import _render  # noqa: PLC0415
 
     console().print(
-        f'{verb} task [bold]{task.id}[/] "{task.title}": {task.description}; '
+        f'{verb} task [bold]{task.id}[/] "{escape(task.title)}": {task.description}; '
         f"next run {_render.when(task.next_run_at, task.timezone)}"
     )
 
