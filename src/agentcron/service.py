@@ -124,6 +124,15 @@ class TaskChanges(TaskOptions):
     expected_version: int | None = None
 
 
+REQUEST_FIELDS = ("title", "schedule", "timezone", "action", "payload", *TaskOptions.model_fields)
+"""What makes two task requests the same, compared as stored (normalized): what the person
+gave, with the defaults of what they did not."""
+
+
+def _read_new(request: NewTask | dict[str, Any]) -> NewTask:
+    return request if isinstance(request, NewTask) else read_input(NewTask, request)
+
+
 def read_input(model: type[_Input], data: dict[str, Any]) -> Any:
     """Validate raw input, turning pydantic's report into one InvalidInputError."""
     try:
@@ -178,17 +187,28 @@ class TaskService:
     # tasks
 
     async def create(self, owner: str, request: NewTask | dict[str, Any]) -> TaskView:
-        """A new task; with an idempotency key already used, the existing task instead."""
-        (created,) = await self.create_many(owner, [request])
-        return created
+        """A new task; with an idempotency key already used for the same request, that task
+        (for a different request, a ConflictError)."""
+        task, _ = await self.create_or_get(owner, request)
+        return task
+
+    async def create_or_get(
+        self, owner: str, request: NewTask | dict[str, Any]
+    ) -> tuple[TaskView, bool]:
+        """``create``, and whether the task is new (False: its idempotency key's task)."""
+        ((task, created),) = await self._create_retried(owner, [_read_new(request)])
+        return task, created
 
     async def create_many(
         self, owner: str, requests: Sequence[NewTask | dict[str, Any]]
     ) -> list[TaskView]:
         """Several tasks in one transaction: all are created, or none (imports, benchmarks)."""
-        specs: list[NewTask] = [
-            r if isinstance(r, NewTask) else read_input(NewTask, r) for r in requests
-        ]
+        specs = [_read_new(request) for request in requests]
+        return [task for task, _ in await self._create_retried(owner, specs)]
+
+    async def _create_retried(
+        self, owner: str, specs: list[NewTask]
+    ) -> list[tuple[TaskView, bool]]:
         try:
             return await self._create(owner, specs)
         except DuplicateError:
@@ -196,7 +216,7 @@ class TaskService:
                 return await self._create(owner, specs)  # created meanwhile: that one
             raise
 
-    async def _create(self, owner: str, specs: list[NewTask]) -> list[TaskView]:
+    async def _create(self, owner: str, specs: list[NewTask]) -> list[tuple[TaskView, bool]]:
         """One transaction: the owner, existing keys, the limit, then the new rows."""
         now = self.now()
         views: dict[int, TaskView] = {}
@@ -210,6 +230,7 @@ class TaskService:
                 key = spec.idempotency_key
                 existing = key and await store.tasks.by_idempotency_key(owner, key)
                 if existing:
+                    self._check_same_request(owner, spec, user.timezone, existing)
                     views[index] = existing
                 else:
                     fresh[index] = self._build(owner, spec, user.timezone, now)
@@ -220,7 +241,23 @@ class TaskService:
                 await store.announce_change()
         if fresh:
             await self._changed()
-        return [views[index] for index in range(len(specs))]
+        return [(views[index], index in fresh) for index in range(len(specs))]
+
+    def _check_same_request(
+        self, owner: str, spec: NewTask, user_zone: str, existing: TaskView
+    ) -> None:
+        """A reused idempotency key must come with the request that made its task: the
+        request is built again as it was then (a 'when' such as 'in 1 hour' read at the
+        task's creation) and its fields compared with the task's."""
+        again = self._build(owner, spec, user_zone, existing.created_at)
+        differ = [name for name in REQUEST_FIELDS if again[name] != getattr(existing, name)]
+        if differ:
+            verb = "differs" if len(differ) == 1 else "differ"
+            raise ConflictError(
+                f"The idempotency key '{spec.idempotency_key}' was used for task {existing.id} "
+                f"with a different request ({', '.join(differ)} {verb}); repeat that request "
+                "to get the task, or use a new key."
+            )
 
     def _build(self, owner: str, spec: NewTask, user_zone: str, now: datetime) -> TaskFields:
         schedule = parse(spec.when, spec.timezone or user_zone, now)

@@ -51,10 +51,44 @@ def test_add_show_edit_pause_resume_run_runs_cancel(env: dict[str, str]) -> None
     assert "Water plants" in human.stdout
 
 
-def test_idempotency_key_gives_one_task(env: dict[str, str]) -> None:
-    for _ in range(2):
-        result = agentcron("add", "Once", "--when", "in 1 hour", "--idempotency-key", "k1", env=env)
-        assert result.returncode == 0, result.stderr
+def test_idempotency_key_gives_one_task_and_says_so(env: dict[str, str]) -> None:
+    once = ("add", "Once", "--when", "in 1 hour", "--idempotency-key", "k1")
+    first = agentcron(*once, env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith('Created task 1 "Once": once on ')
+    again = agentcron(*once, env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith('Task 1 "Once" already exists: once on ')
+    existing = json.loads(agentcron(*once, "--json", env=env).stdout)
+    assert existing.pop("created") is False
+    assert existing == tasks_in_store(env)[0]
+    other = agentcron(
+        "add", "Other", "--when", "in 1 hour", "--idempotency-key", "k2", "--json", env=env
+    )
+    assert json.loads(other.stdout)["created"] is True
+    assert len(tasks_in_store(env)) == 2
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["line", "json"])
+def test_idempotency_key_with_a_different_request_is_refused(
+    env: dict[str, str], as_json: bool
+) -> None:
+    first = agentcron("add", "Once", "--when", "in 1 hour", "--idempotency-key", "k1", env=env)
+    assert first.returncode == 0, first.stderr
+    different = agentcron(
+        "add", "Once", "--when", "in 2 hours", "--idempotency-key", "k1",
+        *(["--json"] if as_json else []), env=env,
+    )  # fmt: skip
+    assert different.returncode == 2
+    assert different.stdout == ""
+    message = (
+        "The idempotency key 'k1' was used for task 1 with a different request (schedule "
+        "differs); repeat that request to get the task, or use a new key."
+    )
+    if as_json:
+        assert json.loads(different.stderr) == {"error": {"code": "conflict", "message": message}}
+    else:
+        assert different.stderr == f"error: {message}\n"
     assert len(tasks_in_store(env)) == 1
 
 
@@ -244,6 +278,7 @@ def test_edit_refuses_conflicting_flags_and_changes_nothing(env: dict[str, str])
     added = agentcron("add", "Gym", "--when", "every monday at 7am", "-m", "go", "--json", env=env)
     assert added.returncode == 0, added.stderr
     task = json.loads(added.stdout)
+    assert task.pop("created") is True
     for args, fragment in [
         (["-m", "run", "--payload", '{"message": "swim"}'], '--message and the "message" of'),
         (["--tz", ""], "timezone: is empty"),

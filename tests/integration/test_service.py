@@ -51,15 +51,75 @@ async def test_zone_can_be_given_per_task(service: TaskService) -> None:
     assert task.next_run_at == datetime(2026, 11, 23, 14, tzinfo=UTC)
 
 
-async def test_idempotency_key_returns_the_same_task(service: TaskService) -> None:
+async def test_idempotency_key_with_the_same_request_returns_the_same_task(
+    service: TaskService, clock: FakeClock
+) -> None:
     request = {"title": "Once", "when": "in 5 minutes", "idempotency_key": "turn-7", **REMINDER}
-    first = await service.create("ann", request)
-    second = await service.create("ann", request | {"title": "Once again"})
-    assert second.id == first.id
-    assert second.title == "Once"
-    other_owner = await service.create("bob", request)
+    first, created = await service.create_or_get("ann", request)
+    assert created
+    clock.advance(timedelta(minutes=1))  # a retry: 'in 5 minutes' is read as it was at first
+    second, created = await service.create_or_get("ann", request)
+    assert (second.id, created) == (first.id, False)
+    assert second == first
+    other_owner, created = await service.create_or_get("bob", request)
     assert other_owner.id != first.id
+    assert created
     assert await count(service, task_rows) == 2
+
+
+async def test_the_same_request_is_compared_normalized(service: TaskService) -> None:
+    """Spelled differently, with a default given explicitly: still the same request."""
+    key = {"idempotency_key": "k"}
+    first = await service.create(
+        "ann", {"title": "Gym", "when": "every day at 9am", **REMINDER, **key}
+    )
+    again = {
+        "title": "  Gym ",
+        "when": "every day at 09:00",
+        "timezone": "Europe/Paris",  # Ann's own
+        "max_attempts": first.max_attempts,
+        "overlap_policy": first.overlap_policy,
+    }
+    assert (await service.create("ann", {**REMINDER, **key, **again})).id == first.id
+    assert await count(service, task_rows) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "differs"),
+    [
+        ({"title": "Once again"}, "title differs"),
+        ({"when": "tomorrow at 10am"}, "schedule differs"),
+        ({"timezone": "Asia/Kolkata"}, "schedule, timezone differ"),
+        ({"payload": {"message": "call dad"}}, "payload differs"),
+        ({"max_attempts": 5}, "max_attempts differs"),
+        ({"ends_at": "2026-12-31T00:00:00+00:00"}, "ends_at differs"),
+    ],
+    ids=["title", "when", "zone", "payload", "option", "bound"],
+)
+async def test_idempotency_key_with_a_different_request_is_a_conflict(
+    service: TaskService, change: dict[str, object], differs: str
+) -> None:
+    request = {"title": "Once", "when": "tomorrow at 9am", "idempotency_key": "k", **REMINDER}
+    first = await service.create("ann", request)
+    with pytest.raises(ConflictError) as refused:
+        await service.create("ann", request | change)
+    assert refused.value.code == "conflict"
+    assert refused.value.message == (
+        f"The idempotency key 'k' was used for task {first.id} with a different request "
+        f"({differs}); repeat that request to get the task, or use a new key."
+    )
+    assert await count(service, task_rows) == 1
+    assert (await service.get("ann", first.id)) == first
+
+
+async def test_a_reused_key_with_a_request_that_cannot_be_is_refused_as_such(
+    service: TaskService,
+) -> None:
+    request = {"title": "Once", "when": "in 5 minutes", "idempotency_key": "k", **REMINDER}
+    await service.create("ann", request)
+    with pytest.raises(ScheduleError, match="Could not understand"):
+        await service.create("ann", request | {"when": "whenever"})
+    assert await count(service, task_rows) == 1
 
 
 @pytest.mark.parametrize(

@@ -103,6 +103,23 @@ def _done(task: TaskView, as_json: bool, verb: str) -> None:
     )
 
 
+def _added(task: TaskView, created: bool, as_json: bool) -> None:
+    """A new task, or the one an idempotency key already named (then not 'Created')."""
+    if as_json:
+        print_json(task.to_dict() | {"created": created})
+    elif created:
+        _done(task, as_json, "Created")
+    else:
+        from rich.markup import escape  # noqa: PLC0415 - Rich, only to print
+
+        from agentcron.cli import _render  # noqa: PLC0415
+
+        console().print(
+            f'Task [bold]{task.id}[/] "{escape(task.title)}" already exists: '
+            f"{task.description}; next run {_render.when(task.next_run_at, task.timezone)}"
+        )
+
+
 def add(
     title: Annotated[str, typer.Argument(help="A short name for the task.", show_default=False)],
     when_: Annotated[
@@ -150,7 +167,7 @@ def add(
     """Create a task (an agent task with --instructions, or a payload that has them)."""
     agent = _agent_options(model, mcp)
 
-    async def work(service: TaskService, owner: str) -> TaskView:
+    async def work(service: TaskService, owner: str) -> tuple[TaskView, bool]:
         data = _payload_json(payload)
         chosen = action or _implied_action(instructions, data, agent)
         request: dict[str, Any] = {
@@ -166,9 +183,11 @@ def add(
             "timeout_seconds": timeout,
             "jitter_seconds": jitter,
         }
-        return await service.create(owner, {k: v for k, v in request.items() if v is not None})
+        return await service.create_or_get(
+            owner, {k: v for k, v in request.items() if v is not None}
+        )
 
-    _done(run_with_service(work), as_json, "Created")
+    _added(*run_with_service(work), as_json)
 
 
 def ls(
