@@ -221,6 +221,7 @@ def test_shell_is_refused_unless_allow_listed(env: dict[str, str]) -> None:
 
 def test_agent_tasks_from_flags_or_from_a_payload(env: dict[str, str]) -> None:
     env["AGENTCRON_MCP_SERVERS"] = json.dumps({"prices": {"url": "http://127.0.0.1:9/mcp"}})
+    env["AGENTCRON_MODEL"] = "openai:gpt-4o-mini"  # what a payload without a model runs with
     flags = agentcron(
         "add",
         "BTC watch",
@@ -291,3 +292,21 @@ def test_edit_refuses_conflicting_flags_and_changes_nothing(env: dict[str, str])
         assert len(refused.stderr.splitlines()) == 1
         assert fragment in refused.stderr
     assert tasks_in_store(env) == [task]
+
+
+def test_an_agent_task_needs_a_model(env: dict[str, str]) -> None:
+    agent = ("add", "Quote", "--when", "every day at 9am", "--instructions", "A short quote.")
+    refused = agentcron(*agent, env=env)
+    assert refused.returncode == 78, refused.stderr
+    assert refused.stdout == ""
+    assert refused.stderr == (
+        "error: No model is configured for agent tasks: set AGENTCRON_MODEL=provider:model "
+        "(for example 'openai:gpt-4o-mini') in the environment or agentcron.toml, or give the "
+        "task its own (--model).\n"
+    )
+    assert tasks_in_store(env) == []
+    own = agentcron(*agent, "--model", "ollama:llama3.1", "--json", env=env)
+    assert own.returncode == 0, own.stderr
+    configured = agentcron(*agent, "--json", env=env | {"AGENTCRON_MODEL": "openai:gpt-4o-mini"})
+    assert configured.returncode == 0, configured.stderr
+    assert [t["payload"].get("model") for t in tasks_in_store(env)] == ["ollama:llama3.1", None]

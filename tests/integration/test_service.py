@@ -11,6 +11,7 @@ from sqlalchemy import Table, func, insert, select, update
 
 from agentcron.domain import RunStatus
 from agentcron.errors import (
+    ConfigurationError,
     ConflictError,
     InvalidInputError,
     LimitError,
@@ -155,6 +156,40 @@ async def test_an_empty_zone_is_refused_not_taken_for_the_owners(service: TaskSe
     with pytest.raises(InvalidInputError, match=re.escape(empty)):
         await service.update("ann", task.id, {"timezone": ""})
     assert (await service.get("ann", task.id)).version == task.version
+
+
+AGENT = {"title": "Quote", "when": "every day at 9am", "action": "agent"}
+
+
+async def test_an_agent_task_without_a_model_is_refused(service: TaskService) -> None:
+    assert service.settings.model is None
+    with pytest.raises(ConfigurationError) as refused:
+        await service.create("ann", AGENT | {"payload": {"instructions": "A quote."}})
+    assert "set AGENTCRON_MODEL=provider:model" in refused.value.message
+    assert "or give the task its own (--model)" in refused.value.message
+    with pytest.raises(InvalidInputError, match="Model 'gpt4' is not of the form"):
+        await service.create("ann", AGENT | {"payload": {"instructions": "x", "model": "gpt4"}})
+    with pytest.raises(InvalidInputError, match="Model 'mistral:large' is not of the form"):
+        await service.create(
+            "ann", AGENT | {"payload": {"instructions": "x", "model": "mistral:large"}}
+        )
+    assert await count(service, task_rows) == 0
+    own = await service.create(
+        "ann", AGENT | {"payload": {"instructions": "A quote.", "model": "ollama:llama3.1"}}
+    )
+    assert own.payload["model"] == "ollama:llama3.1"
+    service.settings.model = "openai:gpt-4o-mini"
+    configured = await service.create("ann", AGENT | {"payload": {"instructions": "A quote."}})
+    assert "model" not in configured.payload  # the configured one, when it runs
+
+
+async def test_an_agent_task_with_a_configured_model_that_is_no_model_is_refused(
+    service: TaskService,
+) -> None:
+    service.settings.model = "gpt-4o"
+    with pytest.raises(ConfigurationError, match="Model 'gpt-4o' is not of the form"):
+        await service.create("ann", AGENT | {"payload": {"instructions": "A quote."}})
+    assert await count(service, task_rows) == 0
 
 
 @pytest.mark.parametrize(
