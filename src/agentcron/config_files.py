@@ -8,7 +8,6 @@ warning each, with the closest setting) rather than silently ignored.
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -107,6 +106,8 @@ def _read_elsewhere(variable: str) -> bool:
 
 def _closest(name: str, candidates: list[str], prefix: str = "") -> str:
     """The setting ``name`` most likely meant, compared without the prefix they share."""
+    import difflib  # noqa: PLC0415 - only when there is something to warn of
+
     bare = [candidate.removeprefix(prefix) for candidate in candidates]
     match = difflib.get_close_matches(name.removeprefix(prefix), bare, n=1)
     if match:
