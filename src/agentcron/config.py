@@ -33,7 +33,7 @@ from agentcron.errors import ConfigurationError, summarize_problems
 from agentcron.masking import Secret, mask_url, mask_values, shown
 
 SecretUrl = Annotated[str | None, Secret(mask_url)]
-"""A URL that may carry a password (shown as ``user:***@host``); unset, None."""
+"""A URL that may carry a password (shown as ``user:****@host``); unset, None."""
 
 
 class McpServer(BaseModel):
@@ -170,17 +170,6 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("home", mode="before")
-    @classmethod
-    def _not_empty(cls, value: object) -> object:
-        """An empty home would put the store in whatever folder a command runs in."""
-        if isinstance(value, str) and not value.strip():
-            raise ValueError(
-                "is empty; set AGENTCRON_HOME to a folder, or unset it to keep the store in "
-                "the user's data folder"
-            )
-        return value
-
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
@@ -192,6 +181,17 @@ class Settings(BaseSettings):
             return get_zone(value).key
         except ScheduleError as error:
             raise ValueError(error.message) from None
+
+    @field_validator("home", mode="before")
+    @classmethod
+    def _not_empty(cls, value: object) -> object:
+        """An empty home would put the store in whatever folder a command runs in."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError(
+                "is empty; set AGENTCRON_HOME to a folder, or unset it to keep the store in "
+                "the user's data folder"
+            )
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -17,7 +17,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import to_jsonable_python
 
-MASK = "***"
+MASK = "****"
 _PASSWORD_PARAMETER = re.compile(r"(?i)([?&](?:password|passwd|pwd)=)[^&#]*")
 
 
@@ -29,7 +29,7 @@ class Secret:
 
 
 def mask_url(url: str) -> str:
-    """``url`` with the password of its user part and of its query replaced by ``***``.
+    """``url`` with the password of its user part and of its query replaced by ``****``.
 
     Done on the text, not by a URL parser: a malformed URL (shown in the error about it)
     must lose its password as well.

@@ -72,12 +72,15 @@ def test_config_show_tells_each_value_and_its_source_with_secrets_masked(
     document = json.loads(shown.stdout)
     settings = document["settings"]
     assert settings["database_url"] == {
-        "value": "postgresql://ann:***@127.0.0.1:5432/test",
+        "value": "postgresql://ann:****@127.0.0.1:5432/test",
         "source": "AGENTCRON_DATABASE_URL",
     }
-    assert settings["openai_api_key"] == {"value": "***", "source": "AGENTCRON_OPENAI_API_KEY"}
-    assert settings["anthropic_api_key"] == {"value": "***", "source": str(here / "agentcron.toml")}
-    assert settings["mcp_servers"]["value"]["github"]["env"] == {"GITHUB_TOKEN": "***"}
+    assert settings["openai_api_key"] == {"value": "****", "source": "AGENTCRON_OPENAI_API_KEY"}
+    assert settings["anthropic_api_key"] == {
+        "value": "****",
+        "source": str(here / "agentcron.toml"),
+    }
+    assert settings["mcp_servers"]["value"]["github"]["env"] == {"GITHUB_TOKEN": "****"}
     assert settings["model"] == {
         "value": "anthropic:claude-sonnet-4-5",
         "source": str(here / "agentcron.toml"),
@@ -91,7 +94,7 @@ def test_config_show_tells_each_value_and_its_source_with_secrets_masked(
     ]
     lines = {line.split()[0]: line.split()[1:] for line in human.stdout.splitlines() if line}
     assert lines["concurrency"] == ["│", "64", "│", "default"]
-    assert lines["openai_api_key"] == ["│", "***", "│", "AGENTCRON_OPENAI_API_KEY"]
+    assert lines["openai_api_key"] == ["│", "****", "│", "AGENTCRON_OPENAI_API_KEY"]
 
 
 def test_config_show_says_what_an_unset_setting_means(env: dict[str, str], here: Path) -> None:

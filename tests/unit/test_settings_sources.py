@@ -148,10 +148,10 @@ def test_an_empty_home_is_refused(
 @pytest.mark.parametrize(
     ("url", "masked"),
     [
-        ("postgresql://ann:s3cret@db:5432/agentcron", "postgresql://ann:***@db:5432/agentcron"),
-        ("postgresql://ann:p@ss:w0rd@db/agentcron", "postgresql://ann:***@db/agentcron"),
-        ("postgresql://ann@db/agentcron?password=s3cret&x=1", "postgresql://ann@db/agentcron?password=***&x=1"),
-        ("postgresql://ann:s3cret@db:::", "postgresql://ann:***@db:::"),
+        ("postgresql://ann:s3cret@db:5432/agentcron", "postgresql://ann:****@db:5432/agentcron"),
+        ("postgresql://ann:p@ss:w0rd@db/agentcron", "postgresql://ann:****@db/agentcron"),
+        ("postgresql://ann@db/agentcron?password=s3cret&x=1", "postgresql://ann@db/agentcron?password=****&x=1"),
+        ("postgresql://ann:s3cret@db:::", "postgresql://ann:****@db:::"),
         ("postgresql://ann@db/agentcron", "postgresql://ann@db/agentcron"),
         ("sqlite:////home/ann/agentcron.db", "sqlite:////home/ann/agentcron.db"),
         ("https://api.example.com/v1?a=b@c:d", "https://api.example.com/v1?a=b@c:d"),
@@ -176,11 +176,11 @@ def test_secrets_are_masked_when_settings_are_shown() -> None:
     everything = json.dumps(shown(settings))
     assert [secret for secret in secrets if secret in everything] == []
     values = shown(settings)
-    assert values["database_url"] == "postgresql://ann:***@127.0.0.1/test"
-    assert values["openai_api_key"] == "***"
-    assert values["mcp_servers"]["github"]["env"] == {"GITHUB_TOKEN": "***"}
-    assert values["mcp_servers"]["remote"]["url"] == "https://bot:***@mcp.example.com/mcp"
-    assert values["anthropic_api_key"] == "***"
+    assert values["database_url"] == "postgresql://ann:****@127.0.0.1/test"
+    assert values["openai_api_key"] == "****"
+    assert values["mcp_servers"]["github"]["env"] == {"GITHUB_TOKEN": "****"}
+    assert values["mcp_servers"]["remote"]["url"] == "https://bot:****@mcp.example.com/mcp"
+    assert values["anthropic_api_key"] == "****"
     assert Settings().openai_api_key is None
     assert shown(Settings())["openai_api_key"] is None  # unset stays unset
 

@@ -18,8 +18,8 @@ from pydantic_ai.toolsets.abstract import ToolsetTool
 from pydantic_ai.usage import RunUsage
 
 from agentcron.config import Settings
-from agentcron.masking import MASK
 
+MASK = "***"
 REFUSAL_PREFIX = "ERROR: "
 _SECRET_KEY = re.compile(r"key|token|secret|passw|authori[sz]ation|cookie|credential", re.I)
 _SECRET_TEXT = re.compile(r"(?i)\b(bearer|basic)\s+[\w.~+/=-]{8,}|\b(sk|pk|rk)-[\w-]{12,}")
