@@ -6,8 +6,10 @@ for the whole test session:
 - removes from the environment every variable that would point a test at a real provider or
   carry the developer's agentcron configuration into it: ``OPENAI_*`` and ``ANTHROPIC_*``
   (keys, base URLs, organizations), ``OLLAMA_*``, and every ``AGENTCRON_*`` setting but the
-  tests' own ``AGENTCRON_TEST_*`` (such as ``AGENTCRON_TEST_PG``). Child processes started with
-  ``os.environ`` (the CLI and ``serve`` in ``tests/acceptance``) inherit the cleaned environment;
+  tests' own ``AGENTCRON_TEST_*`` (such as ``AGENTCRON_TEST_PG``), and points
+  ``XDG_CONFIG_HOME`` at an empty folder, so that no agentcron.toml of the user's is read.
+  Child processes started with ``os.environ`` (the CLI and ``serve`` in ``tests/acceptance``)
+  inherit the cleaned environment;
 - refuses outgoing TCP connections to anything but loopback (127.0.0.0/8, ::1, localhost), in
   every thread of this process, by wrapping ``socket.socket.connect`` and ``connect_ex``. Python
   clients end there: the blocking ones directly, and asyncio's default (selector) event loop
@@ -157,12 +159,13 @@ def installed() -> bool:
 # monkeypatch restores the cleaned environment afterwards. (Code run on import, while pytest
 # collects the tests, comes before any fixture and is not guarded.)
 @pytest.fixture(autouse=True, scope="session")
-def _offline() -> Iterator[None]:
+def _offline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """No provider key, no agentcron setting from outside, no connection off loopback."""
     with pytest.MonkeyPatch.context() as patch:
         for name in list(os.environ):
             if leaks_configuration(name):
                 patch.delenv(name)
+        patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("no-user-config")))
         patch.setattr(socket.socket, "connect", _guard_connect(socket.socket.connect))
         patch.setattr(socket.socket, "connect_ex", _guard_connect(socket.socket.connect_ex))
         patch.setattr(socket, "getaddrinfo", _guard_getaddrinfo(socket.getaddrinfo))

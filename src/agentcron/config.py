@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
-import tomllib
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -18,14 +20,20 @@ from pydantic import (
 )
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     SettingsError,
-    TomlConfigSettingsSource,
 )
 
+from agentcron import config_files
+from agentcron.config_files import SettingsFile
 from agentcron.errors import ConfigurationError, summarize_problems
+from agentcron.masking import Secret, mask_url, mask_values, shown
+
+SecretUrl = Annotated[str | None, Secret(mask_url)]
+"""A URL that may carry a password (shown as ``user:****@host``); unset, None."""
 
 
 class McpServer(BaseModel):
@@ -35,8 +43,8 @@ class McpServer(BaseModel):
 
     command: str | None = None
     args: list[str] = Field(default_factory=list)
-    env: dict[str, str] | None = None
-    url: str | None = None
+    env: Annotated[dict[str, str] | None, Secret(mask_values)] = None
+    url: SecretUrl = None
     """Streamable HTTP endpoint, e.g. http://127.0.0.1:8000/mcp."""
 
     @model_validator(mode="after")
@@ -56,11 +64,10 @@ class ModelPrice(BaseModel):
 
 
 class Settings(BaseSettings):
-    """agentcron's configuration; environment variables override agentcron.toml."""
+    """agentcron's configuration: AGENTCRON_* variables, then the agentcron.toml files
+    (``config_files``), then these defaults."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="AGENTCRON_", toml_file="agentcron.toml", extra="forbid"
-    )
+    model_config = SettingsConfigDict(env_prefix=config_files.ENV_PREFIX, extra="forbid")
 
     timezone: str | None = None
     """The person's IANA time zone; when unset, the machine's zone is used."""
@@ -68,7 +75,7 @@ class Settings(BaseSettings):
     user: str = Field(default="local", min_length=1, max_length=64)
     """The owner of tasks created from the CLI."""
 
-    database_url: str | None = None
+    database_url: SecretUrl = None
     """SQLAlchemy URL of the store; unset means SQLite in ``home``."""
 
     home: Path | None = None
@@ -129,7 +136,7 @@ class Settings(BaseSettings):
     model: str | None = None
     """The agent's model, as ``provider:model`` (openai:, anthropic:, ollama:, test)."""
 
-    openai_base_url: str | None = None
+    openai_base_url: SecretUrl = None
     """An OpenAI-compatible server (Ollama, vLLM, llama.cpp...) for ``openai:`` models."""
 
     openai_api_key: SecretStr | None = None
@@ -197,6 +204,17 @@ class Settings(BaseSettings):
         except ScheduleError as error:
             raise ValueError(error.message) from None
 
+    @field_validator("home", mode="before")
+    @classmethod
+    def _not_empty(cls, value: object) -> object:
+        """An empty home would put the store in whatever folder a command runs in."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError(
+                "is empty; set AGENTCRON_HOME to a folder, or unset it to keep the store in "
+                "the user's data folder"
+            )
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -206,11 +224,23 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        files = config_files.read_files(settings_cls.model_fields)
+        return (
+            init_settings,
+            env_settings,
+            *(InitSettingsSource(settings_cls, found.values) for found in files),
+        )
 
 
-def load_settings() -> Settings:
-    """Read the settings, turning a bad value or file into one readable ConfigurationError."""
+def _to_stderr(message: str) -> None:
+    sys.stderr.write(f"warning: {message}\n")
+
+
+def load_settings(warn: Callable[[str], None] = _to_stderr) -> Settings:
+    """Read the settings, turning a bad value or file into one readable ConfigurationError;
+    ``warn`` is told of each name that is not a setting (a misspelling, most likely)."""
+    for message in config_files.unknown_names(os.environ, settings_files(), Settings.model_fields):
+        warn(message)
     try:
         return Settings()
     except ValidationError as error:
@@ -227,14 +257,19 @@ def load_settings() -> Settings:
             f"{name} is not valid JSON{detail}; tables set in the environment are JSON "
             'objects, e.g. AGENTCRON_ACTIONS=\'{"name": "module:Class"}\'.'
         ) from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigurationError(
-            f"agentcron.toml in {Path.cwd()} is not valid TOML ({error}); fix or remove it."
-        ) from None
-    except (UnicodeDecodeError, OSError) as error:
-        raise ConfigurationError(
-            f"agentcron.toml in {Path.cwd()} cannot be read ({error}); fix or remove it."
-        ) from None
+
+
+def settings_files() -> list[SettingsFile]:
+    """The agentcron.toml files found, the first one winning."""
+    return config_files.read_files(Settings.model_fields)
+
+
+def setting_origins(settings: Settings) -> dict[str, Any]:
+    """Every setting's value (secrets masked) and where it came from: its AGENTCRON_*
+    variable, an agentcron.toml file, or ``default``."""
+    values = shown(settings)
+    where = config_files.origins(os.environ, settings_files(), Settings.model_fields)
+    return {name: {"value": values[name], "source": where[name]} for name in values}
 
 
 def machine_timezone() -> str:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agentcron.abc import Clock, Repositories, Store, TaskFields
 from agentcron.actions import ActionRegistry
@@ -43,6 +44,34 @@ from agentcron.views import AttemptView, Briefing, RunView, TaskView, UserView, 
 
 MAX_PAYLOAD_BYTES = 1_000_000
 ChangeSignal = Callable[[], Awaitable[None]]
+
+
+_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def _one_line(title: str) -> str:
+    """Titles are shown on one line (tables, notifications, logs): a line break or a control
+    character would break them, or hide part of what the title says."""
+    for position, char in enumerate(title, start=1):
+        if char in _LINE_BREAKS:
+            raise ValueError(f"must be one line, but has a line break at character {position}")
+        if unicodedata.category(char) == "Cc":
+            raise ValueError(
+                f"must be plain text, but has the control character U+{ord(char):04X} at "
+                f"character {position}"
+            )
+    return title
+
+
+def _named_zone(zone: str) -> str:
+    """An empty zone is a mistake (an empty --tz), not a request for the person's own."""
+    if not zone:
+        raise ValueError("is empty; give an IANA zone such as Europe/Paris, or leave it out")
+    return zone
+
+
+Title = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_one_line)]
+Zone = Annotated[str, AfterValidator(_named_zone)]
 
 
 class _Input(BaseModel):
@@ -78,9 +107,9 @@ class TaskOptions(_Input):
 class NewTask(TaskOptions):
     """What a person asks for."""
 
-    title: str = Field(min_length=1, max_length=200)
+    title: Title
     when: str = Field(min_length=1)
-    timezone: str | None = None
+    timezone: Zone | None = None
     action: str = "reminder"
     payload: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
@@ -89,11 +118,20 @@ class NewTask(TaskOptions):
 class TaskChanges(TaskOptions):
     """A partial update; None leaves a field as it is."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
+    title: Title | None = None
     when: str | None = Field(default=None, min_length=1)
-    timezone: str | None = None
+    timezone: Zone | None = None
     payload: dict[str, Any] | None = None
     expected_version: int | None = None
+
+
+REQUEST_FIELDS = ("title", "schedule", "timezone", "action", "payload", *TaskOptions.model_fields)
+"""What makes two task requests the same, compared as stored (normalized): what the person
+gave, with the defaults of what they did not."""
+
+
+def _read_new(request: NewTask | dict[str, Any]) -> NewTask:
+    return request if isinstance(request, NewTask) else read_input(NewTask, request)
 
 
 def read_input(model: type[_Input], data: dict[str, Any]) -> Any:
@@ -171,17 +209,28 @@ class TaskService:
     # tasks
 
     async def create(self, owner: str, request: NewTask | dict[str, Any]) -> TaskView:
-        """A new task; with an idempotency key already used, the existing task instead."""
-        (created,) = await self.create_many(owner, [request])
-        return created
+        """A new task; with an idempotency key already used for the same request, that task
+        (for a different request, a ConflictError)."""
+        task, _ = await self.create_or_get(owner, request)
+        return task
+
+    async def create_or_get(
+        self, owner: str, request: NewTask | dict[str, Any]
+    ) -> tuple[TaskView, bool]:
+        """``create``, and whether the task is new (False: its idempotency key's task)."""
+        ((task, created),) = await self._create_retried(owner, [_read_new(request)])
+        return task, created
 
     async def create_many(
         self, owner: str, requests: Sequence[NewTask | dict[str, Any]]
     ) -> list[TaskView]:
         """Several tasks in one transaction: all are created, or none (imports, benchmarks)."""
-        specs: list[NewTask] = [
-            r if isinstance(r, NewTask) else read_input(NewTask, r) for r in requests
-        ]
+        specs = [_read_new(request) for request in requests]
+        return [task for task, _ in await self._create_retried(owner, specs)]
+
+    async def _create_retried(
+        self, owner: str, specs: list[NewTask]
+    ) -> list[tuple[TaskView, bool]]:
         try:
             return await self._create(owner, specs)
         except DuplicateError:
@@ -189,7 +238,7 @@ class TaskService:
                 return await self._create(owner, specs)  # created meanwhile: that one
             raise
 
-    async def _create(self, owner: str, specs: list[NewTask]) -> list[TaskView]:
+    async def _create(self, owner: str, specs: list[NewTask]) -> list[tuple[TaskView, bool]]:
         """One transaction: the owner, existing keys, the limit, then the new rows."""
         now = self.now()
         views: dict[int, TaskView] = {}
@@ -203,6 +252,7 @@ class TaskService:
                 key = spec.idempotency_key
                 existing = key and await store.tasks.by_idempotency_key(owner, key)
                 if existing:
+                    self._check_same_request(owner, spec, user.timezone, existing)
                     views[index] = existing
                 else:
                     fresh[index] = self._build(owner, spec, user.timezone, now)
@@ -213,7 +263,23 @@ class TaskService:
                 await store.announce_change()
         if fresh:
             await self._changed()
-        return [views[index] for index in range(len(specs))]
+        return [(views[index], index in fresh) for index in range(len(specs))]
+
+    def _check_same_request(
+        self, owner: str, spec: NewTask, user_zone: str, existing: TaskView
+    ) -> None:
+        """A reused idempotency key must come with the request that made its task: the
+        request is built again as it was then (a 'when' such as 'in 1 hour' read at the
+        task's creation) and its fields compared with the task's."""
+        again = self._build(owner, spec, user_zone, existing.created_at)
+        differ = [name for name in REQUEST_FIELDS if again[name] != getattr(existing, name)]
+        if differ:
+            verb = "differs" if len(differ) == 1 else "differ"
+            raise ConflictError(
+                f"The idempotency key '{spec.idempotency_key}' was used for task {existing.id} "
+                f"with a different request ({', '.join(differ)} {verb}); repeat that request "
+                "to get the task, or use a new key."
+            )
 
     def _build(self, owner: str, spec: NewTask, user_zone: str, now: datetime) -> TaskFields:
         schedule = parse(spec.when, spec.timezone or user_zone, now)

@@ -51,10 +51,44 @@ def test_add_show_edit_pause_resume_run_runs_cancel(env: dict[str, str]) -> None
     assert "Water plants" in human.stdout
 
 
-def test_idempotency_key_gives_one_task(env: dict[str, str]) -> None:
-    for _ in range(2):
-        result = agentcron("add", "Once", "--when", "in 1 hour", "--idempotency-key", "k1", env=env)
-        assert result.returncode == 0, result.stderr
+def test_idempotency_key_gives_one_task_and_says_so(env: dict[str, str]) -> None:
+    once = ("add", "Once", "--when", "in 1 hour", "--idempotency-key", "k1")
+    first = agentcron(*once, env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith('Created task 1 "Once": once on ')
+    again = agentcron(*once, env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith('Task 1 "Once" already exists: once on ')
+    existing = json.loads(agentcron(*once, "--json", env=env).stdout)
+    assert existing.pop("created") is False
+    assert existing == tasks_in_store(env)[0]
+    other = agentcron(
+        "add", "Other", "--when", "in 1 hour", "--idempotency-key", "k2", "--json", env=env
+    )
+    assert json.loads(other.stdout)["created"] is True
+    assert len(tasks_in_store(env)) == 2
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["line", "json"])
+def test_idempotency_key_with_a_different_request_is_refused(
+    env: dict[str, str], as_json: bool
+) -> None:
+    first = agentcron("add", "Once", "--when", "in 1 hour", "--idempotency-key", "k1", env=env)
+    assert first.returncode == 0, first.stderr
+    different = agentcron(
+        "add", "Once", "--when", "in 2 hours", "--idempotency-key", "k1",
+        *(["--json"] if as_json else []), env=env,
+    )  # fmt: skip
+    assert different.returncode == 2
+    assert different.stdout == ""
+    message = (
+        "The idempotency key 'k1' was used for task 1 with a different request (schedule "
+        "differs); repeat that request to get the task, or use a new key."
+    )
+    if as_json:
+        assert json.loads(different.stderr) == {"error": {"code": "conflict", "message": message}}
+    else:
+        assert different.stderr == f"error: {message}\n"
     assert len(tasks_in_store(env)) == 1
 
 
@@ -90,6 +124,45 @@ def test_idempotency_key_gives_one_task(env: dict[str, str]) -> None:
             "may not run 'ls'",
         ),
         (["add", "t", "--when", "whenever"], "Could not understand 'whenever'"),
+        (
+            ["add", "t", "--when", "in 1 hour", "-m", "hi", "--payload", '{"message": "ho"}'],
+            '--message and the "message" of --payload both give the message; keep one of them.',
+        ),
+        (
+            [
+                "add",
+                "t",
+                "--when",
+                "in 1 hour",
+                "--instructions",
+                "x",
+                "--model",
+                "test",
+                "--payload",
+                '{"instructions": "y", "model": "test"}',
+            ],
+            '--instructions and the "instructions" of --payload both give the instructions',
+        ),
+        (
+            [
+                "add",
+                "t",
+                "--when",
+                "in 1 hour",
+                "--model",
+                "test",
+                "--payload",
+                '{"instructions": "y", "model": "test"}',
+            ],
+            '--model and the "model" of --payload both give the model',
+        ),
+        (
+            ["add", "t", "--when", "tomorrow at 9am", "--tz", ""],
+            "timezone: is empty; give an IANA zone such as Europe/Paris, or leave it out",
+        ),
+        (["add", "Call\nmom", "--when", "in 1 hour"], "title: must be one line, but has a line"),
+        (["add", "Call\rmom", "--when", "in 1 hour"], "title: must be one line, but has a line"),
+        (["add", "Call\x1b[2Jmom", "--when", "in 1 hour"], "the control character U+001B"),
         (
             ["add", "t", "--when", "in 1 hour", "--instructions", "x", "--mcp", "weather"],
             "Unknown MCP server 'weather'",
@@ -148,6 +221,7 @@ def test_shell_is_refused_unless_allow_listed(env: dict[str, str]) -> None:
 
 def test_agent_tasks_from_flags_or_from_a_payload(env: dict[str, str]) -> None:
     env["AGENTCRON_MCP_SERVERS"] = json.dumps({"prices": {"url": "http://127.0.0.1:9/mcp"}})
+    env["AGENTCRON_MODEL"] = "openai:gpt-4o-mini"  # what a payload without a model runs with
     flags = agentcron(
         "add",
         "BTC watch",
@@ -199,3 +273,40 @@ def test_agent_tasks_from_flags_or_from_a_payload(env: dict[str, str]) -> None:
         "model": "ollama:llama3.1",
         "mcp": ["prices:get_price"],
     }
+
+
+def test_edit_refuses_conflicting_flags_and_changes_nothing(env: dict[str, str]) -> None:
+    added = agentcron("add", "Gym", "--when", "every monday at 7am", "-m", "go", "--json", env=env)
+    assert added.returncode == 0, added.stderr
+    task = json.loads(added.stdout)
+    assert task.pop("created") is True
+    for args, fragment in [
+        (["-m", "run", "--payload", '{"message": "swim"}'], '--message and the "message" of'),
+        (["--tz", ""], "timezone: is empty"),
+        (["--title", "Gym\nand swim"], "title: must be one line"),
+        (["--title", "Gym\tswim"], "the control character U+0009"),
+    ]:
+        refused = agentcron("edit", str(task["id"]), *args, env=env)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert refused.stdout == ""
+        assert len(refused.stderr.splitlines()) == 1
+        assert fragment in refused.stderr
+    assert tasks_in_store(env) == [task]
+
+
+def test_an_agent_task_needs_a_model(env: dict[str, str]) -> None:
+    agent = ("add", "Quote", "--when", "every day at 9am", "--instructions", "A short quote.")
+    refused = agentcron(*agent, env=env)
+    assert refused.returncode == 78, refused.stderr
+    assert refused.stdout == ""
+    assert refused.stderr == (
+        "error: No model is configured for agent tasks: set AGENTCRON_MODEL=provider:model "
+        "(for example 'openai:gpt-4o-mini') in the environment or agentcron.toml, or give the "
+        "task its own (--model).\n"
+    )
+    assert tasks_in_store(env) == []
+    own = agentcron(*agent, "--model", "ollama:llama3.1", "--json", env=env)
+    assert own.returncode == 0, own.stderr
+    configured = agentcron(*agent, "--json", env=env | {"AGENTCRON_MODEL": "openai:gpt-4o-mini"})
+    assert configured.returncode == 0, configured.stderr
+    assert [t["payload"].get("model") for t in tasks_in_store(env)] == ["ollama:llama3.1", None]

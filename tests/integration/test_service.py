@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import Table, func, insert, select, update
 
 from agentcron.domain import RunStatus
 from agentcron.errors import (
+    ConfigurationError,
     ConflictError,
     InvalidInputError,
     LimitError,
@@ -50,15 +52,144 @@ async def test_zone_can_be_given_per_task(service: TaskService) -> None:
     assert task.next_run_at == datetime(2026, 11, 23, 14, tzinfo=UTC)
 
 
-async def test_idempotency_key_returns_the_same_task(service: TaskService) -> None:
+async def test_idempotency_key_with_the_same_request_returns_the_same_task(
+    service: TaskService, clock: FakeClock
+) -> None:
     request = {"title": "Once", "when": "in 5 minutes", "idempotency_key": "turn-7", **REMINDER}
-    first = await service.create("ann", request)
-    second = await service.create("ann", request | {"title": "Once again"})
-    assert second.id == first.id
-    assert second.title == "Once"
-    other_owner = await service.create("bob", request)
+    first, created = await service.create_or_get("ann", request)
+    assert created
+    clock.advance(timedelta(minutes=1))  # a retry: 'in 5 minutes' is read as it was at first
+    second, created = await service.create_or_get("ann", request)
+    assert (second.id, created) == (first.id, False)
+    assert second == first
+    other_owner, created = await service.create_or_get("bob", request)
     assert other_owner.id != first.id
+    assert created
     assert await count(service, task_rows) == 2
+
+
+async def test_the_same_request_is_compared_normalized(service: TaskService) -> None:
+    """Spelled differently, with a default given explicitly: still the same request."""
+    key = {"idempotency_key": "k"}
+    first = await service.create(
+        "ann", {"title": "Gym", "when": "every day at 9am", **REMINDER, **key}
+    )
+    again = {
+        "title": "  Gym ",
+        "when": "every day at 09:00",
+        "timezone": "Europe/Paris",  # Ann's own
+        "max_attempts": first.max_attempts,
+        "overlap_policy": first.overlap_policy,
+    }
+    assert (await service.create("ann", {**REMINDER, **key, **again})).id == first.id
+    assert await count(service, task_rows) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "differs"),
+    [
+        ({"title": "Once again"}, "title differs"),
+        ({"when": "tomorrow at 10am"}, "schedule differs"),
+        ({"timezone": "Asia/Kolkata"}, "schedule, timezone differ"),
+        ({"payload": {"message": "call dad"}}, "payload differs"),
+        ({"max_attempts": 5}, "max_attempts differs"),
+        ({"ends_at": "2026-12-31T00:00:00+00:00"}, "ends_at differs"),
+    ],
+    ids=["title", "when", "zone", "payload", "option", "bound"],
+)
+async def test_idempotency_key_with_a_different_request_is_a_conflict(
+    service: TaskService, change: dict[str, object], differs: str
+) -> None:
+    request = {"title": "Once", "when": "tomorrow at 9am", "idempotency_key": "k", **REMINDER}
+    first = await service.create("ann", request)
+    with pytest.raises(ConflictError) as refused:
+        await service.create("ann", request | change)
+    assert refused.value.code == "conflict"
+    assert refused.value.message == (
+        f"The idempotency key 'k' was used for task {first.id} with a different request "
+        f"({differs}); repeat that request to get the task, or use a new key."
+    )
+    assert await count(service, task_rows) == 1
+    assert (await service.get("ann", first.id)) == first
+
+
+async def test_a_reused_key_with_a_request_that_cannot_be_is_refused_as_such(
+    service: TaskService,
+) -> None:
+    request = {"title": "Once", "when": "in 5 minutes", "idempotency_key": "k", **REMINDER}
+    await service.create("ann", request)
+    with pytest.raises(ScheduleError, match="Could not understand"):
+        await service.create("ann", request | {"when": "whenever"})
+    assert await count(service, task_rows) == 1
+
+
+@pytest.mark.parametrize(
+    ("title", "fragment"),
+    [
+        ("Call\nmom", "title: must be one line, but has a line break at character 5"),
+        ("Call\rmom", "title: must be one line, but has a line break at character 5"),
+        ("Call\u2028mom", "title: must be one line"),
+        ("Call\x1b[31mmom", "title: must be plain text, but has the control character U+001B"),
+        ("Call\x00mom", "control character U+0000"),
+    ],
+    ids=["lf", "cr", "line-separator", "escape", "nul"],
+)
+async def test_a_title_is_one_line_of_text(service: TaskService, title: str, fragment: str) -> None:
+    with pytest.raises(InvalidInputError, match=re.escape(fragment)):
+        await service.create("ann", {"title": title, "when": "in 1 hour", **REMINDER})
+    task = await service.create("ann", {"title": "Call mom 📞", "when": "in 1 hour", **REMINDER})
+    with pytest.raises(InvalidInputError, match=re.escape(fragment)):
+        await service.update("ann", task.id, {"title": title})
+    assert (await service.get("ann", task.id)).title == "Call mom 📞"
+    assert await count(service, task_rows) == 1
+
+
+async def test_an_empty_zone_is_refused_not_taken_for_the_owners(service: TaskService) -> None:
+    empty = "timezone: is empty; give an IANA zone such as Europe/Paris, or leave it out"
+    for zone in ("", "   "):
+        with pytest.raises(InvalidInputError, match=re.escape(empty)):
+            await service.create(
+                "ann", {"title": "t", "when": "in 1 hour", "timezone": zone, **REMINDER}
+            )
+    assert await count(service, task_rows) == 0
+    task = await service.create("ann", {"title": "t", "when": "every day at 9am", **REMINDER})
+    with pytest.raises(InvalidInputError, match=re.escape(empty)):
+        await service.update("ann", task.id, {"timezone": ""})
+    assert (await service.get("ann", task.id)).version == task.version
+
+
+AGENT = {"title": "Quote", "when": "every day at 9am", "action": "agent"}
+
+
+async def test_an_agent_task_without_a_model_is_refused(service: TaskService) -> None:
+    assert service.settings.model is None
+    with pytest.raises(ConfigurationError) as refused:
+        await service.create("ann", AGENT | {"payload": {"instructions": "A quote."}})
+    assert "set AGENTCRON_MODEL=provider:model" in refused.value.message
+    assert "or give the task its own (--model)" in refused.value.message
+    with pytest.raises(InvalidInputError, match="Model 'gpt4' is not of the form"):
+        await service.create("ann", AGENT | {"payload": {"instructions": "x", "model": "gpt4"}})
+    with pytest.raises(InvalidInputError, match="Model 'mistral:large' is not of the form"):
+        await service.create(
+            "ann", AGENT | {"payload": {"instructions": "x", "model": "mistral:large"}}
+        )
+    assert await count(service, task_rows) == 0
+    own = await service.create(
+        "ann", AGENT | {"payload": {"instructions": "A quote.", "model": "ollama:llama3.1"}}
+    )
+    assert own.payload["model"] == "ollama:llama3.1"
+    service.settings.model = "openai:gpt-4o-mini"
+    configured = await service.create("ann", AGENT | {"payload": {"instructions": "A quote."}})
+    assert "model" not in configured.payload  # the configured one, when it runs
+
+
+async def test_an_agent_task_with_a_configured_model_that_is_no_model_is_refused(
+    service: TaskService,
+) -> None:
+    service.settings.model = "gpt-4o"
+    with pytest.raises(ConfigurationError, match="Model 'gpt-4o' is not of the form"):
+        await service.create("ann", AGENT | {"payload": {"instructions": "A quote."}})
+    assert await count(service, task_rows) == 0
 
 
 @pytest.mark.parametrize(

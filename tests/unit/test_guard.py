@@ -253,6 +253,15 @@ def test_which_variables_are_removed() -> None:
         assert not guard.leaks_configuration(name)
 
 
+def test_no_agentcron_toml_of_the_users_is_read() -> None:
+    from agentcron.config_files import file_paths, user_config_file
+
+    config = Path(os.environ["XDG_CONFIG_HOME"])
+    assert user_config_file() == config / "agentcron" / "agentcron.toml"
+    assert list(config.iterdir()) == []
+    assert [path for path in file_paths() if path.exists()] == []
+
+
 def test_a_test_may_still_set_a_variable_for_itself(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGENTCRON_MODEL", "test")
     assert os.environ["AGENTCRON_MODEL"] == "test"

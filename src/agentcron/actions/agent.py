@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentcron.abc import Action, ActionContext, ActionResult
-from agentcron.agent import model_name
+from agentcron.agent import NO_MODEL_FOR_TASK, model_name
 from agentcron.agent.mcp import check_allowed
 from agentcron.errors import ConfigurationError, InvalidInputError
 
@@ -31,13 +31,18 @@ class AgentAction(Action):
     defaults: ClassVar[Mapping[str, Any]] = {"overlap_policy": "skip", "timeout_seconds": 120.0}
 
     def check(self, payload: BaseModel) -> None:
+        """A task that names no model known to a provider, or none at all when none is
+        configured, is refused: its every run would fail."""
         assert isinstance(payload, AgentPayload)
         check_allowed(self.settings, payload.mcp or [])
-        if payload.model is not None:
-            try:
-                model_name(self.settings, payload.model)
-            except ConfigurationError as error:
-                raise InvalidInputError(error.message) from None
+        if payload.model is None and not self.settings.model:
+            raise ConfigurationError(NO_MODEL_FOR_TASK)
+        try:
+            model_name(self.settings, payload.model)
+        except ConfigurationError as error:
+            if payload.model is None:
+                raise  # AGENTCRON_MODEL itself is not a model name
+            raise InvalidInputError(error.message) from None
 
     async def run(self, context: ActionContext) -> ActionResult:
         from agentcron.agent.scheduled import run_scheduled  # noqa: PLC0415 - pydantic-ai is heavy

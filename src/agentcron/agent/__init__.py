@@ -19,6 +19,12 @@ NOT_CONFIGURED = (
     "ANTHROPIC_API_KEY) or 'ollama:llama3.1' (any OpenAI-compatible server: also set "
     "AGENTCRON_OPENAI_BASE_URL)."
 )
+NO_MODEL_FOR_TASK = (
+    "No model is configured for agent tasks: set AGENTCRON_MODEL=provider:model (for example "
+    "'openai:gpt-4o-mini') in the environment or agentcron.toml, or give the task its own "
+    "(--model)."
+)
+"""Why an agent task is refused at creation: with no model its every run would fail."""
 PROVIDERS = ("openai", "anthropic", "ollama", "test")
 PROVIDER_MODULES = {
     "openai": ("openai", "pydantic_ai.models.openai", "pydantic_ai.providers.openai"),

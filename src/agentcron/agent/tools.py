@@ -61,7 +61,9 @@ async def schedule_followup(
             deps.context.owner_id,
             {
                 "title": title or f"Follow-up: {deps.task.title}"[:200],
-                "when": schedule.normalized,
+                # The words, not this attempt's instant: a retry's same words under the same
+                # key are the same request (read as at the follow-up's creation).
+                "when": when,
                 "timezone": deps.owner.timezone,
                 "action": "agent",
                 "payload": {"instructions": instructions}

@@ -13,7 +13,7 @@ import sys
 import typer
 
 from agentcron import __version__
-from agentcron.cli import chat, schedule, serve, status, tasks
+from agentcron.cli import chat, config, schedule, serve, status, tasks
 from agentcron.cli._output import USER_ERROR_EXIT, report
 from agentcron.errors import AgentCronError, RuntimeFailure
 
@@ -25,6 +25,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(schedule.app, name="schedule")
+app.add_typer(config.app, name="config")
 app.command("serve")(serve.serve)
 app.command("chat")(chat.chat)
 for name, command in tasks.COMMANDS.items():
@@ -70,11 +71,13 @@ def main() -> None:
         report(error)
         sys.exit(error.exit_code)
     except Exception as error:
-        if os.environ.get("AGENTCRON_TRACEBACK"):
+        from agentcron.config_files import TRACEBACK  # noqa: PLC0415 - only on a bug
+
+        if os.environ.get(TRACEBACK):
             raise
         failure = RuntimeFailure(
             f"unexpected {type(error).__name__}: {error}. This is a bug in agentcron; "
-            "AGENTCRON_TRACEBACK=1 shows where it happened."
+            f"{TRACEBACK}=1 shows where it happened."
         )
         report(failure)
         sys.exit(failure.exit_code)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from agentcron.cli._output import fail
+from agentcron.cli._output import fail, warn
 from agentcron.errors import AgentCronError
 
 if TYPE_CHECKING:
@@ -33,10 +33,11 @@ def run_with_service(work: Callable[[TaskService, str], Awaitable[T]]) -> T:
 
 
 def current_settings() -> Settings:
-    """The settings, or a clean exit saying what is wrong with them."""
+    """The settings (warning of names that are not settings), or a clean exit saying what is
+    wrong with them."""
     from agentcron.config import load_settings  # noqa: PLC0415 - pydantic-settings is heavy
 
     try:
-        return load_settings()
+        return load_settings(warn)
     except AgentCronError as error:
         fail(error)

@@ -50,6 +50,15 @@ def report(error: AgentCronError) -> None:
         sys.stderr.write(f"error: {error.message}\n")
 
 
+def warn(message: str) -> None:
+    """A warning on stderr: ``warning: <message>``, or ``{"warning": "<message>"}`` with
+    ``--json``; the command goes on."""
+    if wants_json():
+        sys.stderr.write(json.dumps({"warning": message}, ensure_ascii=False) + "\n")
+    else:
+        sys.stderr.write(f"warning: {message}\n")
+
+
 def fail(error: AgentCronError | str) -> NoReturn:
     """Report the error and exit with its family's status (a plain text: the person's)."""
     if isinstance(error, str):

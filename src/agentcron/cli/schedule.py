@@ -32,12 +32,13 @@ def parse_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Show how agentcron understands TEXT and when it fires next."""
+    from agentcron.cli._context import current_settings  # noqa: PLC0415
     from agentcron.clock import SystemClock  # noqa: PLC0415 - imported when the command runs
-    from agentcron.config import default_timezone, load_settings  # noqa: PLC0415
+    from agentcron.config import default_timezone  # noqa: PLC0415
     from agentcron.schedules import parse  # noqa: PLC0415
 
     try:
-        zone = tz or default_timezone(load_settings())
+        zone = tz or default_timezone(current_settings())
         instant = _parse_now(now, zone) if now else SystemClock().now()
         schedule = parse(text, zone, instant)
     except AgentCronError as error:

@@ -50,8 +50,15 @@ def _payload(
     title: str,
     agent: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The action's payload from the convenient flags or from --payload JSON (or its parse)."""
+    """The action's payload from the convenient flags or from --payload JSON (or its parse);
+    a field given both ways is refused rather than one of them silently winning."""
     data = dict(payload) if isinstance(payload, dict) else _payload_json(payload)
+    flags = {"message": message, "instructions": instructions, **(agent or {})}
+    for field, value in flags.items():
+        if value is not None and field in data:
+            raise InvalidInputError(
+                f'--{field} and the "{field}" of --payload both give the {field}; keep one of them.'
+            )
     message = _text(message, "--message")
     instructions = _text(instructions, "--instructions")
     if message is not None:
@@ -93,12 +100,31 @@ def _done(task: TaskView, as_json: bool, verb: str) -> None:
     if as_json:
         print_json(task.to_dict())
         return
-    from agentcron.cli import _render  # noqa: PLC0415 - Rich, only to print
+    from rich.markup import escape  # noqa: PLC0415 - Rich, only to print
+
+    from agentcron.cli import _render  # noqa: PLC0415
 
     console().print(
-        f'{verb} task [bold]{task.id}[/] "{task.title}": {task.description}; '
+        f'{verb} task [bold]{task.id}[/] "{escape(task.title)}": {task.description}; '
         f"next run {_render.when(task.next_run_at, task.timezone)}"
     )
+
+
+def _added(task: TaskView, created: bool, as_json: bool) -> None:
+    """A new task, or the one an idempotency key already named (then not 'Created')."""
+    if as_json:
+        print_json(task.to_dict() | {"created": created})
+    elif created:
+        _done(task, as_json, "Created")
+    else:
+        from rich.markup import escape  # noqa: PLC0415 - Rich, only to print
+
+        from agentcron.cli import _render  # noqa: PLC0415
+
+        console().print(
+            f'Task [bold]{task.id}[/] "{escape(task.title)}" already exists: '
+            f"{task.description}; next run {_render.when(task.next_run_at, task.timezone)}"
+        )
 
 
 def add(
@@ -148,7 +174,7 @@ def add(
     """Create a task (an agent task with --instructions, or a payload that has them)."""
     agent = _agent_options(model, mcp)
 
-    async def work(service: TaskService, owner: str) -> tuple[TaskView, bool]:
+    async def work(service: TaskService, owner: str) -> tuple[TaskView, bool, bool]:
         data = _payload_json(payload)
         chosen = action or _implied_action(instructions, data, agent)
         request: dict[str, Any] = {
@@ -164,11 +190,13 @@ def add(
             "timeout_seconds": timeout,
             "jitter_seconds": jitter,
         }
-        created = await service.create(owner, {k: v for k, v in request.items() if v is not None})
-        return created, bool(await service.serving())
+        created, new = await service.create_or_get(
+            owner, {k: v for k, v in request.items() if v is not None}
+        )
+        return created, new, bool(await service.serving())
 
-    created, served = run_with_service(work)
-    _done(created, as_json, "Created")
+    created, new, served = run_with_service(work)
+    _added(created, new, as_json)
     if not served and not as_json:
         console().print(NOBODY_SERVING, soft_wrap=True)
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from agentcron.abc import Clock, Wakeup
 from agentcron.errors import AgentCronError, ConfigurationError
+from agentcron.masking import mask_url
 from agentcron.store import _errors, changes
 from agentcron.store._inline_sqlite import ASYNC_DRIVER, DRIVER
 from agentcron.store._private import private_file, private_folder
@@ -48,7 +49,7 @@ def async_url(url: str) -> URL:
         parsed = make_url(url)
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise ConfigurationError(
-            f"The database URL {url!r} is malformed; use {_SUPPORTED}."
+            f"The database URL {mask_url(url)!r} is malformed; use {_SUPPORTED}."
         ) from None
     if parsed.drivername in ("sqlite", "sqlite+aiosqlite", "sqlite+pysqlite", DRIVER, ASYNC_DRIVER):
         return parsed.set(drivername=DRIVER)

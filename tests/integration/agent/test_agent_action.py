@@ -201,9 +201,11 @@ async def test_answers_that_break_the_report_are_fed_back_then_fail_the_run(
 async def test_an_unconfigured_model_fails_clearly(
     service: TaskService, clock: FakeClock, settings: Settings
 ) -> None:
-    settings.model = None
+    """A task made while a model was configured (or by a process that had one), run where
+    none is: the run says what to set."""
     rig = AgentRig(service, clock)
     task = await rig.agent_task("Say hi.", "in 10 minutes")
+    settings.model = None
     await rig.until_next(task.id)
     (run,) = await rig.runs(task.id)
     assert run.status == "failed"
