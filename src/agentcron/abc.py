@@ -132,9 +132,15 @@ class TaskRepository(Protocol):
         """Set these columns of the task."""
         ...
 
-    async def lock_due(self, horizon: datetime, limit: int) -> list[TaskView]:
+    async def lock_due(self, horizon: datetime, limit: int) -> tuple[list[TaskView], set[int]]:
         """Active tasks due by ``horizon``, soonest first, locked against other schedulers
-        until the transaction ends (tasks locked by another are passed over)."""
+        until the transaction ends (tasks locked by another are passed over); and the ids of
+        those whose large payload was left out (``{}``), to be read when their run starts, so
+        that a batch of due tasks never holds all their payloads at once."""
+        ...
+
+    async def payloads(self, task_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The tasks' payloads, by task id (what a run needs as it starts)."""
         ...
 
     async def advance(self, changes: Sequence[TaskFields]) -> None:

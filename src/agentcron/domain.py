@@ -110,6 +110,8 @@ class ClaimedRun:
     backoff_seconds: float
     backoff_max_seconds: float
     overlap_policy: str
+    payload_loaded: bool = True
+    """False while a large payload is left in the store: it is read as the run starts."""
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,23 @@ def test_one_message_creates_the_task_it_asks_for(
         ("Weather brief", "agent", "every weekday at 08:00 (Europe/Paris)")
     ]
     assert reply["tasks_changed"] == [listed[0]["id"]]
+    assert reply["served"] is False  # no serve runs on this store: the task waits for one
+
+
+def test_a_task_made_in_words_while_nothing_serves_says_so(
+    env: dict[str, str], model_server: ScriptedModelServer
+) -> None:
+    request = {
+        "title": "Call mom",
+        "when": "tomorrow at 6pm",
+        "instructions": "call mom",
+        "kind": "reminder",
+    }
+    model_server.script(ToolCalls([ToolCall("create_task", request)]), Text("Done."))
+    said = agentcron("chat", "remind me to call mom tomorrow at 6pm", env=env)
+    assert said.returncode == 0, said.stderr
+    assert "Done." in said.stdout
+    assert "no 'agentcron serve' is running on this store" in said.stdout
 
 
 def test_replies_are_printed_as_they_stream_in_and_the_conversation_goes_on(

@@ -21,6 +21,7 @@ from agentcron.config import Settings
 from agentcron.errors import InvalidInputError
 from agentcron.service import TaskService
 from agentcron.store import SqlStore
+from agentcron.store.tasks import HELD_PAYLOAD_BYTES
 from tests.support.engine_rig import Rig
 from tests.support.local_http import free_port, serving
 
@@ -317,3 +318,32 @@ def test_ordinary_headers_are_kept() -> None:
         {"url": "http://127.0.0.1/", "headers": {"Authorization": "Bearer a.b-c", "X-T": "a\tb"}}
     )
     assert payload["headers"] == {"Authorization": "Bearer a.b-c", "X-T": "a\tb"}
+
+
+# payloads too large to hold with a due batch
+
+
+async def test_a_large_payload_is_read_when_its_run_starts_not_with_its_due_batch(
+    rig: Rig, receiver: str
+) -> None:
+    body = {"blob": "x" * (HELD_PAYLOAD_BYTES * 2)}
+    task = await rig.service.create(
+        "ann",
+        {"title": "large", "when": "in 1 minute", "action": "http",
+         "payload": {"url": f"{receiver}/ok", "json": body}},
+    )  # fmt: skip
+    small = await rig.service.create(
+        "ann",
+        {"title": "small", "when": "in 1 minute", "action": "http",
+         "payload": {"url": f"{receiver}/ok", "json": {"blob": "y"}}},
+    )  # fmt: skip
+    rig.clock.advance(timedelta(minutes=1))
+    async with rig.service.store.transaction() as store:
+        due, withheld = await store.tasks.lock_due(rig.clock.now(), 10)
+    assert withheld == {task.id}
+    assert {t.id: t.payload for t in due}[task.id] == {}
+    assert {t.id: t.payload for t in due}[small.id]["json"] == {"blob": "y"}
+    await rig.tick()
+    assert [r.status for r in await rig.runs(task.id)] == ["succeeded"]
+    sent = [json.loads(request["body"]) for request in Receiver.received]
+    assert body in sent  # the whole payload reached the receiver

@@ -39,6 +39,7 @@ class Rig:
         start committed first); the executor forgets them, so only the test finishes them."""
         now = self.clock.now()
         held = [run for run, start in self.executor.claimed.values() if start <= now]
+        held = await self.executor.runner.with_payloads(held)
         for run in held:
             del self.executor.claimed[run.id]
         submitted, self.executor.submitted = self.executor.submitted, []

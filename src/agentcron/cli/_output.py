@@ -65,3 +65,10 @@ def fail(error: AgentCronError | str) -> NoReturn:
         error = InvalidInputError(error)
     report(error)
     raise typer.Exit(error.exit_code)
+
+
+NOBODY_SERVING = (
+    "note: no 'agentcron serve' is running on this store; the task is saved and will fire "
+    "when one runs."
+)
+"""Said after a task is made or changed while nothing would fire it."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from agentcron.cli._context import run_with_service
-from agentcron.cli._output import console, print_json
+from agentcron.cli._output import NOBODY_SERVING, console, print_json
 from agentcron.errors import AgentCronError, ConfigurationError
 
 if TYPE_CHECKING:
@@ -58,11 +58,12 @@ def chat(
                     "tasks_changed": reply.tasks_changed,
                     "tool_calls": reply.tool_calls,
                     "usage": reply.usage,
+                    "served": bool(await service.serving()),
                 }
             )
             return
         if message is not None:
-            await answer(assistant, message, conversation, prompt="")
+            await answer(service, assistant, message, conversation, prompt="")
             return
         console().print("[dim]Talking to agentcron's assistant; Ctrl-D or 'exit' ends.[/dim]")
         while True:
@@ -75,7 +76,7 @@ def chat(
             if not text.strip():
                 continue
             try:
-                await answer(assistant, text, conversation, prompt="agentcron> ")
+                await answer(service, assistant, text, conversation, prompt="agentcron> ")
             except ConfigurationError:
                 raise  # no model: every turn would fail the same way
             except AgentCronError as error:  # a failed turn leaves the conversation usable
@@ -84,8 +85,11 @@ def chat(
     run_with_service(talk)
 
 
-async def answer(assistant: ChatAssistant, text: str, conversation: str, *, prompt: str) -> None:
-    """Print the reply as the model writes it (a turn that fails midway ends its line)."""
+async def answer(
+    service: TaskService, assistant: ChatAssistant, text: str, conversation: str, *, prompt: str
+) -> None:
+    """Print the reply as the model writes it (a turn that fails midway ends its line), and
+    say so when it changed tasks that nothing serves."""
     streamed: list[str] = []
 
     def show(piece: str) -> None:
@@ -103,3 +107,5 @@ async def answer(assistant: ChatAssistant, text: str, conversation: str, *, prom
             sys.stdout.flush()
     if not streamed:  # a model server that does not stream text
         sys.stdout.write(f"{prompt}{reply.text}\n")
+    if reply.tasks_changed and not await service.serving():
+        console().print(NOBODY_SERVING, soft_wrap=True)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from agentcron.cli._context import run_with_service
-from agentcron.cli._output import console, print_json
+from agentcron.cli._output import NOBODY_SERVING, console, print_json
 from agentcron.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -21,10 +21,7 @@ if TYPE_CHECKING:
     from agentcron.views import AttemptView, RunView, TaskView
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-NOBODY_SERVING = (
-    "note: no 'agentcron serve' is running on this store; the task is saved and will fire "
-    "when one runs."
-)
+
 TaskId = Annotated[
     int, typer.Argument(help="The task's id (see 'agentcron ls').", show_default=False)
 ]

@@ -162,6 +162,11 @@ class InProcessExecutor:
     async def _begin(self, free: int) -> None:
         free = await self._gathered(free, len(self._ready))
         due = [self._ready.popleft() for _ in range(min(free, len(self._ready)))]
+        try:
+            due = await self.runner.with_payloads(due)
+        except BaseException:
+            self._ready.extendleft(reversed(due))
+            raise
         batch = []
         for run in due:
             if self.runner.acts_outside(run):

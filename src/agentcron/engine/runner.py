@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,6 +58,19 @@ class Runner:
         now = await self.store.now(self.clock)
         async with self.store.transaction() as store:
             return now, await store.runs.begin(run_ids, now, self.lease, self.worker_id)
+
+    async def with_payloads(self, runs: Sequence[ClaimedRun]) -> list[ClaimedRun]:
+        """The runs, each with its payload: those the scheduler left in the store are read."""
+        missing = [run.task_id for run in runs if not run.payload_loaded]
+        if not missing:
+            return list(runs)
+        async with self.store.reading() as store:
+            payloads = await store.tasks.payloads(missing)
+        return [
+            run if run.payload_loaded
+            else replace(run, payload=payloads.get(run.task_id, {}), payload_loaded=True)
+            for run in runs
+        ]  # fmt: skip
 
     def acts_outside(self, run: ClaimedRun) -> bool:
         """Whether the run's start must be committed before it is performed."""

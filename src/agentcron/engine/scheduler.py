@@ -168,7 +168,7 @@ class Scheduler:
         report = PassReport()
         limit = self.settings.scheduler_batch_size
         async with self.store.transaction() as store:
-            tasks = await store.tasks.lock_due(now + self._lookahead, limit)
+            tasks, withheld = await store.tasks.lock_due(now + self._lookahead, limit)
             if not tasks:
                 return report, False
             busy = await store.runs.busy_task_ids(
@@ -189,7 +189,10 @@ class Scheduler:
             await store.tasks.advance(changes)
             by_id = {task.id: task for task in tasks}
             claimed = [
-                (_claimed(by_id[run.task_id], run.id, run.scheduled_for), run.not_before)
+                (
+                    _claimed(by_id[run.task_id], run.id, run.scheduled_for, withheld),
+                    run.not_before,
+                )
                 for run in inserted
                 if run.status == RunStatus.QUEUED and run.worker_id is not None
             ]
@@ -279,10 +282,13 @@ class Scheduler:
         return len(waiting)
 
 
-def _claimed(task: TaskView, run_id: int, scheduled_for: datetime) -> ClaimedRun:
-    """The first attempt of a run written as claimed, from its task."""
+def _claimed(
+    task: TaskView, run_id: int, scheduled_for: datetime, withheld: set[int]
+) -> ClaimedRun:
+    """The first attempt of a run written as claimed, from its task (its payload read as it
+    starts when the store left a large one out)."""
     return ClaimedRun(
         run_id, task.id, scheduled_for, 1, task.owner_id, task.title, task.action, task.payload,
         task.timezone, task.timeout_seconds, task.max_attempts, task.backoff_seconds,
-        task.backoff_max_seconds, task.overlap_policy,
+        task.backoff_max_seconds, task.overlap_policy, task.id not in withheld,
     )  # fmt: skip

@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import Select, and_, bindparam, case, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    null,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from agentcron.clock import ensure_utc
@@ -95,11 +109,24 @@ class SqlTasks:
     async def update(self, task_id: int, changes: dict[str, Any]) -> None:
         await self._session.execute(update(TASKS).where(TASKS.c.id == task_id).values(changes))
 
-    async def lock_due(self, horizon: datetime, limit: int) -> list[TaskView]:
+    async def lock_due(self, horizon: datetime, limit: int) -> tuple[list[TaskView], set[int]]:
         query = due_query(horizon, limit)
         if not self._sqlite:  # SQLite: one writer at a time already
             query = query.with_for_update(skip_locked=True)
-        return [task_view(row) for row in await self._session.execute(query)]
+        tasks, withheld = [], set()
+        for row in await self._session.execute(query):
+            values = dict(row._mapping)
+            if values.pop("payload_withheld"):
+                withheld.add(values["id"])
+                values["payload"] = {}
+            tasks.append(TaskView(**values))
+        return tasks, withheld
+
+    async def payloads(self, task_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        if not task_ids:
+            return {}
+        query = select(TASKS.c.id, TASKS.c.payload).where(TASKS.c.id.in_(set(task_ids)))
+        return {row.id: row.payload for row in await self._session.execute(query)}
 
     async def advance(self, changes: Sequence[dict[str, Any]]) -> None:
         if not changes:
@@ -179,10 +206,19 @@ def next_due_query() -> Select[tuple[datetime | None]]:
     return select(func.min(TASKS.c.next_run_at)).where(TASKS.c.status == TaskStatus.ACTIVE)
 
 
+HELD_PAYLOAD_BYTES: Final = 16_384
+"""Payloads up to this size are read with their due task and held until its run starts;
+larger ones are read when it starts: a batch of 500 due tasks holds at most 8 MB of them."""
+
+
 def due_query(horizon: datetime, limit: int) -> Select[Any]:
     """The scheduler's claim of due tasks, as a statement (for query plans)."""
+    size = func.length(cast(TASKS.c.payload, Text))
+    large = size > HELD_PAYLOAD_BYTES
+    payload = type_coerce(case((large, null()), else_=TASKS.c.payload), JSON).label("payload")
+    columns = [payload if c.name == "payload" else c for c in TASKS.c]
     return (
-        select(TASKS)
+        select(*columns, large.label("payload_withheld"))
         .where(TASKS.c.status == TaskStatus.ACTIVE, TASKS.c.next_run_at <= horizon)
         .order_by(TASKS.c.next_run_at)
         .limit(limit)

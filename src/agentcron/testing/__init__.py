@@ -116,6 +116,7 @@ class ManualExecutor:
         due = [run for run, start in self.claimed.values() if start <= now]
         for run in due:
             del self.claimed[run.id]
+        due = await self.runner.with_payloads(due)
         _, attempts = await self.runner.begin([run.id for run in due])
         begun = [replace(run, attempt=attempts[run.id]) for run in due if run.id in attempts]
         batch, self.submitted = self.submitted, []
