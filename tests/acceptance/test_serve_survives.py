@@ -192,3 +192,22 @@ def test_a_postgresql_outage_is_waited_out(pg_schema: str, tmp_path: Path) -> No
     log = (tmp_path / "serve.log").read_text()
     assert "failed: " in log
     assert "trying again" in log
+
+
+def test_a_store_that_can_no_longer_be_used_stops_serve_with_one_line(tmp_path: Path) -> None:
+    """Not an outage to wait out: the file is no database any more. serve says so and exits
+    non-zero, rather than stay up firing nothing."""
+    env = environment(tmp_path, AGENTCRON_HEARTBEAT_SECONDS="0.5")
+    serve = Serve(env, tmp_path / "serve.log")
+    store = tmp_path / "agentcron.db"
+    for path in (store, store.with_name("agentcron.db-wal"), store.with_name("agentcron.db-shm")):
+        if path.exists():
+            path.write_bytes(b"this is no longer a database\n" * 4096)
+    code = serve.process.wait(30)
+    serve.handle.close()
+    assert code == 1
+    log = (tmp_path / "serve.log").read_text()
+    (last,) = [line for line in log.splitlines() if line.startswith("error: ")]
+    assert last.startswith("error: agentcron serve stopped: the ")
+    assert "not a" in last or "malformed" in last or "damaged" in last, last
+    assert "Traceback" not in log
