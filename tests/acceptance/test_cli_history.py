@@ -27,6 +27,16 @@ def test_add_says_when_nothing_serves_the_store(tmp_path: Path) -> None:
     assert status["tasks"] == {"active": 1}
 
 
+def test_titles_and_payloads_are_shown_as_typed_never_as_markup(tmp_path: Path) -> None:
+    env = environment(tmp_path)
+    added = agentcron("add", "Buy [milk]", "--when", "in 1 hour", "-m", "[bold]eggs[/]", env=env)
+    assert added.returncode == 0, added.stderr
+    assert "Buy [milk]" in agentcron("ls", env=env).stdout
+    shown = agentcron("show", "1", env=env).stdout
+    assert "Buy [milk]" in shown
+    assert '{"message": "[bold]eggs[/]"}' in shown  # the payload as JSON, as it is
+
+
 def test_failures_show_history_is_kept_and_cancel_says_it_had_fired(tmp_path: Path) -> None:
     env = environment(tmp_path, AGENTCRON_SHELL_ALLOW="false")
     serve = Serve(env, tmp_path / "serve.log")

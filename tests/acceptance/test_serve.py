@@ -255,3 +255,41 @@ async def _last_start(url: str) -> datetime:
     await store.close()
     assert last is not None
     return last if last.tzinfo else last.replace(tzinfo=UTC)
+
+
+def test_on_postgresql_a_run_of_a_killed_worker_is_taken_over_once_its_lease_ends(
+    home: Path, pg_schema: str
+) -> None:
+    """The surviving scheduler wakes when the dead worker's lease runs out, not at its
+    next safety-net look at the store: the run is retried within a lease and a moment."""
+    lease = 3.0
+    asyncio.run(_create_reminders(pg_schema, 0, datetime.now(UTC)))  # schema only
+    env = environment(
+        home,
+        AGENTCRON_DATABASE_URL=pg_schema,
+        AGENTCRON_LEASE_SECONDS=str(lease),
+        AGENTCRON_SHELL_ALLOW="sleep",
+    )
+    first = Serve(env, home / "serve-1.log")
+    asyncio.run(_create_burst(pg_schema, 1, datetime.now(UTC) + timedelta(seconds=3), "sleep 8"))
+    _wait_for(lambda: asyncio.run(_running_worker(pg_schema)) is not None, timeout=20)
+    second = Serve(env, home / "serve-2.log")  # started after: the run is the first's
+    dead = asyncio.run(_running_worker(pg_schema))
+    first.kill()
+    killed = time.monotonic()
+    try:
+        _wait_for(lambda: asyncio.run(_running_worker(pg_schema)) not in (None, dead), 30)
+        taken_over = time.monotonic() - killed
+    finally:
+        assert second.stop() == 0
+    assert taken_over < lease + 2.0, f"taken over {taken_over:.1f} s after the kill"
+
+
+async def _running_worker(url: str) -> str | None:
+    store = SqlStore(url)
+    async with sessions(store)() as session:
+        worker = await session.scalar(
+            select(runs.c.worker_id).where(runs.c.status == RunStatus.RUNNING)
+        )
+    await store.close()
+    return str(worker) if worker is not None else None

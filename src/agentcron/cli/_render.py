@@ -90,14 +90,14 @@ def show_task(task: TaskView) -> None:
     grid.add_column()
     rows = [
         ("id", str(task.id)),
-        ("title", task.title),
+        ("title", escape(task.title)),
         ("status", _status(task.status)),
         ("when", task.description),
         ("schedule", task.schedule),
         ("next run", when(task.next_run_at, task.timezone)),
         ("last run", last_run(task) + (f" (run {task.last_run.id})" if task.last_run else "")),
         ("action", task.action),
-        ("payload", str(mask_value(task.payload))),
+        ("payload", escape(json.dumps(mask_value(task.payload), ensure_ascii=False))),
         ("runs so far", str(task.run_count)),
         ("misfire", f"{task.misfire_policy} (grace {task.misfire_grace_seconds} s)"),
         ("overlap", task.overlap_policy),
@@ -138,7 +138,7 @@ def show_runs(runs: list[RunView], zone: str, *, with_task: bool = False) -> Non
             late,
             _status(run.status),
             str(run.attempt),
-            detail[:120],
+            escape(detail[:120]),
         )
     console().print(table)
 
@@ -156,9 +156,9 @@ def show_run(run: RunView, zone: str, attempts: list[AttemptView]) -> None:
         ("started", when(run.started_at, zone)),
         ("finished", when(run.finished_at, zone)),
         ("attempt", str(run.attempt)),
-        ("reason", run.reason or "-"),
-        ("output", run.output or "-"),
-        ("error", run.error or "-"),
+        ("reason", escape(run.reason or "-")),
+        ("output", escape(run.output or "-")),
+        ("error", escape(run.error or "-")),
         ("usage", _usage(run.usage)),
     ):
         grid.add_row(name, value)
