@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -330,13 +331,7 @@ class TaskService:
         offset: int = 0,
     ) -> list[TaskView]:
         """The owner's tasks, soonest first; filters combine."""
-        if status:
-            unknown = set(status) - {s.value for s in TaskStatus}
-            if unknown:
-                raise InvalidInputError(
-                    f"Unknown status {', '.join(sorted(unknown))}; use "
-                    f"{', '.join(s.value for s in TaskStatus)}."
-                )
+        _check_statuses(status, TaskStatus, "status")
         async with self.store.reading() as store:
             tasks = await store.tasks.search(
                 owner, statuses=status, text=text, due_before=due_before, limit=limit,
@@ -516,13 +511,7 @@ class TaskService:
         limit: int = 50,
     ) -> list[RunView]:
         """The owner's runs across all tasks, newest occurrence first; filters combine."""
-        if status:
-            unknown = set(status) - {s.value for s in RunStatus}
-            if unknown:
-                raise InvalidInputError(
-                    f"Unknown run status {', '.join(sorted(unknown))}; use "
-                    f"{', '.join(s.value for s in RunStatus)}."
-                )
+        _check_statuses(status, RunStatus, "run status")
         async with self.store.reading() as store:
             return await store.runs.recent(owner, statuses=status, since=since, limit=limit)
 
@@ -609,6 +598,16 @@ async def _run(store: Repositories, owner: str, run_id: int) -> RunView:
     if run is None:
         raise NotFoundError(f"There is no run {run_id}; 'agentcron runs TASK' lists them.")
     return run
+
+
+def _check_statuses(given: Sequence[str] | None, known: type[StrEnum], what: str) -> None:
+    """Refuse a filter naming a status that does not exist, listing those that do."""
+    unknown = set(given or ()) - {status.value for status in known}
+    if unknown:
+        raise InvalidInputError(
+            f"Unknown {what} {', '.join(sorted(unknown))}; use "
+            f"{', '.join(status.value for status in known)}."
+        )
 
 
 def _cannot_become(task: TaskView, target: TaskStatus) -> str:

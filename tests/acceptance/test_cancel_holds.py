@@ -26,12 +26,10 @@ from tests.acceptance.test_serve import Serve, environment
 BEFORE_SECONDS = {"1.5 s": 1.5, "0.2 s": 0.2, "the last tick": 0.05}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'agentcron.db'}"
-    url: str = request.getfixturevalue("pg_schema")
-    return url
+@pytest.fixture
+def store_url(database_url: str) -> str:
+    """The store serve and the test share: SQLite in the test's folder, or PostgreSQL."""
+    return database_url
 
 
 def serve_on(url: str, home: Path) -> Serve:
