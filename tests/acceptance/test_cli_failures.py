@@ -5,20 +5,19 @@ runtime failure."""
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import random
 import shutil
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.acceptance.test_cli_schedule import agentcron as run_command
+from tests.support.disk import fill, small_disk
 from tests.support.local_http import free_port
 
 MISTAKE, CONFIGURATION, RUNTIME = 2, 78, 1
@@ -277,37 +276,9 @@ def test_a_store_locked_past_the_busy_timeout_is_a_runtime_failure(
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A folder on a 512 KiB file system of its own (a tmpfs: root only, where mounting is
-    allowed). SQLite says 'disk is full' only for a real ENOSPC: a file size limit
-    (RLIMIT_FSIZE) makes it report an I/O error instead."""
-    folder = tmp_path / "tiny"
-    folder.mkdir()
-    mount = shutil.which("mount")
-    if os.geteuid() != 0 or mount is None or not sys.platform.startswith("linux"):
-        pytest.skip("a full disk is simulated with a tmpfs, which needs root on Linux")
-    made = subprocess.run(
-        [mount, "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(folder)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if made.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
-    try:
+    """A folder on a 512 KiB file system of its own."""
+    with small_disk(tmp_path / "tiny", "512k") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", str(folder)], check=True)
-
-
-def fill(folder: Path) -> None:
-    """Write into ``folder`` until its file system has no space left."""
-    with (folder / "filler").open("wb", buffering=0) as filler:
-        try:
-            while True:
-                filler.write(bytes(65536))
-        except OSError as error:
-            if error.errno != errno.ENOSPC:
-                raise
 
 
 def test_a_full_disk_is_a_runtime_failure(tiny_disk: Path, tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ import contextlib
 import json
 import socket
 import sqlite3
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ import pytest
 
 from tests.acceptance.test_cli_schedule import agentcron
 from tests.acceptance.test_serve import Serve, environment
+from tests.support.disk import fill, small_disk
 
 ON_TIME_SECONDS = 0.5
 
@@ -84,32 +84,18 @@ def test_a_store_locked_past_its_busy_timeout_is_waited_out(tmp_path: Path) -> N
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 16 MB tmpfs of its own, so the test can fill it (mounting needs root here)."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)],
-        capture_output=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
-        yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
+def sixteen_mb(tmp_path: Path) -> Iterator[Path]:
+    """A 16 MB file system of its own, for serve's store: the test fills it."""
+    with small_disk(tmp_path / "disk", "16m") as folder:
+        yield folder
 
 
-def test_a_full_disk_is_waited_out(small_disk: Path, tmp_path: Path) -> None:
-    env = environment(small_disk)
+def test_a_full_disk_is_waited_out(sixteen_mb: Path, tmp_path: Path) -> None:
+    env = environment(sixteen_mb)
     serve = Serve(env, tmp_path / "serve.log")
     try:
         during = add(env, "due while the disk is full", "in 4 seconds")
-        filler = small_disk / "filler"
-        with filler.open("wb") as out, contextlib.suppress(OSError):
-            while True:
-                out.write(b"\0" * 65536)
+        filler = fill(sixteen_mb)
         time.sleep(5.5)
         assert fired(env, during) is None  # nothing could be written
         filler.unlink()

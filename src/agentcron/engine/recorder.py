@@ -43,10 +43,6 @@ class Recorder:
         self._task: asyncio.Task[None] | None = None
         self._closing = False
 
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
-
     def start(self, supervisor: Supervisor) -> None:
         def written_all() -> bool:
             return self._closing and not self._pending

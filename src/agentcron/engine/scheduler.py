@@ -69,11 +69,6 @@ class Scheduler:
         self._swept_full = False
         self._pass_due = True
 
-    async def run_forever(self) -> None:
-        """Steps, one after another (a supervisor calls ``step`` itself)."""
-        while True:
-            await self.step()
-
     async def step(self) -> None:
         """A pass, or the sleep after one: until the next due instant or the safety cap (a
         wake-up ends it early only when a pass has something to do). Each is its own step,
