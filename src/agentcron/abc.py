@@ -6,8 +6,11 @@ each other.
     front doors ──▶ TaskService ──▶ Store ─┬─ UserRepository, TaskRepository,
                         ▲                  └─ RunRepository, ConversationRepository
                         │ TaskGateway
-    Scheduler ──▶ Executor ──▶ Runner ──▶ Action ──▶ (Notifier: one Delivery per run+channel)
-        ▲  Wakeup                 Clock everywhere
+    Scheduler ──▶ Executor ──▶ Runner ──▶ Action
+        ▲  Wakeup                   │ outcome (and its deliveries, in one transaction)
+                                    ▼
+                                Deliverer ──▶ Notifier (Apprise): one delivery per run+channel
+                                    Clock everywhere
 
 The store speaks in views (``agentcron.views``) and in the engine's values
 (``agentcron.domain``); nothing outside ``agentcron.store`` sees SQL, a session or a
@@ -23,8 +26,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from agentcron.domain import ClaimedRun, Outcome, WrittenRun
-from agentcron.views import AttemptView, Briefing, RunView, TaskView, UserView, WorkerView
+from agentcron.domain import ClaimedRun, DeliveryJob, Outcome, WrittenRun
+from agentcron.views import (
+    AttemptView,
+    Briefing,
+    ChannelView,
+    DeliveryView,
+    Recipient,
+    RunView,
+    TaskView,
+    UserView,
+    WorkerView,
+)
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -90,6 +103,10 @@ class UserRepository(Protocol):
 
     async def add_if_absent(self, user: UserView) -> None:
         """Add the person unless one with this id exists (created meanwhile is no error)."""
+        ...
+
+    async def set_quiet_hours(self, user_id: str, quiet_hours: str | None) -> None:
+        """Set (or clear, with None) when the person is not to be disturbed."""
         ...
 
 
@@ -327,6 +344,104 @@ class WorkerRepository(Protocol):
         ...
 
 
+class ChannelRepository(Protocol):
+    """People's notification channels, by owner and name."""
+
+    async def add(self, channel: dict[str, object]) -> ChannelView:
+        """Insert a channel (every column but ``id``); DuplicateError when its name is taken."""
+        ...
+
+    async def of_owner(self, owner: str) -> list[ChannelView]:
+        """The owner's channels, by name."""
+        ...
+
+    async def of_owners(self, owners: Sequence[str]) -> dict[str, list[ChannelView]]:
+        """The channels of each of these owners, by owner."""
+        ...
+
+    async def get(self, owner: str, name: str) -> ChannelView | None:
+        """The owner's channel of this name."""
+        ...
+
+    async def remove(self, owner: str, name: str) -> None:
+        """Forget the channel (its deliveries keep its name)."""
+        ...
+
+    async def set_default(self, owner: str, name: str, is_default: bool) -> None:
+        """Make the channel one of the owner's defaults, or not."""
+        ...
+
+
+class DeliveryRepository(Protocol):
+    """Notifications of runs, one per run and channel.
+
+    A delivery is written with its run's outcome, in the same transaction: ``sending`` (its
+    first attempt, by the worker that recorded the run), ``held`` (quiet hours) or
+    ``pending``. Every later attempt is claimed (``claim_due``) before it is sent, so that a
+    process dying mid-send leaves it ``sending`` under an expired lease: then ``unknown``.
+    """
+
+    async def recipients(self, task_ids: Sequence[int]) -> dict[int, Recipient]:
+        """Whom each task's runs tell: its notify settings, its owner's zone, quiet hours and
+        channels."""
+        ...
+
+    async def add_many(self, deliveries: Sequence[dict[str, Any]]) -> dict[tuple[int, int], int]:
+        """Insert deliveries (every column but ``id``), skipping any whose run and channel
+        have one already; the ids of those inserted, by run and channel id."""
+        ...
+
+    async def jobs(self, delivery_ids: Sequence[int]) -> list[DeliveryJob]:
+        """What sending these deliveries needs, their channels' URLs included (empty for a
+        channel removed since)."""
+        ...
+
+    async def claim_due(
+        self, now: datetime, limit: int, worker_id: str, lease: timedelta
+    ) -> list[DeliveryJob]:
+        """Start the next attempt of up to ``limit`` pending or held deliveries that are due,
+        soonest first (another worker's claims are passed over)."""
+        ...
+
+    async def record(
+        self, results: Sequence[dict[str, Any]], worker_id: str, now: datetime
+    ) -> None:
+        """End attempts this worker is sending: each result has ``delivery_id``, ``status``,
+        ``error``, ``retry_at`` and ``sent_at``."""
+        ...
+
+    async def lose_stale(self, now: datetime, *, every_sending: bool = False) -> int:
+        """Mark deliveries whose sender vanished mid-send (lease expired; with
+        ``every_sending``, all being sent) as ``unknown``; how many."""
+        ...
+
+    async def next_due(self) -> datetime | None:
+        """When the next pending or held delivery is due."""
+        ...
+
+    async def next_lease_expiry(self) -> datetime | None:
+        """When the earliest lease of a delivery being sent runs out."""
+        ...
+
+    async def for_runs(self, run_ids: Sequence[int]) -> dict[int, list[DeliveryView]]:
+        """Each run's deliveries, by run id."""
+        ...
+
+    async def recent(
+        self, owner: str, *, statuses: Sequence[str] | None, limit: int
+    ) -> list[DeliveryView]:
+        """The owner's deliveries across runs, newest first."""
+        ...
+
+    async def get(self, owner: str, delivery_id: int) -> DeliveryView | None:
+        """One of the owner's deliveries."""
+        ...
+
+    async def send_again(self, delivery_id: int, now: datetime) -> None:
+        """Make the delivery pending and due ``now`` (a retry by hand)."""
+        ...
+
+
 @dataclass(frozen=True)
 class StoredConversation:
     """A conversation as kept: its messages (JSON) and the latest turn."""
@@ -371,6 +486,12 @@ class Repositories(Protocol):
 
     @property
     def workers(self) -> WorkerRepository: ...
+
+    @property
+    def channels(self) -> ChannelRepository: ...
+
+    @property
+    def deliveries(self) -> DeliveryRepository: ...
 
     async def announce_change(self) -> None:
         """Tell schedulers in other processes, as this transaction commits, that tasks or runs
@@ -568,20 +689,40 @@ class Executor(Protocol):
 
 @dataclass(frozen=True)
 class Message:
-    """What a person is told about a run."""
+    """What a person is told about a run: a title and a Markdown body."""
 
     title: str
     body: str
+    more: str = ""
+    """Where to read all of it, said when a short channel (an SMS) cuts it."""
 
 
 class Notifier(Protocol):
-    """Sends messages to a person's channels. agentcron writes one delivery per run and
-    channel before sending, so that a retry never notifies twice."""
+    """Sends messages to channels (Apprise underneath). agentcron writes one delivery per run
+    and channel before sending, so that a retry never notifies twice."""
 
-    def check(self, target: str) -> None:
-        """Refuse, with a ConfigurationError or InvalidInputError, a target that cannot work."""
+    def check(self, url: str) -> str:
+        """The channel's URL masked for showing, or InvalidInputError (a URL no transport
+        takes, an unknown scheme) or ConfigurationError (a shorthand whose transport the
+        operator did not set) saying what is wrong."""
         ...
 
-    async def send(self, target: str, message: Message) -> None:
-        """Deliver ``message`` to ``target`` once; raise ActionFailed when it did not go."""
+    async def send(self, url: str, message: Message) -> None:
+        """Deliver ``message`` once; DeliveryFailed, with the transport's own words, when it
+        did not go."""
+        ...
+
+
+class Notices(Protocol):
+    """Writes the deliveries of finished runs in the transaction that records them (so that
+    a recorded run is always told, and told once), then sends those due now."""
+
+    async def write(
+        self, store: Repositories, outcomes: Sequence[Outcome], now: datetime
+    ) -> list[DeliveryJob]:
+        """Write the deliveries these finished runs make; those to send once committed."""
+        ...
+
+    def written(self, jobs: list[DeliveryJob]) -> None:
+        """The deliveries are committed: send these now."""
         ...

@@ -133,6 +133,21 @@ async def preload_agent(settings: Settings) -> None:
         log.exception("loading the agent failed; agent runs will say why")
 
 
+async def preload_apprise() -> None:
+    """Load Apprise and its service plugins off the event loop (a second or more), so that
+    the first notification does not stall every run."""
+
+    def load() -> None:
+        import apprise  # noqa: PLC0415
+
+        apprise.Apprise.instantiate("json://localhost")
+
+    try:
+        await asyncio.to_thread(load)
+    except Exception:
+        log.exception("loading Apprise failed; notifications will say why")
+
+
 class Engine:
     """Everything ``agentcron serve`` runs: scheduler, in-process executor, recorder, and
     the supervisor that keeps their loops alive (``done`` is set when one cannot go on)."""
@@ -152,6 +167,7 @@ class Engine:
         from agentcron.engine.scheduler import Scheduler  # noqa: PLC0415
         from agentcron.engine.supervisor import Supervisor  # noqa: PLC0415
         from agentcron.engine.wakeup import WakeEvent  # noqa: PLC0415
+        from agentcron.notify.deliverer import Deliverer  # noqa: PLC0415
 
         self.settings = settings
         self.clock = clock or SystemClock()
@@ -167,11 +183,21 @@ class Engine:
             self.worker_id,
             tasks=self.service,
         )
-        self.recorder = Recorder(self.store, self.clock, self.worker_id, on_recorded=self._recorded)
+        self.deliverer = Deliverer(
+            self.store, self.clock, settings, self.service.notifications.notifier, self.worker_id
+        )
+        self.recorder = Recorder(
+            self.store,
+            self.clock,
+            self.worker_id,
+            on_recorded=self._recorded,
+            notices=self.deliverer,
+        )
         self.executor = InProcessExecutor(
             self.runner, self.recorder, self.clock, settings.concurrency
         )
         self.wakeup.also.append(self.executor.recheck)
+        self.wakeup.also.append(self.deliverer.wake)  # a delivery retried by hand
         self.scheduler = Scheduler(
             self.store, self.clock, settings, self.executor, wakeup=self.wakeup
         )
@@ -207,17 +233,28 @@ class Engine:
             async with self.store.transaction() as store:
                 orphans, failed_tasks = await store.runs.recover_expired(now, every_running=True)
                 await store.tasks.finish(failed_tasks, now)
+                cut_short = await store.deliveries.lose_stale(now, every_sending=True)
             if orphans:
                 log.warning("recovered %d runs left running by a previous process", orphans)
+            if cut_short:
+                log.warning(
+                    "%d deliveries were being sent when a previous process stopped; they are "
+                    "marked unknown ('agentcron deliveries --status unknown')",
+                    cut_short,
+                )
             self._transport = await listen_on_socket(socket_path(database_file), self.wakeup)
         elif self.store.shared:
             self._keep("listener", lambda: self.store.listen_for_changes(self.wakeup))
         await self._heartbeat()
+        self._background.append(
+            asyncio.create_task(preload_apprise(), name="agentcron-preload-apprise")
+        )
         if self.settings.model is not None:
             self._background.append(
                 asyncio.create_task(preload_agent(self.settings), name="agentcron-preload")
             )
         self.recorder.start(self.supervisor)
+        self.deliverer.start(self.supervisor)
         self.executor.start(self.supervisor)
         self._keep("scheduler", self.scheduler.step)
         self._keep("heartbeat", self._heartbeat_step)
@@ -259,6 +296,7 @@ class Engine:
         await asyncio.gather(*self._background, return_exceptions=True)
         await self.executor.close(grace)
         await self.recorder.close()
+        await self.deliverer.close(grace)
         await close_clients()
         await close_shared_client()
         if self._transport is not None:

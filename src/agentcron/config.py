@@ -175,6 +175,30 @@ class Settings(BaseSettings):
     chat_history_messages: int = Field(default=40, ge=2, le=1000)
     """Messages of a conversation kept and shown to the chat assistant."""
 
+    email_transport: SecretUrl = None
+    """The Apprise mail URL, without a recipient, that ``email:ADDRESS`` channels go
+    through, e.g. ``mailtos://USER:PASSWORD@smtp.example.com?from=agentcron@example.com``."""
+
+    sms_transport: SecretUrl = None
+    """The Apprise SMS URL, without a target, that ``sms:+NUMBER`` channels go through, e.g.
+    ``twilio://ACCOUNT_SID:AUTH_TOKEN@+15550001111``."""
+
+    sms_max_segments: int = Field(default=3, ge=1, le=10)
+    """Parts a text message may take; a longer one is cut and says where the rest is."""
+
+    delivery_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    """How long one send to one channel may take."""
+
+    delivery_max_attempts: int = Field(default=8, ge=1, le=50)
+    """Sends of one delivery before it is given up as failed."""
+
+    delivery_backoff_seconds: float = Field(default=15.0, ge=0, le=3600)
+    """The wait before a failed delivery's second attempt; it doubles after each (at most an
+    hour), on the delivery's own timetable."""
+
+    delivery_concurrency: int = Field(default=200, ge=1, le=10_000)
+    """Deliveries being sent at once by one process (one channel takes at most a tenth)."""
+
     @field_validator("shell_allow", "http_get_allow_hosts", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:

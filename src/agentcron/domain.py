@@ -60,6 +60,35 @@ class RunTrigger(StrEnum):
     RETRY = "retry"
 
 
+class NotifyPolicy(StrEnum):
+    """When a task's runs tell its person: every run, when the agent says so, on failure
+    only, or never. A run that fails for good is told under every policy but ``never``."""
+
+    ALWAYS = "always"
+    AGENT = "agent"
+    FAILURE = "failure"
+    NEVER = "never"
+
+
+class DeliveryStatus(StrEnum):
+    """One notification of one run on one channel.
+
+    ``sending`` is written before the send; a process that dies meanwhile leaves it
+    ``unknown`` (it may or may not have gone out, so it is never sent again on its own).
+    """
+
+    PENDING = "pending"
+    HELD = "held"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+SENDABLE_DELIVERY_STATUSES: Final = (DeliveryStatus.PENDING, DeliveryStatus.HELD)
+"""Deliveries waiting for their time to be sent (a retry's, or the end of quiet hours)."""
+
+
 ASKED_FOR_TRIGGERS: Final = (RunTrigger.MANUAL, RunTrigger.RETRY)
 """Runs a person asked for by hand: they start whatever the task's status, but cancelled."""
 
@@ -80,7 +109,8 @@ class TaskDefaults:
     backoff_seconds: float = 10.0
     backoff_max_seconds: float = 600.0
     timeout_seconds: float = 30.0
-    notify_policy: str = "always"
+    notify_policy: str = NotifyPolicy.ALWAYS
+    urgent: bool = False
 
     def fields(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -141,3 +171,26 @@ class WrittenRun:
     status: str
     not_before: datetime
     worker_id: str | None
+
+
+@dataclass(frozen=True)
+class DeliveryJob:
+    """A delivery a worker is about to send: its attempt is written already."""
+
+    id: int
+    run_id: int
+    owner_id: str
+    channel: str
+    url: str
+    title: str
+    body: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """How one attempt of one delivery went: sent, or the transport's error."""
+
+    job: DeliveryJob
+    sent: bool
+    error: str | None = None

@@ -14,6 +14,7 @@
     └── RuntimeFailure             something failed while running; may work on retry  exit 1
         ├── StoreError             the store could not be read or written now
         ├── ActionFailed           a run's action failed (``retryable`` says if worth again)
+        ├── DeliveryFailed         a notification did not go out (the transport's words)
         └── ChatError              the chat assistant could not answer this turn
 
 Front doors render these the same way: the CLI prints ``error: <message>`` (or, with
@@ -126,6 +127,12 @@ class ActionFailed(RuntimeFailure):
         self.retry_after = retry_after
         self.details = details
         """Kept as the run's result (an agent's trace up to the failure, say)."""
+
+
+class DeliveryFailed(RuntimeFailure):
+    """A notification could not be sent."""
+
+    code = "delivery_failed"
 
 
 class ChatError(RuntimeFailure):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote, unquote_plus, urlsplit
 
 MASK = "****"
 
@@ -61,11 +61,63 @@ def mask_url(url: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Free text (an error, a log line) with every URL in it masked, and bearer tokens and
-    ``sk-...`` keys replaced."""
+    """Free text (an error, a log line) with every URL in it masked, bearer tokens and
+    ``sk-...`` keys replaced, and every secret remembered (``remember_secrets``) hidden."""
     if "://" in text:
         text = _URL.sub(lambda m: mask_url(m.group()), text)
-    return _SECRET_TEXT.sub(_masked_token, text)
+    text = _SECRET_TEXT.sub(_masked_token, text)
+    if _remembered.pattern is not None:
+        text = _remembered.pattern.sub(MASK, text)
+    return text
+
+
+class _Remembered:
+    """Secrets known by value: parts of channel URLs that no shape gives away (a bot token in
+    a path, a webhook's key), hidden wherever they would be printed or logged."""
+
+    def __init__(self) -> None:
+        self.values: set[str] = set()
+        self.pattern: re.Pattern[str] | None = None
+
+    def add(self, values: Iterable[str]) -> None:
+        new = {value for value in values if len(value) >= _REMEMBERED_LENGTH} - self.values
+        if new:
+            self.values |= new
+            ordered = sorted(self.values, key=len, reverse=True)  # the longest wins
+            self.pattern = re.compile("|".join(map(re.escape, ordered)))
+
+
+_REMEMBERED_LENGTH = 6
+"""Shorter strings are too likely to be ordinary words to be hidden everywhere."""
+_remembered = _Remembered()
+
+
+def remember_secrets(values: Iterable[str]) -> None:
+    """Hide these strings in everything ``mask_text`` masks from now on, in this process."""
+    _remembered.add(values)
+
+
+def url_secrets(url: str) -> set[str]:
+    """The parts of a notification URL that may be secret: its password, long user names,
+    host-position tokens (``tgram://TOKEN/...``), path segments and query values that are
+    not addresses. Generous on purpose: hiding a path in a log costs nothing."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return set()
+    found: set[str] = set()
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    found |= {unquote(password)} if password else set()
+    found |= {unquote(user)} if len(user) >= 12 else set()
+    found |= {part for part in hostport.split(":") if len(part) >= 12 and "." not in part}
+    found |= {unquote(segment) for segment in parts.path.split("/") if len(segment) >= 6}
+    for parameter in parts.query.split("&"):
+        name, _, value = parameter.partition("=")
+        value = unquote_plus(value)
+        if is_secret_name(unquote_plus(name)) or (len(value) >= 16 and not {".", "@"} & set(value)):
+            found.add(value)
+    return {value for value in found if value}
 
 
 def _masked_token(match: re.Match[str]) -> str:

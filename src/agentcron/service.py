@@ -26,6 +26,7 @@ from agentcron.domain import (
     LIVE_TASK_STATUSES,
     TASK_DEFAULTS,
     MisfirePolicy,
+    NotifyPolicy,
     OverlapPolicy,
     RunStatus,
     RunTrigger,
@@ -90,6 +91,10 @@ class TaskOptions(_Input):
     backoff_seconds: float | None = Field(default=None, ge=0, le=86_400)
     timeout_seconds: float | None = Field(default=None, gt=0, le=86_400)
     notify: list[str] | None = Field(default=None, max_length=20)
+    """Channels the task's runs tell, by name; empty: the owner's default channels."""
+    notify_policy: NotifyPolicy | None = None
+    urgent: bool | None = None
+    """Told even in the owner's quiet hours."""
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     max_runs: int | None = Field(default=None, ge=1)
@@ -176,11 +181,15 @@ class TaskService:
         actions: ActionRegistry,
         on_change: ChangeSignal | None = None,
     ) -> None:
+        from agentcron.notify.service import NotificationService  # noqa: PLC0415 - not for help
+
         self.store = store
         self.clock = clock
         self.settings = settings
         self.actions = actions
         self._on_change = on_change
+        self.notifications = NotificationService(store, clock, settings, on_change=on_change)
+        """Channels, profiles and deliveries, under the same rules."""
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -241,6 +250,9 @@ class TaskService:
 
     async def _create(self, owner: str, specs: list[NewTask]) -> list[tuple[TaskView, bool]]:
         """One transaction: the owner, existing keys, the limit, then the new rows."""
+        await self.notifications.check_names(
+            owner, sorted({n for s in specs for n in s.notify or ()})
+        )
         now = self.now()
         views: dict[int, TaskView] = {}
         fresh: dict[int, TaskFields] = {}
@@ -345,6 +357,7 @@ class TaskService:
     ) -> TaskView:
         """Change a task; a new schedule or zone recomputes the next run from now."""
         changes = request if isinstance(request, TaskChanges) else read_input(TaskChanges, request)
+        await self.notifications.check_names(owner, changes.notify or [])
         now = self.now()
         async with self.store.transaction() as store:
             task = await _task(store, owner, task_id, for_update=True)

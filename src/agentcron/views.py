@@ -4,7 +4,7 @@ builds one straight from a row."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -38,6 +38,7 @@ class TaskView:
     timeout_seconds: float
     notify: list[str]
     notify_policy: str
+    urgent: bool
     idempotency_key: str | None
     created_at: datetime
     updated_at: datetime
@@ -138,6 +139,91 @@ class UserView:
     timezone: str
     locale: str
     created_at: datetime
+    quiet_hours: str | None = None
+    """When not to be disturbed, in their zone ('22:00-07:00'); None: any time."""
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    """One of a person's notification targets. ``url`` is the secret (never printed: not
+    even in the view's repr); ``shown`` is its masked form."""
+
+    id: int
+    owner_id: str
+    name: str
+    url: str = field(repr=False)
+    shown: str
+    is_default: bool
+    created_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(
+            {"id": self.id, "name": self.name, "url": self.shown, "default": self.is_default,
+             "created_at": self.created_at}
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    """One notification of one run on one channel, and how sending it went."""
+
+    id: int
+    run_id: int
+    channel_id: int | None
+    channel: str
+    owner_id: str
+    status: str
+    attempts: int
+    title: str
+    body: str
+    last_error: str | None
+    next_attempt_at: datetime | None
+    held_until: datetime | None
+    sent_at: datetime | None
+    worker_id: str | None
+    lease_expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        shown = {
+            k: v for k, v in asdict(self).items() if k not in ("worker_id", "lease_expires_at")
+        }
+        return _jsonable(shown)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Whom a task's runs tell, and how: what writing a finished run's deliveries reads."""
+
+    task_id: int
+    owner_id: str
+    notify: list[str]
+    notify_policy: str
+    urgent: bool
+    timezone: str
+    """The owner's zone (messages say when, and quiet hours are kept, in it)."""
+    quiet_hours: str | None
+    channels: list[ChannelView]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A person as ``agentcron profile show`` shows them: who, where, how they are told."""
+
+    user: UserView
+    channels: list[ChannelView]
+
+    @property
+    def default_channels(self) -> list[str]:
+        return [channel.name for channel in self.channels if channel.is_default]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(
+            {"id": self.user.id, "name": self.user.name, "timezone": self.user.timezone,
+             "quiet_hours": self.user.quiet_hours, "default_channels": self.default_channels,
+             "channels": [channel.name for channel in self.channels]}
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

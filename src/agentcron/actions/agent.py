@@ -28,7 +28,11 @@ class AgentAction(Action):
 
     name: ClassVar[str] = "agent"
     payload_model = AgentPayload
-    defaults: ClassVar[Mapping[str, Any]] = {"overlap_policy": "skip", "timeout_seconds": 120.0}
+    defaults: ClassVar[Mapping[str, Any]] = {
+        "overlap_policy": "skip",
+        "timeout_seconds": 120.0,
+        "notify_policy": "agent",  # the agent's report says whether there is news
+    }
 
     def check(self, payload: BaseModel) -> None:
         """A task that names no model known to a provider, or none at all when none is

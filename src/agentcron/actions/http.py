@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -69,6 +70,7 @@ class HttpAction(Action):
 
     name: ClassVar[str] = "http"
     payload_model = HttpPayload
+    defaults: ClassVar[Mapping[str, Any]] = {"notify_policy": "failure"}  # told when it fails
 
     async def run(self, context: ActionContext) -> ActionResult:
         payload = HttpPayload.model_validate(context.payload)

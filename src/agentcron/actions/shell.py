@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import shlex
+from collections.abc import Mapping
 from fnmatch import fnmatchcase
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -42,6 +43,7 @@ class ShellAction(Action):
 
     name: ClassVar[str] = "shell"
     payload_model = ShellPayload
+    defaults: ClassVar[Mapping[str, Any]] = {"notify_policy": "failure"}  # told when it fails
 
     def check(self, payload: BaseModel) -> None:
         assert isinstance(payload, ShellPayload)

@@ -1,26 +1,26 @@
-"""Batched writing of outcomes: one transaction per batch instead of one per run."""
+"""Batched writing of outcomes: one transaction per batch instead of one per run, with the
+deliveries the finished runs make."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from agentcron.abc import Clock, Store, Supervisor
+from agentcron.abc import Clock, Notices, Store
 from agentcron.domain import Outcome, RunStatus
+from agentcron.engine.batches import BatchWriter
 
 log = logging.getLogger("agentcron.recorder")
 Recorded = Callable[[list[Outcome]], Awaitable[None]]
 
 
-class Recorder:
-    """Collects outcomes; writes them every ``interval`` seconds or ``batch`` outcomes.
+class Recorder(BatchWriter[Outcome]):
+    """Writes outcomes of this worker's runs in batches; ends the tasks they end, and writes
+    their deliveries in the same transaction, so that a recorded run is always told."""
 
-    A batch that cannot be written (the store locked, full or unreachable) is kept and
-    written when the store comes back: the recorder's loop is supervised, and nothing
-    pending is dropped while the process lives.
-    """
+    name = "recorder"
+    what = "outcomes (their runs will be retried)"
 
     def __init__(
         self,
@@ -29,69 +29,22 @@ class Recorder:
         worker_id: str,
         *,
         on_recorded: Recorded | None = None,
+        notices: Notices | None = None,
         batch: int = 500,
         interval: float = 0.01,
     ) -> None:
+        super().__init__(batch=batch, interval=interval)
         self.store = store
         self.clock = clock
         self.worker_id = worker_id
         self.on_recorded = on_recorded
-        self.batch = batch
-        self.interval = interval
-        self._pending: list[Outcome] = []
-        self._ready = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._closing = False
-
-    def start(self, supervisor: Supervisor) -> None:
-        def written_all() -> bool:
-            return self._closing and not self._pending
-
-        self._task = asyncio.create_task(
-            supervisor.keep("recorder", self._step, until=written_all), name="agentcron-recorder"
-        )
-
-    def add(self, outcome: Outcome) -> None:
-        self._pending.append(outcome)
-        self._ready.set()
-
-    async def flush(self) -> None:
-        """Write everything pending now; what fails to be written stays pending."""
-        while self._pending:
-            batch, self._pending = self._pending[: self.batch], self._pending[self.batch :]
-            try:
-                await self.write(batch)
-            except BaseException:
-                self._pending[:0] = batch
-                raise
-
-    async def close(self, timeout: float = 10.0) -> None:
-        """Write what is pending, then stop; give up after ``timeout`` seconds."""
-        self._closing = True
-        self._ready.set()
-        if self._task is None:
-            return
-        _, late = await asyncio.wait({self._task}, timeout=timeout)
-        if late:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            log.error(
-                "%d outcomes could not be written before stopping; their runs will be retried",
-                len(self._pending),
-            )
-
-    async def _step(self) -> None:
-        if not self._pending:
-            await self._ready.wait()
-        if not self._closing and len(self._pending) < self.batch:
-            await asyncio.sleep(self.interval)  # let a burst fill the batch
-        self._ready.clear()
-        await self.flush()
+        self.notices = notices
 
     async def write(self, batch: list[Outcome]) -> None:
-        """Write ``batch`` in one transaction, and end the tasks it ends."""
+        """Write ``batch`` in one transaction, end the tasks it ends, write its deliveries."""
         started = time.perf_counter()
         now = self.clock.now()
+        jobs = []
         async with self.store.transaction() as store:
             written = await store.runs.record_outcomes(batch, self.worker_id, now)
             mine = [o for o in batch if o.run.id in written]
@@ -99,8 +52,13 @@ class Recorder:
             await store.tasks.finish(
                 sorted({o.run.task_id for o in mine if o.status != RunStatus.RETRYING}), now
             )
+            if self.notices is not None:
+                ended = [o for o in mine if o.status != RunStatus.RETRYING]
+                jobs = await self.notices.write(store, ended, now) if ended else []
         log.debug(
             "recorded %d outcomes in %.1f ms", len(batch), (time.perf_counter() - started) * 1e3
         )
+        if jobs and self.notices is not None:
+            self.notices.written(jobs)
         if self.on_recorded is not None:
             await self.on_recorded(mine)

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Any, Final
 from sqlalchemy import Connection, CursorResult, Executable, Row, Table
 
 from agentcron.store import models
-from agentcron.views import AttemptView, RunView, TaskView, UserView, WorkerView
+from agentcron.views import (
+    AttemptView,
+    ChannelView,
+    DeliveryView,
+    RunView,
+    TaskView,
+    UserView,
+    WorkerView,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,6 +27,8 @@ USERS: Final[Table] = models.users
 CONVERSATIONS: Final[Table] = models.conversations
 ATTEMPTS: Final[Table] = models.run_attempts
 WORKERS: Final[Table] = models.workers
+CHANNELS: Final[Table] = models.channels
+DELIVERIES: Final[Table] = models.deliveries
 
 MAX_ID: Final = 2**63 - 1
 """The largest id either database stores; a larger one names nothing."""
@@ -43,6 +53,14 @@ def user_view(row: Row[Any]) -> UserView:
 
 def attempt_view(row: Row[Any]) -> AttemptView:
     return AttemptView(**row._mapping)
+
+
+def channel_view(row: Row[Any]) -> ChannelView:
+    return ChannelView(**row._mapping)
+
+
+def delivery_view(row: Row[Any]) -> DeliveryView:
+    return DeliveryView(**row._mapping)
 
 
 def worker_view(row: Row[Any]) -> WorkerView:

@@ -28,7 +28,9 @@ from agentcron.store import _errors, changes
 from agentcron.store._inline_sqlite import ASYNC_DRIVER, DRIVER
 from agentcron.store._private import private_file, private_folder
 from agentcron.store._rows import Sql
+from agentcron.store.channels import SqlChannels
 from agentcron.store.conversations import SqlConversations
+from agentcron.store.deliveries import SqlDeliveries
 from agentcron.store.migrations import HEAD
 from agentcron.store.runs import SqlRuns
 from agentcron.store.tasks import SqlTasks
@@ -68,7 +70,10 @@ def sqlite_url(path: Path) -> str:
 class Repositories:
     """The repositories of one session (a transaction or a snapshot read)."""
 
-    __slots__ = ("_session", "_sqlite", "conversations", "runs", "tasks", "users", "workers")
+    __slots__ = (
+        "_session", "_sqlite", "channels", "conversations", "deliveries", "runs", "tasks",
+        "users", "workers",
+    )  # fmt: skip
 
     def __init__(self, connection: AsyncConnection | Connection, sqlite: bool) -> None:
         session = Sql(connection)
@@ -78,6 +83,8 @@ class Repositories:
         self.runs = SqlRuns(session, sqlite)
         self.conversations = SqlConversations(session, sqlite)
         self.workers = SqlWorkers(session, sqlite)
+        self.channels = SqlChannels(session, sqlite)
+        self.deliveries = SqlDeliveries(session, sqlite)
 
     async def announce_change(self) -> None:
         if not self._sqlite:  # SQLite: the wake socket beside the file does it

@@ -1,4 +1,5 @@
-"""The tables: users, tasks, runs (with their attempts), workers and conversations, as
+"""The tables: users, tasks, runs (with their attempts), channels and deliveries, workers and
+conversations, as
 SQLAlchemy Core tables (no ORM: it costs most of a command's start-up and the store never
 needed it). Alembic migrations under
 ``migrations/`` create them; only ``agentcron.store`` (and tests that look at rows) use them.
@@ -14,6 +15,7 @@ from typing import Final
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Double,
     ForeignKey,
@@ -57,6 +59,7 @@ users: Final = Table(
     _required("timezone", String(64)),
     _required("locale", String(35)),
     _required("created_at", UTCDateTime()),
+    _optional("quiet_hours", String(11)),
 )
 
 tasks: Final = Table(
@@ -86,6 +89,7 @@ tasks: Final = Table(
     _required("timeout_seconds", Double),
     _required("notify", JSON),
     _required("notify_policy", String(16)),
+    _required("urgent", Boolean, server_default=text("false")),
     _optional("idempotency_key", String(200)),
     _required("created_at", UTCDateTime()),
     _required("updated_at", UTCDateTime()),
@@ -138,6 +142,49 @@ run_attempts: Final = Table(
     UniqueConstraint("run_id", "attempt"),
 )
 """Every attempt of a run, as it started and ended: a retry adds one, none overwrites another."""
+
+channels: Final = Table(
+    "channels",
+    metadata,
+    _required("id", ID, primary_key=True, autoincrement=True),
+    _required("owner_id", String(64), ForeignKey("users.id", ondelete="CASCADE")),
+    _required("name", String(64)),
+    _required("url", Text),
+    _required("shown", Text),
+    _required("is_default", Boolean),
+    _required("created_at", UTCDateTime()),
+    UniqueConstraint("owner_id", "name"),
+)
+"""A person's named notification targets: ``url`` (an Apprise URL or an ``email:``/``sms:``
+shorthand) is secret, ``shown`` is its masked form, the only one front doors print."""
+
+deliveries: Final = Table(
+    "deliveries",
+    metadata,
+    _required("id", ID, primary_key=True, autoincrement=True),
+    _required("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE")),
+    _optional("channel_id", ID),
+    _required("channel", String(64)),
+    _required("owner_id", String(64)),
+    _required("status", String(16)),
+    _required("attempts", Integer),
+    _required("title", Text),
+    _required("body", Text),
+    _optional("last_error", Text),
+    _optional("next_attempt_at", UTCDateTime()),
+    _optional("held_until", UTCDateTime()),
+    _optional("sent_at", UTCDateTime()),
+    _optional("worker_id", String(128)),
+    _optional("lease_expires_at", UTCDateTime()),
+    _required("created_at", UTCDateTime()),
+    _required("updated_at", UTCDateTime()),
+    UniqueConstraint("run_id", "channel_id"),
+    Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    Index("ix_deliveries_owner_id_created_at", "owner_id", "created_at"),
+)
+"""One notification of one run on one channel (its message as written when the run
+finished): a retried run finds it and sends nothing twice. ``channel`` keeps the channel's
+name when the channel is removed (``channel_id`` then names nothing)."""
 
 workers: Final = Table(
     "workers",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, func, or_, select, update
 
 from agentcron.domain import LIVE_TASK_STATUSES
 from agentcron.store._rows import TASKS, USERS, Sql, upsert_into, user_view
@@ -47,4 +47,9 @@ class SqlUsers:
         insert = upsert_into(USERS, self._sqlite)
         await self._session.execute(
             insert.values(**asdict(user)).on_conflict_do_nothing(index_elements=[USERS.c.id])
+        )
+
+    async def set_quiet_hours(self, user_id: str, quiet_hours: str | None) -> None:
+        await self._session.execute(
+            update(USERS).where(USERS.c.id == user_id).values(quiet_hours=quiet_hours)
         )

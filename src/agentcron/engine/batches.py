@@ -1,0 +1,83 @@
+"""Writing in batches: one transaction per batch of results instead of one per result."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from typing import Generic, TypeVar
+
+from agentcron.abc import Supervisor
+
+log = logging.getLogger("agentcron.engine")
+T = TypeVar("T")
+
+
+class BatchWriter(ABC, Generic[T]):
+    """Collects items; writes them every ``interval`` seconds or ``batch`` items.
+
+    A batch that cannot be written (the store locked, full or unreachable) is kept and
+    written when the store comes back: the loop is supervised, and nothing pending is
+    dropped while the process lives.
+    """
+
+    name = "writer"
+    what = "items"
+
+    def __init__(self, *, batch: int = 500, interval: float = 0.01) -> None:
+        self.batch = batch
+        self.interval = interval
+        self._pending: list[T] = []
+        self._ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    def start(self, supervisor: Supervisor) -> None:
+        def written_all() -> bool:
+            return self._closing and not self._pending
+
+        self._task = asyncio.create_task(
+            supervisor.keep(self.name, self._step, until=written_all), name=f"agentcron-{self.name}"
+        )
+
+    def add(self, item: T) -> None:
+        self._pending.append(item)
+        self._ready.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    async def flush(self) -> None:
+        """Write everything pending now; what fails to be written stays pending."""
+        while self._pending:
+            batch, self._pending = self._pending[: self.batch], self._pending[self.batch :]
+            try:
+                await self.write(batch)
+            except BaseException:
+                self._pending[:0] = batch
+                raise
+
+    async def close(self, timeout: float = 10.0) -> None:
+        """Write what is pending, then stop; give up after ``timeout`` seconds."""
+        self._closing = True
+        self._ready.set()
+        if self._task is None:
+            return
+        _, late = await asyncio.wait({self._task}, timeout=timeout)
+        if late:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            log.error("%d %s could not be written before stopping", len(self._pending), self.what)
+
+    async def _step(self) -> None:
+        if not self._pending:
+            await self._ready.wait()
+        if not self._closing and len(self._pending) < self.batch:
+            await asyncio.sleep(self.interval)  # let a burst fill the batch
+        self._ready.clear()
+        await self.flush()
+
+    @abstractmethod
+    async def write(self, batch: list[T]) -> None:
+        """Write ``batch`` in one transaction."""
