@@ -64,6 +64,9 @@ class Counts:
     requests: int = 0
     connections: int = 0
     keys: set[str] = field(default_factory=set)
+    first_at: float = 0.0
+    last_at: float = 0.0
+    """Wall-clock instants (time.time()) of the first and the latest request."""
 
 
 class Receiving(asyncio.Protocol):
@@ -93,6 +96,8 @@ class Receiving(asyncio.Protocol):
                 return
             self.buffer = self.buffer[end:]
             self.counts.requests += 1
+            self.counts.last_at = time.time()
+            self.counts.first_at = self.counts.first_at or self.counts.last_at
             if key is not None:
                 self.counts.keys.add(key)
             assert self.transport is not None
@@ -109,17 +114,20 @@ async def receive() -> None:
     loop.add_signal_handler(signal.SIGTERM, stopped.set)
     await stopped.wait()
     server.close()
-    found = {"requests": counts.requests, "connections": counts.connections}
+    found = {
+        "requests": counts.requests, "connections": counts.connections,
+        "first_at": counts.first_at, "last_at": counts.last_at,
+    }  # fmt: skip
     print(json.dumps(found | {"keys": len(counts.keys)}), flush=True)
 
 
 @contextmanager
-def receiver() -> Iterator[tuple[str, dict[str, int]]]:
+def receiver() -> Iterator[tuple[str, dict[str, Any]]]:
     """The receiver's URL, and (once it stopped) what it counted."""
     process = subprocess.Popen(
         [sys.executable, __file__, "--receive"], stdout=subprocess.PIPE, text=True
     )
-    counts: dict[str, int] = {}
+    counts: dict[str, Any] = {}
     try:
         assert process.stdout is not None
         yield f"http://127.0.0.1:{process.stdout.readline().strip()}/hook", counts

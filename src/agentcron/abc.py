@@ -381,9 +381,9 @@ class DeliveryRepository(Protocol):
     process dying mid-send leaves it ``sending`` under an expired lease: then ``unknown``.
     """
 
-    async def recipients(self, task_ids: Sequence[int]) -> dict[int, Recipient]:
-        """Whom each task's runs tell: its notify settings, its owner's zone, quiet hours and
-        channels."""
+    async def recipients(self, owners: Sequence[str]) -> dict[str, Recipient]:
+        """These people's zones, quiet hours and channels, by id; none of those who have no
+        channel."""
         ...
 
     async def add_many(self, deliveries: Sequence[dict[str, Any]]) -> dict[tuple[int, int], int]:

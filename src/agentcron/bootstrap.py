@@ -196,6 +196,7 @@ class Engine:
         self.executor = InProcessExecutor(
             self.runner, self.recorder, self.clock, settings.concurrency
         )
+        self.deliverer.defer_to = self.executor.starting
         self.wakeup.also.append(self.executor.recheck)
         self.wakeup.also.append(self.deliverer.wake)  # a delivery retried by hand
         self.scheduler = Scheduler(

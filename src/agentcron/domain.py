@@ -142,6 +142,10 @@ class ClaimedRun:
     overlap_policy: str
     payload_loaded: bool = True
     """False while a large payload is left in the store: it is read as the run starts."""
+    notify_policy: str = NotifyPolicy.ALWAYS
+    notify: tuple[str, ...] = ()
+    urgent: bool = False
+    """How its task tells its owner (read with the task, so recording the run reads no task)."""
 
 
 @dataclass(frozen=True)

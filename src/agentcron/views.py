@@ -194,13 +194,9 @@ class DeliveryView:
 
 @dataclass(frozen=True)
 class Recipient:
-    """Whom a task's runs tell, and how: what writing a finished run's deliveries reads."""
+    """A person as telling them needs: what writing finished runs' deliveries reads."""
 
-    task_id: int
     owner_id: str
-    notify: list[str]
-    notify_policy: str
-    urgent: bool
     timezone: str
     """The owner's zone (messages say when, and quiet hours are kept, in it)."""
     quiet_hours: str | None

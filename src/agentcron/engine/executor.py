@@ -60,6 +60,15 @@ class InProcessExecutor:
         """The runs whose action is being performed now."""
         return frozenset(self._running)
 
+    def starting(self) -> bool:
+        """Whether runs are being started now (due, with free slots to start them in): work
+        that can wait a few milliseconds, such as sending notifications, then waits."""
+        if len(self._running) >= self.concurrency:
+            return False
+        if self._ready or self._to_claim:
+            return True
+        return bool(self._timed) and self._timed[0][0] <= self.clock.now()
+
     def _known(self, run_id: int) -> bool:
         return run_id in self._waiting or run_id in self._running
 

@@ -286,4 +286,5 @@ def _claimed(
         run_id, task.id, scheduled_for, 1, task.owner_id, task.title, task.action, task.payload,
         task.timezone, task.timeout_seconds, task.max_attempts, task.backoff_seconds,
         task.backoff_max_seconds, task.overlap_policy, task.id not in withheld,
+        task.notify_policy, tuple(task.notify), task.urgent,
     )  # fmt: skip

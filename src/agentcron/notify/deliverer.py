@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from agentcron.abc import Clock, Message, Repositories, Store, Supervisor
@@ -24,12 +24,13 @@ from agentcron.engine.batches import BatchWriter
 from agentcron.engine.planning import backoff_delay
 from agentcron.errors import DeliveryFailed
 from agentcron.notify.notifier import AppriseNotifier
-from agentcron.notify.planning import deliveries_for
+from agentcron.notify.planning import deliveries_for, tells
 
 log = logging.getLogger("agentcron.notify")
 _IDLE_CHECK_SECONDS = 30.0
 """Safety net: the store is looked at for due deliveries at least this often."""
 _BACKOFF_CEILING_SECONDS = 3600.0
+_DEFER_SECONDS = 0.002
 _REMOVED = "the channel was removed before this delivery was sent"
 
 
@@ -43,14 +44,19 @@ class Deliverer:
         settings: Settings,
         notifier: AppriseNotifier,
         worker_id: str,
+        *,
+        defer_to: Callable[[], bool] | None = None,
     ) -> None:
+        self.defer_to = defer_to
+        """While this says so (runs of a burst are starting), sends wait: a run's start
+        is the promise kept on time; its message may follow a few milliseconds later."""
         self.store = store
         self.clock = clock
         self.settings = settings
         self.notifier = notifier
         self.worker_id = worker_id
         self.lease = timedelta(seconds=2 * settings.delivery_timeout_seconds + 10)
-        self._ready: deque[DeliveryJob] = deque()
+        self._ready: dict[tuple[str, str], deque[DeliveryJob]] = {}  # by owner and channel
         self._sending: dict[int, asyncio.Task[None]] = {}
         self._per_channel: Counter[tuple[str, str]] = Counter()
         self._wake = asyncio.Event()
@@ -63,8 +69,13 @@ class Deliverer:
     async def write(
         self, store: Repositories, outcomes: Sequence[Outcome], now: datetime
     ) -> list[DeliveryJob]:
-        recipients = await store.deliveries.recipients(sorted({o.run.task_id for o in outcomes}))
-        rows = deliveries_for(outcomes, recipients, now, sender=self.worker_id, lease=self.lease)
+        telling = [o for o in outcomes if tells(o.run.notify_policy, o.status, o.notify)]
+        if not telling:
+            return []
+        recipients = await store.deliveries.recipients(sorted({o.run.owner_id for o in telling}))
+        if not recipients:
+            return []
+        rows = deliveries_for(telling, recipients, now, sender=self.worker_id, lease=self.lease)
         if not rows:
             return []
         added = await store.deliveries.add_many(rows)
@@ -88,8 +99,12 @@ class Deliverer:
         return jobs
 
     def written(self, jobs: list[DeliveryJob]) -> None:
-        self._ready.extend(jobs)
+        for job in jobs:
+            self._queue(job)
         self._wake.set()
+
+    def _queue(self, job: DeliveryJob) -> None:
+        self._ready.setdefault((job.owner_id, job.channel), deque()).append(job)
 
     def wake(self) -> None:
         """A delivery became due in the store (a retry by hand): look now."""
@@ -124,9 +139,13 @@ class Deliverer:
 
     async def _step(self) -> None:
         free = self.settings.delivery_concurrency - len(self._sending)
-        if free > 0 and self._ready and self._launch_ready(free):
-            await asyncio.sleep(0)  # let the sends begin before starting more
-            return
+        if free > 0 and self._ready:
+            if self.defer_to is not None and self.defer_to():
+                await asyncio.sleep(_DEFER_SECONDS)
+                return
+            if self._launch_ready(free):
+                await asyncio.sleep(0)  # let the sends begin before starting more
+                return
         self._wake.clear()
         timeout = None  # every slot busy, or every ready channel at its share: until one ends
         if free > 0 and not self._ready:
@@ -139,20 +158,22 @@ class Deliverer:
                 await self._wake.wait()
 
     def _launch_ready(self, free: int) -> int:
-        """Start sends of ready deliveries, passing over those whose channel has its share
-        of slots already (they stay first in line); how many started."""
-        passed: deque[DeliveryJob] = deque()
+        """Start sends of ready deliveries, each channel up to its share of slots (the rest
+        of its deliveries wait their turn); how many started."""
         launched = 0
-        while self._ready and launched < free:
-            job = self._ready.popleft()
-            key = (job.owner_id, job.channel)
-            if self._per_channel[key] >= self.notifier.parallel_sends(job.url):
-                passed.append(job)
-                continue
-            self._per_channel[key] += 1
-            self._sending[job.id] = asyncio.create_task(self._send(job))
-            launched += 1
-        self._ready.extendleft(reversed(passed))
+        for key in list(self._ready):
+            queue = self._ready[key]
+            room = self.notifier.parallel_sends(queue[0].url) - self._per_channel[key]
+            while queue and room > 0 and launched < free:
+                job = queue.popleft()
+                self._per_channel[key] += 1
+                self._sending[job.id] = asyncio.create_task(self._send(job))
+                room -= 1
+                launched += 1
+            if not queue:
+                del self._ready[key]
+            if launched >= free:
+                break
         return launched
 
     async def _claim_due(self, free: int) -> None:
@@ -169,7 +190,9 @@ class Deliverer:
                 if count:
                     log.warning("%d deliveries were cut short by a stopped process", count)
             jobs = await store.deliveries.claim_due(now, free, self.worker_id, self.lease)
-        self._ready.extend(job for job in jobs if job.id not in self._sending)
+        for job in jobs:
+            if job.id not in self._sending:
+                self._queue(job)
 
     async def _seconds_to_next(self) -> float:
         now = self.clock.now()

@@ -12,6 +12,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agentcron.abc import Message
@@ -35,32 +36,41 @@ class AppriseNotifier:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._plugins: OrderedDict[str, Any] = OrderedDict()
+        self._plugins: OrderedDict[str, tuple[Any, Shape]] = OrderedDict()
+        self._expanded: dict[str, str] = {}
         self._webhooks: WebhookSender | None = None
         for transport in (settings.email_transport, settings.sms_transport):
             if transport:
                 remember_secrets(url_secrets(transport))
 
     def expand(self, url: str) -> str:
-        """The Apprise URL of a channel (a shorthand through the operator's transport)."""
-        remember_secrets(url_secrets(url))
-        return channels.expand(
-            url,
-            email_transport=self.settings.email_transport,
-            sms_transport=self.settings.sms_transport,
-        )
+        """The Apprise URL of a channel (a shorthand through the operator's transport); its
+        secrets are hidden in everything masked from now on."""
+        expanded = self._expanded.get(url)
+        if expanded is None:
+            remember_secrets(url_secrets(url))
+            expanded = channels.expand(
+                url,
+                email_transport=self.settings.email_transport,
+                sms_transport=self.settings.sms_transport,
+            )
+            if len(self._expanded) >= _KEPT_PLUGINS:
+                self._expanded.clear()
+            self._expanded[url] = expanded
+        return expanded
 
     def check(self, url: str) -> str:
-        plugin = self._plugin(self.expand(url), url)
+        plugin, _ = self._plugin(self.expand(url), url)
         if channels.shorthand(url):
             return channels.shown_shorthand(url)
         return shown(plugin.url(privacy=True))
 
-    def _plugin(self, expanded: str, given: str) -> Any:
-        plugin = self._plugins.get(expanded)
-        if plugin is not None:
+    def _plugin(self, expanded: str, given: str) -> tuple[Any, Shape]:
+        """Apprise's plugin for the URL (made once), and the shape of its service."""
+        kept = self._plugins.get(expanded)
+        if kept is not None:
             self._plugins.move_to_end(expanded)
-            return plugin
+            return kept
         import apprise  # noqa: PLC0415 - a second to load its plugins: only when sending
 
         with _apprise_said() as said:
@@ -72,10 +82,10 @@ class AppriseNotifier:
                 f"The channel URL {shown_given(given)} cannot be used: {mask_text(reason)}. "
                 "https://appriseit.com/services/ lists the URL forms."
             )
-        self._plugins[expanded] = plugin
+        kept = self._plugins[expanded] = (plugin, Shape.of(plugin))
         if len(self._plugins) > _KEPT_PLUGINS:
             self._plugins.popitem(last=False)
-        return plugin
+        return kept
 
     def parallel_sends(self, url: str) -> int:
         """How many sends to one channel may be under way at once: a webhook's pooled
@@ -87,8 +97,8 @@ class AppriseNotifier:
         return _THREADED_SENDS_PER_CHANNEL
 
     async def send(self, url: str, message: Message) -> None:
-        plugin = self._plugin(self.expand(url), url)
-        title, body, body_format = fitted(plugin, message, self.settings.sms_max_segments)
+        plugin, shape = self._plugin(self.expand(url), url)
+        title, body, body_format = fitted(shape, message, self.settings.sms_max_segments)
         if type(plugin).__name__ == "NotifyJSON":
             await self._webhook_sender().send(plugin, title, body)
             return
@@ -121,18 +131,36 @@ class AppriseNotifier:
             await self._webhooks.close()
 
 
-def fitted(plugin: Any, message: Message, sms_segments: int) -> tuple[str, str, str]:
-    """The title, body and Apprise body format of ``message`` for this plugin's service:
+@dataclass(frozen=True)
+class Shape:
+    """What a service shows: Markdown (or HTML, which Apprise makes from Markdown), or only
+    text; and whether it is a text message (an SMS's few characters)."""
+
+    markdown: bool
+    sms: bool
+
+    @classmethod
+    def of(cls, plugin: Any) -> Shape:
+        formats = plugin.notify_format
+        values = (
+            {getattr(f, "value", f) for f in formats}
+            if isinstance(formats, tuple)
+            else {getattr(formats, "value", formats)}
+        )
+        return cls(
+            markdown=bool(values & {"markdown", "html"}), sms=plugin.body_maxlen <= SMS_LIMIT
+        )
+
+
+def fitted(shape: Shape, message: Message, sms_segments: int) -> tuple[str, str, str]:
+    """The title, body and Apprise body format of ``message`` for a service of this shape:
     Markdown where it renders (Apprise turns it into HTML for HTML services), flattened
     where it does not, and a text message cut to ``sms_segments`` parts, title included."""
-    formats = plugin.notify_format
-    formats = {str(f) for f in formats} if isinstance(formats, tuple) else {str(formats)}
-    if plugin.body_maxlen <= SMS_LIMIT:
-        text = flatten_markdown(
-            f"{message.title}\n{message.body}" if message.title else message.body
-        )
+    if shape.sms:
+        whole = f"{message.title}\n{message.body}" if message.title else message.body
+        text = flatten_markdown(whole)
         return "", fit_sms(text, sms_segments, message.more or "the rest is kept"), "text"
-    if formats & {"markdown", "html"}:
+    if shape.markdown:
         return message.title, message.body, "markdown"
     return message.title, flatten_markdown(message.body), "text"
 

@@ -29,10 +29,10 @@ def tells(policy: str, status: str, agent_says: bool) -> bool:
     return policy == NotifyPolicy.ALWAYS or (policy == NotifyPolicy.AGENT and agent_says)
 
 
-def channels_for(recipient: Recipient) -> list[ChannelView]:
+def channels_for(named: Sequence[str], channels: Sequence[ChannelView]) -> list[ChannelView]:
     """The task's own channels when it names some that exist, else its owner's defaults."""
-    named = [channel for channel in recipient.channels if channel.name in recipient.notify]
-    return named or [channel for channel in recipient.channels if channel.is_default]
+    chosen = [channel for channel in channels if channel.name in named]
+    return chosen or [channel for channel in channels if channel.is_default]
 
 
 def message_for(outcome: Outcome, zone: str) -> Message:
@@ -46,7 +46,7 @@ def message_for(outcome: Outcome, zone: str) -> Message:
 
 def deliveries_for(
     outcomes: Sequence[Outcome],
-    recipients: dict[int, Recipient],
+    recipients: dict[str, Recipient],
     now: datetime,
     *,
     sender: str | None,
@@ -56,19 +56,20 @@ def deliveries_for(
     ``sender`` (their first attempt, recorded before it is made); with no sender, pending."""
     rows: list[dict[str, Any]] = []
     for outcome in outcomes:
-        recipient = recipients.get(outcome.run.task_id)
-        if recipient is None or not tells(recipient.notify_policy, outcome.status, outcome.notify):
+        run = outcome.run
+        recipient = recipients.get(run.owner_id)
+        if recipient is None or not tells(run.notify_policy, outcome.status, outcome.notify):
             continue
-        chosen = channels_for(recipient)
+        chosen = channels_for(run.notify, recipient.channels)
         if not chosen:
             continue
         held_until = None
-        if recipient.quiet_hours and not recipient.urgent:
+        if recipient.quiet_hours and not run.urgent:
             quiet = QuietHours.parse(recipient.quiet_hours)
             held_until = quiet.ends_after(now, ZoneInfo(recipient.timezone))
         message = message_for(outcome, recipient.timezone)
         rows.extend(
-            _row(outcome.run.id, channel, recipient.owner_id, message, now,
+            _row(run.id, channel, recipient.owner_id, message, now,
                  held_until=held_until, sender=sender, lease=lease)
             for channel in chosen
         )  # fmt: skip

@@ -13,7 +13,6 @@ from agentcron.domain import SENDABLE_DELIVERY_STATUSES, DeliveryJob, DeliverySt
 from agentcron.store._rows import (
     CHANNELS,
     DELIVERIES,
-    TASKS,
     USERS,
     Sql,
     delivery_view,
@@ -23,7 +22,6 @@ from agentcron.store._rows import (
 from agentcron.store.channels import SqlChannels
 from agentcron.views import DeliveryView, Recipient
 
-_INSERT_CHUNK = 500
 LOST_ERROR = (
     "the process sending it stopped during the send: it may or may not have arrived, so it "
     "is not sent again on its own ('agentcron deliveries retry ID' sends it again)"
@@ -47,46 +45,40 @@ _RECORD = (
 )
 
 
+def _add_statement(sqlite: bool) -> Any:
+    """INSERT of many deliveries (executemany, in a thread on SQLite), skipping a run and
+    channel that has one already, returning what was inserted."""
+    return (
+        upsert_into(DELIVERIES, sqlite)
+        .on_conflict_do_nothing(index_elements=[DELIVERIES.c.run_id, DELIVERIES.c.channel_id])
+        .returning(DELIVERIES.c.id, DELIVERIES.c.run_id, DELIVERIES.c.channel_id)
+    )
+
+
 class SqlDeliveries:
     def __init__(self, session: Sql, sqlite: bool) -> None:
         self._session = session
         self._sqlite = sqlite
 
-    async def recipients(self, task_ids: Sequence[int]) -> dict[int, Recipient]:
-        if not task_ids:
+    async def recipients(self, owners: Sequence[str]) -> dict[str, Recipient]:
+        if not owners:
             return {}
-        query = (
-            select(
-                TASKS.c.id, TASKS.c.owner_id, TASKS.c.notify, TASKS.c.notify_policy,
-                TASKS.c.urgent, USERS.c.timezone, USERS.c.quiet_hours,
-            )
-            .join(USERS, USERS.c.id == TASKS.c.owner_id)
-            .where(TASKS.c.id.in_(task_ids))
-        )  # fmt: skip
-        rows = (await self._session.execute(query)).all()
-        channels = await SqlChannels(self._session, self._sqlite).of_owners(
-            sorted({row.owner_id for row in rows})
+        channels = await SqlChannels(self._session, self._sqlite).of_owners(owners)
+        if not any(channels.values()):
+            return {}  # nobody to tell: the zone and quiet hours do not matter
+        query = select(USERS.c.id, USERS.c.timezone, USERS.c.quiet_hours).where(
+            USERS.c.id.in_(owners)
         )
         return {
-            row.id: Recipient(
-                row.id, row.owner_id, list(row.notify or []), row.notify_policy, bool(row.urgent),
-                row.timezone, row.quiet_hours, channels[row.owner_id],
-            )
-            for row in rows
-        }  # fmt: skip
+            row.id: Recipient(row.id, row.timezone, row.quiet_hours, channels[row.id])
+            for row in await self._session.execute(query)
+        }
 
     async def add_many(self, deliveries: Sequence[dict[str, Any]]) -> dict[tuple[int, int], int]:
-        added: dict[tuple[int, int], int] = {}
-        for start in range(0, len(deliveries), _INSERT_CHUNK):
-            chunk = deliveries[start : start + _INSERT_CHUNK]
-            insert = upsert_into(DELIVERIES, self._sqlite).values(list(chunk))
-            inserted = await self._session.execute(
-                insert.on_conflict_do_nothing(
-                    index_elements=[DELIVERIES.c.run_id, DELIVERIES.c.channel_id]
-                ).returning(DELIVERIES.c.id, DELIVERIES.c.run_id, DELIVERIES.c.channel_id)
-            )
-            added |= {(row.run_id, row.channel_id): row.id for row in inserted}
-        return added
+        if not deliveries:
+            return {}
+        inserted = await self._session.execute(_add_statement(self._sqlite), list(deliveries))
+        return {(row.run_id, row.channel_id): row.id for row in inserted}
 
     async def jobs(self, delivery_ids: Sequence[int]) -> list[DeliveryJob]:
         """The deliveries being sent (status ``sending``), with their channels' URLs; one whose

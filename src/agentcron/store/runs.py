@@ -52,7 +52,8 @@ from agentcron.views import AttemptView, RunView
 _CLAIMED_TASK_COLUMNS = (
     TASKS.c.owner_id, TASKS.c.title, TASKS.c.action, TASKS.c.payload, TASKS.c.timezone,
     TASKS.c.timeout_seconds, TASKS.c.max_attempts, TASKS.c.backoff_seconds,
-    TASKS.c.backoff_max_seconds, TASKS.c.overlap_policy,
+    TASKS.c.backoff_max_seconds, TASKS.c.overlap_policy, TASKS.c.notify_policy,
+    TASKS.c.notify, TASKS.c.urgent,
 )  # fmt: skip
 
 
@@ -376,7 +377,7 @@ class SqlRuns:
             return []
         await self._open_attempts([(run.id, run.attempt) for run in runs], now, worker_id)
         tasks: dict[int, dict[str, Any]] = {
-            row.id: dict(row._mapping)
+            row.id: dict(row._mapping) | {"notify": tuple(row.notify or ())}
             for row in await self._session.execute(
                 select(TASKS.c.id, *_CLAIMED_TASK_COLUMNS).where(
                     TASKS.c.id.in_({run.task_id for run in runs})
