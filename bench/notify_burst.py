@@ -146,7 +146,7 @@ def done_count(database: Path, told: bool) -> int:
 def delivery_counts(database: Path) -> dict[str, int]:
     with closing(sqlite3.connect(database)) as connection:
         rows = connection.execute("SELECT status, count(*) FROM deliveries GROUP BY status")
-        return {status: count for status, count in rows}
+        return {str(status): int(count) for status, count in rows}
 
 
 def run_agentcron(n: int, concurrency: int, delay: float, told: bool) -> dict[str, Any]:
@@ -217,10 +217,8 @@ def cell(trials: list[dict[str, Any]], name: str, unit: str, digits: int) -> str
     return f"{median(trials, name):.{digits}f}{unit} ({each(trials, name, digits)})"
 
 
-def ratios(
-    top: list[dict[str, Any]], top_name: str, bottom: list[dict[str, Any]], name: str
-) -> str:
-    values = [t[top_name] / b[name] for t, b in zip(top, bottom, strict=True)]
+def ratios(top: list[dict[str, Any]], name: str, bottom: list[dict[str, Any]], under: str) -> str:
+    values = [t[name] / b[under] for t, b in zip(top, bottom, strict=True)]
     return f"{statistics.median(values):.2f} ({', '.join(f'{v:.2f}' for v in values)})"
 
 
@@ -231,33 +229,42 @@ def render(
     quiet: list[dict[str, Any]],
     bare: list[dict[str, Any]],
 ) -> str:
-    n = options.n
+    def pair(name: str, unit: str, digits: int) -> str:
+        return f"{cell(told, name, unit, digits)} / {cell(quiet, name, unit, digits)}"
+
+    scaled = f"scaled from {bare[0]['apprise_measured_n']:,}"
+    rows = [
+        ("agentcron: due -> last delivery received",
+         f"**{cell(told, 'due_to_last_received_s', ' s', 3)}**"),
+        ("bare aiohttp loop, no store: first -> last POST", cell(bare, "aiohttp_s", " s", 3)),
+        ("ratio agentcron / bare aiohttp",
+         ratios(told, "due_to_last_received_s", bare, "aiohttp_s")),
+        (f"bare Apprise loop, no store ({scaled})", cell(bare, "apprise_s", " s", 3)),
+        ("ratio agentcron / bare Apprise",
+         ratios(told, "due_to_last_received_s", bare, "apprise_s")),
+        ("lateness p50, with / without deliveries", pair("lateness_p50_ms", " ms", 1)),
+        ("ratio p50 with / without", ratios(told, "lateness_p50_ms", quiet, "lateness_p50_ms")),
+        ("lateness p99, with / without deliveries", pair("lateness_p99_ms", " ms", 1)),
+        ("ratio p99 with / without", ratios(told, "lateness_p99_ms", quiet, "lateness_p99_ms")),
+        ("due -> last run finished, with / without", pair("due_to_last_run_s", " s", 3)),
+        ("serve CPU per run, with / without deliveries", pair("cpu_ms", " ms", 2)),
+        ("peak RSS of serve, with / without", pair("peak_rss_mb", " MB", 1)),
+        ("requests received / connections opened",
+         f"{each(told, 'received', 0)} / {each(told, 'connections', 0)}"),
+    ]  # fmt: skip
+    title = f"notification burst: {options.n:,} reminders due at once, each told on json://"
     return "\n".join(
         [
-            *heading(f"notification burst: {n:,} reminders due at once, each told on json://", info),
+            *heading(title, info),
             "",
             f"Medians of {len(told)} repetitions (each repetition's value in brackets); "
             f"serve concurrency {options.concurrency}.",
             "",
             "| figure | value |",
             "|---|---:|",
-            f"| agentcron: due -> last delivery received | **{cell(told, 'due_to_last_received_s', ' s', 3)}** |",
-            f"| bare aiohttp loop, no store: first -> last POST | {cell(bare, 'aiohttp_s', ' s', 3)} |",
-            f"| ratio agentcron / bare aiohttp | {ratios(told, 'due_to_last_received_s', bare, 'aiohttp_s')} |",
-            f"| bare Apprise loop, no store (json://; scaled from {bare[0]['apprise_measured_n']:,}) | {cell(bare, 'apprise_s', ' s', 3)} |",
-            f"| ratio agentcron / bare Apprise | {ratios(told, 'due_to_last_received_s', bare, 'apprise_s')} |",
-            f"| lateness p50, with deliveries | {cell(told, 'lateness_p50_ms', ' ms', 1)} |",
-            f"| lateness p50, no channel | {cell(quiet, 'lateness_p50_ms', ' ms', 1)} |",
-            f"| ratio p50 with / without | {ratios(told, 'lateness_p50_ms', quiet, 'lateness_p50_ms')} |",
-            f"| lateness p99, with deliveries | {cell(told, 'lateness_p99_ms', ' ms', 1)} |",
-            f"| lateness p99, no channel | {cell(quiet, 'lateness_p99_ms', ' ms', 1)} |",
-            f"| ratio p99 with / without | {ratios(told, 'lateness_p99_ms', quiet, 'lateness_p99_ms')} |",
-            f"| due -> last run finished, with / without deliveries | {cell(told, 'due_to_last_run_s', ' s', 3)} / {cell(quiet, 'due_to_last_run_s', ' s', 3)} |",
-            f"| serve CPU per run, with / without deliveries | {cell(told, 'cpu_ms', ' ms', 2)} / {cell(quiet, 'cpu_ms', ' ms', 2)} |",
-            f"| peak RSS of serve, with / without | {cell(told, 'peak_rss_mb', ' MB', 1)} / {cell(quiet, 'peak_rss_mb', ' MB', 1)} |",
-            f"| requests received / connections opened | {each(told, 'received', 0)} / {each(told, 'connections', 0)} |",
+            *(f"| {label} | {value} |" for label, value in rows),
         ]
-    )  # fmt: skip
+    )
 
 
 def main() -> None:
