@@ -301,9 +301,10 @@ class RunRepository(Protocol):
 
     async def recover_expired(
         self, now: datetime, *, every_running: bool = False
-    ) -> tuple[int, list[int]]:
+    ) -> tuple[int, list[ClaimedRun]]:
         """Runs whose worker vanished: their attempt recorded as lost, then retried while
-        attempts remain, else failed; how many, and the tasks of those that failed.
+        attempts remain, else failed; how many, and those that failed (with their tasks'
+        fields: their tasks may end, and their owners be told).
 
         With ``every_running`` (a process that alone may run this store is starting),
         every running run counts as vanished, and runs claimed but not started are

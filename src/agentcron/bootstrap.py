@@ -200,8 +200,9 @@ class Engine:
         self.wakeup.also.append(self.executor.recheck)
         self.wakeup.also.append(self.deliverer.wake)  # a delivery retried by hand
         self.scheduler = Scheduler(
-            self.store, self.clock, settings, self.executor, wakeup=self.wakeup
-        )
+            self.store, self.clock, settings, self.executor, wakeup=self.wakeup,
+            notices=self.deliverer,
+        )  # fmt: skip
         self.supervisor = Supervisor(
             self.clock,
             give_up_seconds=settings.loop_give_up_seconds,
@@ -221,6 +222,7 @@ class Engine:
 
     async def start(self) -> None:
         """Migrate, recover what a previous process left, then begin scheduling."""
+        from agentcron.engine.scheduler import settle_failed  # noqa: PLC0415
         from agentcron.engine.wakeup import listen_on_socket  # noqa: PLC0415
 
         await self.store.migrate()
@@ -232,9 +234,11 @@ class Engine:
             self._lock = StoreLock(database_file)
             now = self.clock.now()
             async with self.store.transaction() as store:
-                orphans, failed_tasks = await store.runs.recover_expired(now, every_running=True)
-                await store.tasks.finish(failed_tasks, now)
+                # first: what this process writes as being sent below is not cut short
                 cut_short = await store.deliveries.lose_stale(now, every_sending=True)
+                orphans, failed = await store.runs.recover_expired(now, every_running=True)
+                told = await settle_failed(store, failed, now, self.deliverer)
+            self.deliverer.written(told)
             if orphans:
                 log.warning("recovered %d runs left running by a previous process", orphans)
             if cut_short:

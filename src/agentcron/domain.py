@@ -165,6 +165,10 @@ class Outcome:
     notify: bool = True
 
 
+GAVE_UP_ON_LOST_WORKER: Final = "the worker running it stopped; no attempts left"
+"""The error of a run failed because its worker vanished at its last attempt."""
+
+
 @dataclass(frozen=True)
 class WrittenRun:
     """A run the scheduler just wrote: enough to hand it to an executor."""

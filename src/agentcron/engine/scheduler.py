@@ -20,9 +20,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from agentcron.abc import Clock, Executor, Store, Wakeup
+from agentcron.abc import Clock, Executor, Notices, Repositories, Store, Wakeup
 from agentcron.config import Settings
-from agentcron.domain import ClaimedRun, RunStatus, RunTrigger, TaskStatus
+from agentcron.domain import (
+    GAVE_UP_ON_LOST_WORKER,
+    ClaimedRun,
+    DeliveryJob,
+    Outcome,
+    RunStatus,
+    RunTrigger,
+    TaskStatus,
+)
 from agentcron.engine.planning import TaskState, plan
 from agentcron.engine.wakeup import WakeEvent
 from agentcron.schedules import parse_normalized
@@ -57,7 +65,10 @@ class Scheduler:
         *,
         wakeup: Wakeup | None = None,
         rng: random.Random | None = None,
+        notices: Notices | None = None,
     ) -> None:
+        self.notices = notices
+        """Who tells the owners of runs that failed for good when their worker vanished."""
         self.store = store
         self.clock = clock
         self.settings = settings
@@ -154,8 +165,10 @@ class Scheduler:
         if expiry is None or expiry >= now:
             return
         async with self.store.transaction() as store:
-            recovered, failed_tasks = await store.runs.recover_expired(now)
-            await store.tasks.finish(failed_tasks, now)
+            recovered, failed = await store.runs.recover_expired(now)
+            jobs = await settle_failed(store, failed, now, self.notices)
+        if jobs and self.notices is not None:
+            self.notices.written(jobs)
         if recovered:
             log.warning("recovered %d runs whose worker stopped", recovered)
 
@@ -275,6 +288,21 @@ class Scheduler:
         self._swept_full = len(waiting) == _SWEEP_LIMIT
         self.executor.submit(waiting)
         return len(waiting)
+
+
+async def settle_failed(
+    store: Repositories, failed: list[ClaimedRun], now: datetime, notices: Notices | None
+) -> list[DeliveryJob]:
+    """After runs failed for good because their worker vanished: end the tasks that will not
+    fire again, and write what tells their owners (to send once committed)."""
+    await store.tasks.finish(sorted({run.task_id for run in failed}), now)
+    if notices is None or not failed:
+        return []
+    outcomes = [
+        Outcome(run, RunStatus.FAILED, now, now, now, error=GAVE_UP_ON_LOST_WORKER)
+        for run in failed
+    ]
+    return await notices.write(store, outcomes, now)
 
 
 def _claimed(

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
     and_,
     bindparam,
@@ -28,6 +29,7 @@ from agentcron.domain import (
     ACTIVE_RUN_STATUSES,
     ASKED_FOR_TRIGGERS,
     CLAIMABLE_RUN_STATUSES,
+    GAVE_UP_ON_LOST_WORKER,
     ClaimedRun,
     Outcome,
     OverlapPolicy,
@@ -272,7 +274,7 @@ class SqlRuns:
 
     async def recover_expired(
         self, now: datetime, *, every_running: bool = False
-    ) -> tuple[int, list[int]]:
+    ) -> tuple[int, list[ClaimedRun]]:
         if every_running:
             await self._session.execute(
                 update(RUNS)
@@ -302,11 +304,11 @@ class SqlRuns:
                 status=RunStatus.FAILED,
                 finished_at=now,
                 lease_expires_at=None,
-                error="the worker running it stopped; no attempts left",
+                error=GAVE_UP_ON_LOST_WORKER,
             )
-            .returning(RUNS.c.task_id)
+            .returning(RUNS.c.id, RUNS.c.task_id, RUNS.c.scheduled_for, RUNS.c.attempt)
         )
-        failed_tasks = sorted({row[0] for row in failed})
+        failed_runs = failed.all()
         await self._session.execute(
             update(RUNS)
             .where(RUNS.c.id.in_(lost), RUNS.c.status == RunStatus.RUNNING)
@@ -318,7 +320,7 @@ class SqlRuns:
                 error="the worker running it stopped; retrying",
             )
         )
-        return len(lost), failed_tasks
+        return len(lost), await self._with_tasks(failed_runs) if failed_runs else []
 
     async def next_lease_expiry(self) -> datetime | None:
         expiry: datetime | None = await self._session.scalar(
@@ -376,6 +378,10 @@ class SqlRuns:
         if not runs:
             return []
         await self._open_attempts([(run.id, run.attempt) for run in runs], now, worker_id)
+        return await self._with_tasks(runs)
+
+    async def _with_tasks(self, runs: Sequence[Row[Any]]) -> list[ClaimedRun]:
+        """Runs (rows of id, task_id, scheduled_for, attempt) with their tasks' fields."""
         tasks: dict[int, dict[str, Any]] = {
             row.id: dict(row._mapping) | {"notify": tuple(row.notify or ())}
             for row in await self._session.execute(
