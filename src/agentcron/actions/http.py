@@ -88,7 +88,7 @@ class HttpAction(Action):
                 payload.method, str(payload.url), headers=headers, **request_body
             )
         except httpx.HTTPError as error:
-            raise ActionFailed(mask_text(f"{call} failed: {error!r}")) from None
+            raise ActionFailed(mask_text(f"{call} failed: {_in_words(error)}")) from None
         body = response.text[:MAX_BODY_RECORDED]
         result = {
             "status": response.status_code,
@@ -109,3 +109,13 @@ class HttpAction(Action):
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after", "")
     return float(value) if value.isdigit() else None
+
+
+def _in_words(error: httpx.HTTPError) -> str:
+    """A transport error as a person reads it (it ends up in their notification)."""
+    said = str(error) or type(error).__name__
+    if isinstance(error, httpx.TimeoutException):
+        return f"no answer in time ({said})"
+    if isinstance(error, httpx.ConnectError):
+        return f"cannot connect ({said})"
+    return said
