@@ -411,6 +411,12 @@ class DeliveryRepository(Protocol):
         ``error``, ``retry_at`` and ``sent_at``."""
         ...
 
+    async def renew_leases(
+        self, delivery_ids: Sequence[int], now: datetime, lease: timedelta, worker_id: str
+    ) -> None:
+        """Extend the leases of deliveries this worker holds to send (or is sending)."""
+        ...
+
     async def lose_stale(self, now: datetime, *, every_sending: bool = False) -> int:
         """Mark deliveries whose sender vanished mid-send (lease expired; with
         ``every_sending``, all being sent) as ``unknown``; how many."""

@@ -61,7 +61,7 @@ class Deliverer:
         self._per_channel: Counter[tuple[str, str]] = Counter()
         self._wake = asyncio.Event()
         self._results = _Results(self)
-        self._loop: asyncio.Task[None] | None = None
+        self._loops: list[asyncio.Task[None]] = []
         self._closing = False
 
     # what the recorder calls
@@ -117,18 +117,25 @@ class Deliverer:
             return self._closing
 
         self._results.start(supervisor)
-        self._loop = asyncio.create_task(
-            supervisor.keep("deliveries", self._step, until=closing), name="agentcron-deliveries"
-        )
+        self._loops = [
+            asyncio.create_task(
+                supervisor.keep("deliveries", self._step, until=closing),
+                name="agentcron-deliveries",
+            ),
+            asyncio.create_task(
+                supervisor.keep("delivery-leases", self._renew_step, until=closing),
+                name="agentcron-delivery-leases",
+            ),
+        ]
 
     async def close(self, grace: float) -> None:
         """Stop starting sends; let those under way finish within ``grace`` seconds, and
         write their results. A send cut short stays 'sending' and is found 'unknown'."""
         self._closing = True
         self._wake.set()
-        if self._loop is not None:
-            self._loop.cancel()
-            await asyncio.gather(self._loop, return_exceptions=True)
+        for loop in self._loops:
+            loop.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
         if self._sending:
             _, late = await asyncio.wait(list(self._sending.values()), timeout=grace)
             for task in late:
@@ -175,6 +182,16 @@ class Deliverer:
             if launched >= free:
                 break
         return launched
+
+    async def _renew_step(self) -> None:
+        """Every third of the lease: keep the deliveries held here (waiting their turn, or
+        being sent) this worker's, so that none is taken for cut short while it waits."""
+        await asyncio.sleep(self.lease.total_seconds() / 3)
+        held = [job.id for queue in self._ready.values() for job in queue] + list(self._sending)
+        if held:
+            now = self.clock.now()
+            async with self.store.transaction() as store:
+                await store.deliveries.renew_leases(held, now, self.lease, self.worker_id)
 
     async def _claim_due(self, free: int) -> None:
         now = self.clock.now()

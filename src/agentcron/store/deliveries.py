@@ -22,6 +22,7 @@ from agentcron.store._rows import (
 from agentcron.store.channels import SqlChannels
 from agentcron.views import DeliveryView, Recipient
 
+_RENEW_CHUNK = 5000
 LOST_ERROR = (
     "the process sending it stopped during the send: it may or may not have arrived, so it "
     "is not sent again on its own ('agentcron deliveries retry ID' sends it again)"
@@ -132,6 +133,20 @@ class SqlDeliveries:
         if results:
             rows = [result | {"worker": worker_id, "now": now} for result in results]
             await self._session.execute(_RECORD, rows)
+
+    async def renew_leases(
+        self, delivery_ids: Sequence[int], now: datetime, lease: timedelta, worker_id: str
+    ) -> None:
+        for start in range(0, len(delivery_ids), _RENEW_CHUNK):
+            await self._session.execute(
+                update(DELIVERIES)
+                .where(
+                    DELIVERIES.c.id.in_(delivery_ids[start : start + _RENEW_CHUNK]),
+                    DELIVERIES.c.status == DeliveryStatus.SENDING,
+                    DELIVERIES.c.worker_id == worker_id,
+                )
+                .values(lease_expires_at=now + lease)
+            )
 
     async def lose_stale(self, now: datetime, *, every_sending: bool = False) -> int:
         stale = DELIVERIES.c.status == DeliveryStatus.SENDING
