@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from agentcron.abc import Message
@@ -19,6 +20,7 @@ SMS_LIMIT = 160
 _GAVE_UP = re.compile(r"^gave up after (\d+) attempts: ")
 
 
+@lru_cache(maxsize=1024)  # a burst's runs share their instant: written out once
 def when_in(instant: datetime, zone: str) -> str:
     """An instant as the person reads it: 'Tue 1 Dec 2026, 18:00 (Europe/Paris)'."""
     local = instant.astimezone(ZoneInfo(zone))
