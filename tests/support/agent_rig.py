@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentcron.abc import Notices
 from agentcron.engine.recorder import Recorder
 from agentcron.engine.runner import Runner
 from agentcron.engine.scheduler import Scheduler
@@ -21,9 +22,12 @@ def report(message: str, *, notify: bool = True, complete: bool = False) -> Tool
 
 
 class AgentRig:
-    """Scheduler, runner (with the service, as serve has it) and recorder, on a fake clock."""
+    """Scheduler, runner (with the service, as serve has it) and recorder, on a fake clock;
+    with ``notices`` (a ``Deliverer``), the recorder writes the runs' deliveries too."""
 
-    def __init__(self, service: TaskService, clock: FakeClock) -> None:
+    def __init__(
+        self, service: TaskService, clock: FakeClock, *, notices: Notices | None = None
+    ) -> None:
         self.service, self.clock = service, clock
         store = service.store
         runner = Runner(store, clock, service.settings, service.actions, "w", tasks=service)
@@ -32,7 +36,8 @@ class AgentRig:
         async def collect(outcomes: list[Any]) -> None:
             self.outcomes += outcomes
 
-        self.executor = ManualExecutor(runner, Recorder(store, clock, "w", on_recorded=collect))
+        recorder = Recorder(store, clock, "w", on_recorded=collect, notices=notices)
+        self.executor = ManualExecutor(runner, recorder)
         self.scheduler = Scheduler(store, clock, service.settings, self.executor)
 
     async def tick(self, *, concurrently: bool = False) -> None:

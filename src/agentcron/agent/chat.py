@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal
@@ -34,7 +34,9 @@ from pydantic_ai.toolsets import FunctionToolset
 from pydantic_ai.usage import UsageLimits
 
 from agentcron.agent import model_name
+from agentcron.agent.chat_channels import default_channels, list_channels, telling
 from agentcron.agent.conversations import ConversationStore
+from agentcron.agent.deps import ChatDeps
 from agentcron.agent.failures import action_failure
 from agentcron.agent.models import build_model
 from agentcron.agent.trace import TracingToolset, clip, refusal, usage_record
@@ -46,6 +48,8 @@ from agentcron.views import TaskView, UserView
 
 REPLAY_WINDOW = timedelta(minutes=10)
 _SHOWN_TASKS = 50
+NotifyWhen = Literal["always", "agent", "failure", "never"]
+"""The service's notify policies, as the model names them."""
 
 INSTRUCTIONS = """\
 You are the assistant of agentcron. You turn what the person asks into scheduled tasks \
@@ -61,19 +65,19 @@ conversation.
 use preview_schedule first when you are unsure how one will be read.
 - If a tool answers with ERROR, correct the call, or ask the person when you cannot.
 - Never invent task ids: use list_tasks or the ids below.
-- After creating or changing a task, confirm in one short sentence with the schedule and \
-next run exactly as the tool reported them (for example "Done: every weekday at 08:30 \
-Europe/Paris, first on Mon 23 Nov 08:30").\
+- Tasks tell the person on their channels (list_channels); without notify, on their \
+defaults. "Text me" means a channel of kind sms, "email me" one of kind email: pass its \
+name in notify. If they have none of that kind, say how to add one ('agentcron channels \
+add phone sms:+NUMBER', or email:ADDRESS) and create the task on their defaults only if \
+they agree.
+- notify_when: 'agent' (told when the agent has news: "tell me when...", the usual for \
+agent tasks), 'always' (every run, the usual for reminders), 'failure', 'never'. urgent: \
+only if they want it even in quiet hours.
+- After creating or changing a task, confirm in one short sentence with the schedule, \
+next run and where and when they will be told, as the tool reported them (for example \
+"Done: every weekday at 08:30 Europe/Paris, first on Mon 23 Nov 08:30; told on phone after \
+every run").\
 """
-
-
-@dataclass
-class ChatDeps:
-    service: TaskService
-    owner: UserView
-    turn_key: str
-    now: datetime
-    changed: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -86,8 +90,9 @@ class ChatReply:
     tasks_changed: list[int]
 
 
-def confirmation(task: TaskView) -> str:
-    """A task in one line: id, title, schedule in words (with its zone) and its next run there."""
+def confirmation(task: TaskView, defaults: Sequence[str] | None = None) -> str:
+    """A task in one line: id, title, schedule in words (with its zone), its next run there,
+    and where and when its person is told (``defaults``: their default channels' names)."""
     if task.next_run_at is not None:
         local = task.next_run_at.astimezone(get_zone(task.timezone))
         upcoming = f"next run {local:%a %d %b %Y %H:%M}"
@@ -95,8 +100,23 @@ def confirmation(task: TaskView) -> str:
         upcoming = "no run ahead"
     return (
         f"task {task.id} '{task.title}' [{task.status}, {task.action}]: "
-        f"{task.description}; {upcoming}"
+        f"{task.description}; {upcoming}; {telling(task, defaults)}"
     )
+
+
+async def _done(deps: ChatDeps, task: TaskView) -> str:
+    """What a tool that made or changed a task answers: the task, its default channels named."""
+    deps.changed.append(task.id)
+    defaults = None if task.notify else await default_channels(deps)
+    return f"Done: {confirmation(task, defaults)}"
+
+
+def _notify_options(
+    notify: list[str] | None, notify_when: str | None, urgent: bool | None
+) -> dict[str, Any]:
+    """The service's names for the tools' notification arguments, those given only."""
+    options = {"notify": notify, "notify_policy": notify_when, "urgent": urgent}
+    return {name: value for name, value in options.items() if value is not None}
 
 
 def _key(deps: ChatDeps, tool: str, arguments: dict[str, Any]) -> str:
@@ -111,6 +131,9 @@ async def create_task(  # noqa: PLR0917 - a tool's parameters are what the model
     instructions: str,
     kind: Literal["agent", "reminder"] = "agent",
     timezone: str | None = None,
+    notify: list[str] | None = None,
+    notify_when: NotifyWhen | None = None,
+    urgent: bool | None = None,
 ) -> str:
     """Create a one-off or recurring task for the person.
 
@@ -120,16 +143,21 @@ async def create_task(  # noqa: PLR0917 - a tool's parameters are what the model
         instructions: for 'agent', the brief the agent will act on; for 'reminder', the message.
         kind: 'agent' (an AI agent acts when due) or 'reminder' (a fixed message).
         timezone: an IANA zone, only if the person names one different from theirs.
+        notify: names of the channels to tell (see list_channels); empty: their defaults.
+        notify_when: when to tell: always, agent (when the agent has news), failure or never.
+        urgent: tell even in the person's quiet hours.
     """
     deps = ctx.deps
     payload = {"instructions": instructions} if kind == "agent" else {"message": instructions}
-    arguments = {"title": title, "when": when, "kind": kind, "timezone": timezone}
+    options = _notify_options(notify, notify_when, urgent)
+    arguments = {"title": title, "when": when, "kind": kind, "timezone": timezone} | options
     request: dict[str, Any] = {
         "title": title,
         "when": when,
         "action": kind,
         "payload": payload,
         "idempotency_key": _key(deps, "create_task", arguments | payload),
+        **options,
     }
     if timezone:
         request["timezone"] = timezone
@@ -137,8 +165,7 @@ async def create_task(  # noqa: PLR0917 - a tool's parameters are what the model
         task = await deps.service.create(deps.owner.id, request)
     except UserError as error:
         return refusal(error.message)
-    deps.changed.append(task.id)
-    return f"Done: {confirmation(task)}"
+    return await _done(deps, task)
 
 
 async def list_tasks(
@@ -184,8 +211,12 @@ async def update_task(  # noqa: PLR0917 - a tool's parameters are what the model
     when: str | None = None,
     instructions: str | None = None,
     timezone: str | None = None,
+    notify: list[str] | None = None,
+    notify_when: NotifyWhen | None = None,
+    urgent: bool | None = None,
 ) -> str:
-    """Change a task: rename it, reschedule it, change its instructions or its zone.
+    """Change a task: rename it, reschedule it, change its instructions, its zone, or where
+    and when it tells the person.
 
     Args:
         task_id: the task's id.
@@ -193,10 +224,14 @@ async def update_task(  # noqa: PLR0917 - a tool's parameters are what the model
         when: a new schedule, e.g. 'every day at 7am'.
         instructions: new instructions (or the new message of a reminder).
         timezone: a new IANA zone; wall-clock times are kept.
+        notify: the channels to tell from now on (see list_channels); empty: their defaults.
+        notify_when: when to tell: always, agent (when the agent has news), failure or never.
+        urgent: true to tell even in the person's quiet hours, false to hold until they end.
     """
     deps = ctx.deps
     try:
         changes: dict[str, Any] = {"title": title, "when": when, "timezone": timezone}
+        changes |= _notify_options(notify, notify_when, urgent)
         if instructions is not None:
             current = await deps.service.get(deps.owner.id, task_id)
             field_name = "instructions" if current.action == "agent" else "message"
@@ -206,8 +241,7 @@ async def update_task(  # noqa: PLR0917 - a tool's parameters are what the model
         )
     except UserError as error:
         return refusal(error.message)
-    deps.changed.append(task.id)
-    return f"Done: {confirmation(task)}"
+    return await _done(deps, task)
 
 
 async def pause_task(ctx: RunContext[ChatDeps], task_id: int) -> str:
@@ -306,6 +340,7 @@ def chat_toolset() -> FunctionToolset[ChatDeps]:
         [
             create_task,
             list_tasks,
+            list_channels,
             get_task,
             update_task,
             pause_task,

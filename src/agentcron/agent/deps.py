@@ -1,11 +1,16 @@
-"""What a scheduled run's tools work with (one object per run)."""
+"""What the agents' tools work with: one object per scheduled run, one per chat turn."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from agentcron.abc import ActionContext, TaskGateway
 from agentcron.views import TaskView, UserView
+
+if TYPE_CHECKING:
+    from agentcron.service import TaskService
 
 
 @dataclass
@@ -18,3 +23,13 @@ class RunDeps:
     followups: list[int] = field(default_factory=list)
     complete_requested: str | None = None
     """Why the agent ended its task (its complete_task tool), if it did."""
+
+
+@dataclass
+class ChatDeps:
+    service: TaskService
+    owner: UserView
+    turn_key: str
+    """Seeds the idempotency keys of the tasks this turn creates."""
+    now: datetime
+    changed: list[int] = field(default_factory=list)

@@ -53,7 +53,9 @@ async def test_a_chat_request_becomes_one_task_that_an_agent_acts_on(
     (answer,) = model_server.requests[1].tool_results.values()
     assert answer == (
         f"Done: task {task.id} 'Motivational quote' [active, agent]: every day at 09:00 "
-        "(Europe/Paris); next run Mon 23 Nov 2026 09:00"
+        "(Europe/Paris); next run Mon 23 Nov 2026 09:00; told on your default channels "
+        "(none yet: nothing reaches you until you add one) when the agent has news (and if a "
+        "run fails)"
     )
     assert "Now: Sunday 22 November 2026 11:00 (Europe/Paris)" in model_server.requests[0].text
 
