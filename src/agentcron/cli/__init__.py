@@ -13,7 +13,18 @@ import sys
 import typer
 
 from agentcron import __version__
-from agentcron.cli import chat, config, schedule, serve, status, tasks
+from agentcron.cli import (
+    channels,
+    chat,
+    config,
+    deliveries,
+    profile,
+    runs,
+    schedule,
+    serve,
+    status,
+    tasks,
+)
 from agentcron.cli._output import USER_ERROR_EXIT, report
 from agentcron.errors import AgentCronError, RuntimeFailure
 
@@ -28,9 +39,12 @@ app.add_typer(schedule.app, name="schedule")
 app.add_typer(config.app, name="config")
 app.command("serve")(serve.serve)
 app.command("chat")(chat.chat)
-for name, command in tasks.COMMANDS.items():
+for name, command in (tasks.COMMANDS | runs.COMMANDS).items():
     app.command(name)(command)  # type: ignore[type-var]
 app.command("status")(status.status)
+app.add_typer(channels.app, name="channels")
+app.add_typer(deliveries.app, name="deliveries")
+app.add_typer(profile.app, name="profile")
 
 
 def _version(value: bool) -> None:

@@ -15,7 +15,7 @@ from agentcron.secrets import mask_value
 
 if TYPE_CHECKING:
     from agentcron.service import Overview
-    from agentcron.views import AttemptView, RunView, TaskView
+    from agentcron.views import AttemptView, ChannelView, DeliveryView, RunView, TaskView
 
 _STATUS_STYLE = {
     "active": "green",
@@ -29,6 +29,11 @@ _STATUS_STYLE = {
     "lost": "yellow",
     "queued": "cyan",
     "skipped": "dim",
+    "sent": "green",
+    "pending": "cyan",
+    "held": "yellow",
+    "sending": "cyan",
+    "unknown": "yellow",
 }
 
 
@@ -43,6 +48,11 @@ def clock_time(instant: datetime, zone: str) -> str:
     """The time of day in the zone, then the day: '18:00:00 (Wed 02 Dec)'."""
     local = instant.astimezone(ZoneInfo(zone))
     return f"{local:%H:%M:%S} ({local:%a %d %b})"
+
+
+def plural(count: int, word: str) -> str:
+    """'1 attempt', '2 attempts'."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _status(value: str) -> str:
@@ -84,7 +94,7 @@ def last_run(task: TaskView) -> str:
     return text
 
 
-def show_task(task: TaskView) -> None:
+def show_task(task: TaskView, channels: list[ChannelView], quiet_hours: str | None) -> None:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
@@ -103,6 +113,9 @@ def show_task(task: TaskView) -> None:
         ("overlap", task.overlap_policy),
         ("retries", f"{task.max_attempts} attempts, backoff {task.backoff_seconds:g} s"),
         ("timeout", f"{task.timeout_seconds:g} s"),
+        ("notify", escape(told_where(task, channels))),
+        ("notify when", f"{task.notify_policy}: {_POLICY_WORDS.get(task.notify_policy, '')}"),
+        ("urgent", _urgency(task.urgent, quiet_hours)),
         ("version", str(task.version)),
     ]
     for name, value in rows:
@@ -110,7 +123,47 @@ def show_task(task: TaskView) -> None:
     console().print(grid)
 
 
-def show_runs(runs: list[RunView], zone: str, *, with_task: bool = False) -> None:
+_POLICY_WORDS = {
+    "always": "every run",
+    "agent": "when the agent says so, and when a run fails",
+    "failure": "when a run fails",
+    "never": "never",
+}
+
+
+def told_where(task: TaskView, channels: list[ChannelView]) -> str:
+    """The channels the task's runs tell: its own (those that still exist), else the
+    person's defaults, as the engine chooses them."""
+    names = {channel.name for channel in channels}
+    own = [name for name in task.notify if name in names]
+    gone = [name for name in task.notify if name not in names]
+    defaults = [channel.name for channel in channels if channel.is_default]
+    if own:
+        text = ", ".join(own)
+    elif defaults:
+        text = f"your defaults: {', '.join(defaults)}"
+    else:
+        text = "your defaults, but you have none: no one is told ('agentcron channels add')"
+    if gone:
+        text += f" ({', '.join(gone)} {'was' if len(gone) == 1 else 'were'} removed)"
+    return text
+
+
+def _urgency(urgent: bool, quiet_hours: str | None) -> str:
+    if urgent:
+        return "yes: told even in your quiet hours"
+    if quiet_hours:
+        return f"no: held during your quiet hours ({quiet_hours})"
+    return "no (you have no quiet hours)"
+
+
+def show_runs(
+    runs: list[RunView],
+    zone: str,
+    deliveries: dict[int, list[DeliveryView]],
+    *,
+    with_task: bool = False,
+) -> None:
     if not runs:
         console().print("No runs yet.")
         return
@@ -141,9 +194,14 @@ def show_runs(runs: list[RunView], zone: str, *, with_task: bool = False) -> Non
             escape(detail[:120]),
         )
     console().print(table)
+    told = [delivery for run in runs for delivery in deliveries.get(run.id, [])]
+    if told:
+        show_deliveries(told, zone, title="deliveries")
 
 
-def show_run(run: RunView, zone: str, attempts: list[AttemptView]) -> None:
+def show_run(
+    run: RunView, zone: str, attempts: list[AttemptView], deliveries: list[DeliveryView]
+) -> None:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
@@ -165,6 +223,8 @@ def show_run(run: RunView, zone: str, attempts: list[AttemptView]) -> None:
     console().print(grid)
     if attempts:
         _show_attempts(attempts, zone)
+    if deliveries:
+        show_deliveries(deliveries, zone, title="deliveries")
     trace = (run.result or {}).get("trace")
     if isinstance(trace, dict):
         _show_trace(trace)
@@ -184,6 +244,53 @@ def _show_attempts(attempts: list[AttemptView], zone: str) -> None:
             escape((attempt.error or "")[:100]),
         )
     console().print(table)
+
+
+def show_deliveries(
+    deliveries: list[DeliveryView], zone: str, *, title: str | None = None, titles: bool = False
+) -> None:
+    """Where runs were told, and how sending went: sent, waiting (and until when), or why
+    not; ``titles`` adds each message's title (for a listing across tasks)."""
+    table = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
+    if title is not None:
+        table.box = None
+    columns = ["delivery", "run", "channel", "status", "attempts", "when", "last error"]
+    for column in columns[:3] + (["message"] if titles else []) + columns[3:]:
+        table.add_column(column)
+    for delivery in deliveries:
+        table.add_row(
+            str(delivery.id),
+            str(delivery.run_id),
+            escape(delivery.channel),
+            *([escape(delivery.title)] if titles else []),
+            _status(delivery.status),
+            plural(delivery.attempts, "attempt") if delivery.attempts else "none yet",
+            delivery_when(delivery, zone),
+            escape((delivery.last_error or "")[:160]),
+        )
+    console().print(table)
+    again = [str(d.id) for d in deliveries if d.status in ("failed", "unknown")]
+    if len(again) == 1:
+        console().print(f"'agentcron deliveries retry {again[0]}' sends it again.")
+    elif again:
+        console().print(
+            f"'agentcron deliveries retry ID' sends one again ({', '.join(again)}).", soft_wrap=True
+        )
+
+
+def delivery_when(delivery: DeliveryView, zone: str) -> str:
+    """When it went out, or when it will be tried next, or why nothing is planned."""
+    if delivery.status == "sent" and delivery.sent_at is not None:
+        return f"sent {when(delivery.sent_at, zone)}"
+    if delivery.status == "held" and delivery.held_until is not None:
+        return f"held until {when(delivery.held_until, zone)} (quiet hours)"
+    if delivery.status == "pending" and delivery.next_attempt_at is not None:
+        return f"next attempt {when(delivery.next_attempt_at, zone)}"
+    return {
+        "sending": "being sent now",
+        "failed": "gave up",
+        "unknown": "may not have arrived",
+    }.get(delivery.status, "-")
 
 
 def _usage(usage: dict[str, Any] | None) -> str:

@@ -1,14 +1,12 @@
-"""Task commands: add, ls, show, edit, pause, resume, cancel, run, runs, retry."""
+"""Task commands: add, ls, show, edit, pause, resume, cancel, run (the runs are in ``runs``)."""
 
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -18,13 +16,29 @@ from agentcron.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from agentcron.service import TaskService
-    from agentcron.views import AttemptView, RunView, TaskView
+    from agentcron.views import Profile, TaskView
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 TaskId = Annotated[
     int, typer.Argument(help="The task's id (see 'agentcron ls').", show_default=False)
 ]
+NotifyWhen = Annotated[
+    Literal["always", "agent", "failure", "never"] | None,
+    typer.Option(
+        "--notify-when",
+        help="When runs tell you: always, agent (when the agent says so), failure or never; "
+        "a run that fails for good is told under all but never (default: the action's).",
+        show_default=False,
+    ),
+]
+
+
+def _channel_names(values: list[str] | None) -> list[str] | None:
+    """--notify 'phone,work' (or repeated) as channel names; '' alone means the defaults."""
+    if values is None:
+        return None
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
 def _text(value: str | None, flag: str) -> str | None:
@@ -166,6 +180,17 @@ def add(
     jitter: Annotated[
         int | None, typer.Option("--jitter", help="Up to this many seconds of delay.")
     ] = None,
+    notify: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--notify",
+            help="Channels its runs tell, comma-separated (default: your default channels).",
+        ),
+    ] = None,
+    notify_when: NotifyWhen = None,
+    urgent: Annotated[
+        bool, typer.Option("--urgent", help="Tell you even in your quiet hours.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Create a task (an agent task with --instructions, or a payload that has them)."""
@@ -186,6 +211,9 @@ def add(
             "max_attempts": max_attempts,
             "timeout_seconds": timeout,
             "jitter_seconds": jitter,
+            "notify": _channel_names(notify),
+            "notify_policy": notify_when,
+            "urgent": urgent or None,
         }
         created, new = await service.create_or_get(
             owner, {k: v for k, v in request.items() if v is not None}
@@ -224,18 +252,18 @@ def ls(
 
 
 def show(task_id: TaskId, as_json: JsonFlag = False) -> None:
-    """Show one task."""
+    """Show one task, with where and when its runs tell you."""
 
-    async def work(service: TaskService, owner: str) -> TaskView:
-        return await service.get(owner, task_id)
+    async def work(service: TaskService, owner: str) -> tuple[TaskView, Profile]:
+        return await service.get(owner, task_id), await service.notifications.profile(owner)
 
-    task = run_with_service(work)
+    task, person = run_with_service(work)
     if as_json:
         print_json(task.to_dict())
     else:
         from agentcron.cli import _render  # noqa: PLC0415 - Rich, only to print
 
-        _render.show_task(task)
+        _render.show_task(task, person.channels, person.user.quiet_hours)
 
 
 def edit(
@@ -254,13 +282,31 @@ def edit(
     mcp: Annotated[
         list[str] | None, typer.Option("--mcp", help="New MCP tools allowed (replaces them).")
     ] = None,
+    notify: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--notify", help="New channels, comma-separated (replaces them); '' for your defaults."
+        ),
+    ] = None,
+    notify_when: NotifyWhen = None,
+    urgent: Annotated[
+        bool | None,
+        typer.Option(
+            "--urgent/--not-urgent",
+            help="Tell you even in your quiet hours, or not.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Change a task; a new schedule or zone recomputes the next run."""
     agent = _agent_options(model, mcp)
 
     async def work(service: TaskService, owner: str) -> TaskView:
-        changes: dict[str, Any] = {"title": title, "when": when_, "timezone": tz}
+        changes: dict[str, Any] = {
+            "title": title, "when": when_, "timezone": tz, "notify": _channel_names(notify),
+            "notify_policy": notify_when, "urgent": urgent,
+        }  # fmt: skip
         if message is not None or instructions is not None or payload is not None or agent:
             current = await service.get(owner, task_id)
             merged = dict(current.payload) if payload is None else {}
@@ -268,7 +314,9 @@ def edit(
             changes["payload"] = merged
         changes = {k: v for k, v in changes.items() if v is not None}
         if not changes:
-            raise InvalidInputError("Nothing to change: give --title, --when, --tz, --message...")
+            raise InvalidInputError(
+                "Nothing to change: give --title, --when, --tz, --message, --notify..."
+            )
         return await service.update(owner, task_id, changes)
 
     _done(run_with_service(work), as_json, "Updated")
@@ -340,96 +388,6 @@ def run(task_id: TaskId, as_json: JsonFlag = False) -> None:
         console().print(f"Queued run [bold]{queued.id}[/] of task {task_id}.")
 
 
-def runs(
-    task_id: Annotated[
-        int | None,
-        typer.Argument(
-            help="A task's id; without it, recent runs of all your tasks.", show_default=False
-        ),
-    ] = None,
-    status: Annotated[
-        list[str] | None, typer.Option("--status", "-s", help="Only runs in these statuses.")
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option("--since", help="Only runs scheduled since: 30m, 2h, 7d, or an ISO date."),
-    ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="How many.")] = 20,
-    as_json: JsonFlag = False,
-) -> None:
-    """Run history: scheduled and started times, lateness, status, output."""
-
-    async def work(service: TaskService, owner: str) -> tuple[str, list[RunView]]:
-        if task_id is None:
-            start = _since(since, service.now())
-            recent = await service.recent_runs(owner, status=status, since=start, limit=limit)
-            return (await service.profile(owner)).timezone, recent
-        if status or since:
-            raise InvalidInputError("--status and --since list runs of all tasks: drop TASK_ID.")
-        zone = (await service.get(owner, task_id)).timezone
-        return zone, await service.list_runs(owner, task_id, limit=limit)
-
-    zone, history = run_with_service(work)
-    if as_json:
-        print_json([r.to_dict() for r in history])
-    else:
-        from agentcron.cli import _render  # noqa: PLC0415 - Rich, only to print
-
-        _render.show_runs(history, zone, with_task=task_id is None)
-
-
-_SINCE = re.compile(r"^(\d+)\s*([smhdw])$")
-_SINCE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
-
-
-def _since(value: str | None, now: datetime) -> datetime | None:
-    """An instant from '2h'-style ages or an ISO date or instant (UTC when no offset)."""
-    if value is None:
-        return None
-    text = value.strip().lower()
-    if match := _SINCE.match(text):
-        return now - timedelta(seconds=int(match[1]) * _SINCE_UNITS[match[2]])
-    try:
-        instant = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInputError(
-            f"--since {value!r} is neither an age (30m, 2h, 7d) nor an ISO date or instant."
-        ) from None
-    return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
-
-
-def retry(
-    run_id: Annotated[int, typer.Argument(help="A failed run's id.", show_default=False)],
-    as_json: JsonFlag = False,
-) -> None:
-    """Run a failed run again."""
-    queued = run_with_service(lambda s, o: s.retry(o, run_id))
-    if as_json:
-        print_json(queued.to_dict())
-    else:
-        console().print(f"Queued run [bold]{queued.id}[/] again.")
-
-
-def show_one_run(
-    run_id: Annotated[int, typer.Argument(help="The run's id.", show_default=False)],
-    as_json: JsonFlag = False,
-) -> None:
-    """Show one run."""
-
-    async def work(service: TaskService, owner: str) -> tuple[RunView, str, list[AttemptView]]:
-        found = await service.get_run(owner, run_id)
-        zone = (await service.get(owner, found.task_id)).timezone
-        return found, zone, await service.run_attempts(owner, run_id)
-
-    found, zone, attempts = run_with_service(work)
-    if as_json:
-        print_json(found.to_dict() | {"attempts": [a.to_dict() for a in attempts]})
-    else:
-        from agentcron.cli import _render  # noqa: PLC0415 - Rich, only to print
-
-        _render.show_run(found, zone, attempts)
-
-
 COMMANDS = {
     "add": add,
     "ls": ls,
@@ -439,9 +397,6 @@ COMMANDS = {
     "resume": resume,
     "cancel": cancel,
     "run": run,
-    "runs": runs,
-    "retry": retry,
-    "run-show": show_one_run,
 }
 
 __all__ = ["COMMANDS"]
