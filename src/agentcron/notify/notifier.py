@@ -126,7 +126,8 @@ def fitted(plugin: Any, message: Message, sms_segments: int) -> tuple[str, str, 
     Markdown where it renders (Apprise turns it into HTML for HTML services), flattened
     where it does not, and a text message cut to ``sms_segments`` parts, title included."""
     formats = plugin.notify_format
-    formats = {str(f) for f in formats} if isinstance(formats, tuple) else {str(formats)}
+    formats = formats if isinstance(formats, tuple) else (formats,)
+    formats = {getattr(f, "value", f) for f in formats}  # str() of the enum is its name
     if plugin.body_maxlen <= SMS_LIMIT:
         text = flatten_markdown(
             f"{message.title}\n{message.body}" if message.title else message.body
