@@ -88,7 +88,7 @@ class HttpAction(Action):
                 payload.method, str(payload.url), headers=headers, **request_body
             )
         except httpx.HTTPError as error:
-            raise ActionFailed(mask_text(f"{call} failed: {error!r}")) from None
+            raise ActionFailed(mask_text(f"{call} failed: {_why(error)}")) from None
         body = response.text[:MAX_BODY_RECORDED]
         result = {
             "status": response.status_code,
@@ -104,6 +104,14 @@ class HttpAction(Action):
                 retryable=False,
             )
         return ActionResult(output=f"{call} -> {response.status_code}", result=result)
+
+
+def _why(error: httpx.HTTPError) -> str:
+    """What went wrong, in words a person reads (the error's text, not its repr: this ends
+    up in the run's error and in the message that tells its owner)."""
+    if isinstance(error, httpx.TimeoutException):
+        return "no answer in time"
+    return str(error).rstrip(".") or "the connection failed"
 
 
 def _retry_after(response: httpx.Response) -> float | None:
