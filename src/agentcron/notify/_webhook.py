@@ -61,12 +61,12 @@ class WebhookSender:
                         f"the receiver at {plugin.host} answered HTTP {response.status} "
                         f"{response.reason or ''}".rstrip()
                     )
+        except TimeoutError:  # first: it is an OSError, and aiohttp's timeouts ClientErrors
+            raise DeliveryFailed(f"the receiver at {plugin.host} did not answer in time") from None
         except (aiohttp.ClientError, OSError) as error:
             raise DeliveryFailed(
-                f"cannot reach the receiver at {plugin.host}: {error or type(error).__name__}"
+                f"cannot reach the receiver at {plugin.host}: {str(error) or type(error).__name__}"
             ) from None
-        except TimeoutError:
-            raise DeliveryFailed(f"the receiver at {plugin.host} did not answer in time") from None
 
     async def close(self) -> None:
         if self._session is not None:
