@@ -16,10 +16,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128
+    """socketserver's listen backlog is 5: a burst of connections past it waits a second
+    for the SYN to be sent again, long enough for a sender's short timeout to fire."""
+
+
 @contextmanager
 def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     """Serve ``handler`` on a free port of 127.0.0.1; yields the base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

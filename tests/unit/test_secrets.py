@@ -15,6 +15,8 @@ from agentcron.secrets import (
     mask_text,
     mask_url,
     mask_value,
+    remember_secrets,
+    url_secrets,
 )
 
 
@@ -116,3 +118,32 @@ def test_mask_log_records_masks_what_handlers_write(capsys: pytest.CaptureFixtur
     assert "calling https://u:****@h/?token=****" in written
     assert "pw7" not in written
     assert "tk7" not in written
+
+
+@pytest.mark.parametrize(
+    ("url", "secrets"),
+    [
+        ("json://bot:pa55word@127.0.0.1:8080/hook", {"pa55word"}),
+        ("json://bot:p%40ss%2Fw@h/", {"p@ss/w"}),  # as sent, decoded
+        ("json://127.0.0.1:8080/", set()),
+        ("tgram://123456789:AAHdqTcvCH1vGWJx/12345", {"AAHdqTcvCH1vGWJx"}),  # the bot's key
+        ("tgram://AAHdqTcvCH1vGWJxfSeo/-1001", {"AAHdqTcvCH1vGWJxfSeo"}),  # a token as host
+        ("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ",
+         {"A1BRTD4JD", "TIiajkdnlazkcOXrIdevi7FQ"}),
+        ("ntfy://ntfy.example.com/alerts", {"alerts"}),  # generous: any path segment of 6+
+        ("json://h/x?token=t0k&page=2", {"t0k"}),  # secret names, however short
+        ("json://h/?-id=abcdefghijklmnop1234", {"abcdefghijklmnop1234"}),  # long values
+        ("mailto://h?from=agentcron@example.com&to=ann.smith.long@example.com", set()),
+        ("twilio://ACaaaaaaaaaaaa:secrettoken1234@+15550001111",
+         {"ACaaaaaaaaaaaa", "secrettoken1234", "+15550001111"}),  # long user names: account ids
+        ("json://[::1", set()),  # unparsable: nothing, and no error
+    ],
+)  # fmt: skip
+def test_url_secrets(url: str, secrets: set[str]) -> None:
+    assert url_secrets(url) == secrets
+
+
+def test_remembered_secrets_are_hidden_wherever_text_is_masked() -> None:
+    remember_secrets({"zq7-remembered-path-token", "zq7"})  # the short one is too common
+    assert mask_text("sent to /hooks/zq7-remembered-path-token/in") == f"sent to /hooks/{MASK}/in"
+    assert mask_text("zq7 stays") == "zq7 stays"

@@ -11,6 +11,7 @@ seconds. Every other scheme goes through Apprise itself.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from typing import Any
 
@@ -42,7 +43,8 @@ class WebhookSender:
         url = f"{schema}://{plugin.host}{port}{plugin.fullpath}"
         headers = {"User-Agent": plugin.app_id, "Content-Type": "application/json"}
         headers.update(plugin.headers)
-        auth = aiohttp.BasicAuth(plugin.user, plugin.password or "") if plugin.user else None
+        if plugin.user:
+            headers["Authorization"] = basic_auth(plugin.user, plugin.password or "")
         try:
             async with self._client().request(
                 plugin.method,
@@ -50,7 +52,6 @@ class WebhookSender:
                 data=json.dumps(document(plugin, title, body)),
                 params=plugin.params or None,
                 headers=headers,
-                auth=auth,
                 ssl=bool(plugin.verify_certificate),
                 allow_redirects=bool(getattr(plugin, "redirects", True)),
             ) as response:
@@ -60,18 +61,25 @@ class WebhookSender:
                         f"the receiver at {plugin.host} answered HTTP {response.status} "
                         f"{response.reason or ''}".rstrip()
                     )
+        except TimeoutError:  # first: it is an OSError, and aiohttp's timeouts ClientErrors
+            raise DeliveryFailed(f"the receiver at {plugin.host} did not answer in time") from None
         except (aiohttp.ClientError, OSError) as error:
             raise DeliveryFailed(
-                f"cannot reach the receiver at {plugin.host}: {error or type(error).__name__}"
+                f"cannot reach the receiver at {plugin.host}: {str(error) or type(error).__name__}"
             ) from None
-        except TimeoutError:
-            raise DeliveryFailed(f"the receiver at {plugin.host} did not answer in time") from None
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             await asyncio.sleep(0)  # let the connector close its sockets
             self._session = None
+
+
+def basic_auth(user: str, password: str) -> str:
+    """The Authorization header of HTTP basic auth, encoded as Apprise's client (requests)
+    encodes it (aiohttp's ``BasicAuth`` is deprecated)."""
+    token = base64.b64encode(f"{user}:{password}".encode("latin-1")).decode("ascii")
+    return f"Basic {token}"
 
 
 def document(plugin: Any, title: str, body: str) -> dict[str, Any]:

@@ -57,7 +57,8 @@ def readable_error(error: str | None) -> str:
 
 
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|_|~~)(?=\S)(.+?)(?<=\S)\1")
+_EMPHASIS = re.compile(r"(\*\*|\*|~~)(?=\S)(.+?)(?<=\S)\1|(?<!\w)(__|_)(?=\S)(.+?)(?<=\S)\3(?!\w)")
+"""Emphasis marks; underscores only at word edges (snake_case_names are no emphasis)."""
 _CODE = re.compile(r"`([^`]+)`")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
 _BULLET = re.compile(r"^(\s*)[*+]\s+", re.MULTILINE)
@@ -72,7 +73,7 @@ def flatten_markdown(text: str) -> str:
     text = _LINK.sub(lambda m: m[1] if m[1] == m[2] else f"{m[1]} ({m[2]})", text)
     text = _CODE.sub(r"\1", text)
     for _ in range(2):  # **_nested_** emphasis
-        text = _EMPHASIS.sub(r"\2", text)
+        text = _EMPHASIS.sub(lambda m: m[2] if m[2] is not None else m[4], text)
     text = _HEADING.sub("", text)
     text = _QUOTE.sub("", text)
     return _BULLET.sub(r"\1- ", text)

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("agentcron.notify")
 _KEPT_PLUGINS = 4096
 _THREADED_SENDS_PER_CHANNEL = 2
+_NO_SUCH_SERVICE = "Unparseable URL "
+"""How Apprise says a URL's scheme is none of its services'."""
 _NOISE = ("overflow", "retry", "wait", "optional", "format", "method", "image", "cto")
 
 
@@ -77,7 +79,9 @@ class AppriseNotifier:
             plugin = apprise.Apprise.instantiate(expanded)
         if plugin is None:
             scheme = expanded.split("://", 1)[0]
-            reason = said[-1] if said else f"no service is known by '{scheme}://'"
+            reason = said[-1] if said else ""
+            if not reason or reason.startswith(_NO_SUCH_SERVICE):
+                reason = f"no service is known by '{scheme}://'"
             raise InvalidInputError(
                 f"The channel URL {shown_given(given)} cannot be used: {mask_text(reason)}. "
                 "https://appriseit.com/services/ lists the URL forms."

@@ -53,6 +53,10 @@ class QuietHours:
         if not inside:
             return None
         day = local.date() + timedelta(days=1 if crosses_midnight and now >= self.start else 0)
-        # A wall time that does not exist (spring forward) is shifted by the gap (fold 0).
+        # A wall time that does not exist (spring forward) is shifted by the gap (fold 0);
+        # one that happens twice (fall back) is its first pass, or its second when the
+        # instant is in the second pass of that hour already.
         end = datetime.combine(day, self.end, tzinfo=zone)
+        if end <= instant:
+            end = end.replace(fold=1)
         return end.astimezone(UTC)
