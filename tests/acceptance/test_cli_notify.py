@@ -280,7 +280,7 @@ def test_channels_test_sends_to_a_receiver_and_reports_a_closed_port(
     assert request["path"] == "/hook"
     assert request["authorization"] == "Basic " + base64.b64encode(b"bot:opensesame").decode()
     assert request["json"]["title"] == "agentcron test"
-    assert "channel hook works" in request["json"]["message"]
+    assert "channel **hook** works" in request["json"]["message"]
     assert as_json(env, "channels", "test", "hook")["sent"] is True
     assert len(receiver.received.requests) == 2
 
@@ -319,7 +319,7 @@ SMS = "twilio://AC0123456789abcdef0123456789abcdef:0123456789abcdef0123456789abc
 REFUSALS = [
     (["bad", "json://"], {}, 2, "The channel URL 'json://…' cannot be used"),
     (["bad", "hello"], {}, 2, "'hello' is not a channel URL"),
-    (["bad", "nosuch://x"], {}, 2, "nosuch://x"),
+    (["bad", "nosuch://x"], {}, 2, "no service is known by 'nosuch://'"),
     (["bad", "email:ann@example.com"], {}, 78, "the operator must set AGENTCRON_EMAIL_TRANSPORT"),
     (["bad", "sms:+15551234567"], {}, 78, "the operator must set AGENTCRON_SMS_TRANSPORT"),
     (["bad", "sms:+12"], {"AGENTCRON_SMS_TRANSPORT": SMS}, 2, "'+12' is not a phone number"),

@@ -19,7 +19,7 @@ from agentcron.notify.messages import (
     succeeded,
     when_in,
 )
-from agentcron.notify.notifier import fitted
+from agentcron.notify.notifier import Shape, fitted
 
 AT = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
 
@@ -134,7 +134,7 @@ def test_each_service_gets_markdown_where_it_renders_else_plain_text(
 ) -> None:
     plugin = apprise.Apprise.instantiate(url)
     assert plugin is not None
-    assert fitted(plugin, MESSAGE, 3) == expected
+    assert fitted(Shape.of(plugin), MESSAGE, 3) == expected
 
 
 def test_a_text_message_service_gets_the_title_and_body_flattened_and_cut() -> None:
@@ -143,10 +143,10 @@ def test_a_text_message_service_gets_the_title_and_body_flattened_and_cut() -> N
     )
     assert plugin is not None
     long = Message("Daily **brief**", "word " * 200, more="agentcron run-show 5")
-    title, body, body_format = fitted(plugin, long, 1)
+    title, body, body_format = fitted(Shape.of(plugin), long, 1)
     assert (title, body_format) == ("", "text")
     assert body.startswith("Daily brief\nword word")
     assert body.endswith("… (cut; agentcron run-show 5)")
     assert len(body) <= SMS_LIMIT
-    short = fitted(plugin, Message("Hi", "**there**"), 1)
+    short = fitted(Shape.of(plugin), Message("Hi", "**there**"), 1)
     assert short == ("", "Hi\nthere", "text")

@@ -45,13 +45,12 @@ CHANNELS = [
 ]
 
 
-def recipient(notify: list[str] | None = None, **fields: Any) -> Recipient:
+def recipient(**fields: Any) -> dict[str, Recipient]:
+    """The owner as recording reads them: zone, quiet hours, channels."""
     values: dict[str, Any] = {
-        "task_id": 7, "owner_id": "ann", "notify": notify or [],
-        "notify_policy": NotifyPolicy.ALWAYS, "urgent": False, "timezone": "Europe/Paris",
-        "quiet_hours": None, "channels": CHANNELS,
+        "owner_id": "ann", "timezone": "Europe/Paris", "quiet_hours": None, "channels": CHANNELS,
     }  # fmt: skip
-    return Recipient(**(values | fields))
+    return {"ann": Recipient(**(values | fields))}
 
 
 @pytest.mark.parametrize(
@@ -67,23 +66,31 @@ def recipient(notify: list[str] | None = None, **fields: Any) -> Recipient:
     ],
 )
 def test_channels_for(notify: list[str], channels: list[ChannelView], chosen: list[str]) -> None:
-    found = channels_for(recipient(notify, channels=channels))
+    found = channels_for(notify, channels)
     assert [c.name for c in found] == chosen
 
 
-def outcome(status: RunStatus = RunStatus.SUCCEEDED, **fields: Any) -> Outcome:
+def outcome(
+    status: RunStatus = RunStatus.SUCCEEDED,
+    *,
+    channels: tuple[str, ...] = (),
+    policy: str = NotifyPolicy.ALWAYS,
+    urgent: bool = False,
+    **fields: Any,
+) -> Outcome:
+    """A finished run; its task names ``channels`` and tells under ``policy``."""
     run = ClaimedRun(
         id=42, task_id=7, scheduled_for=NOW - timedelta(seconds=3), attempt=1, owner_id="ann",
         title="Stretch", action="reminder", payload={}, timezone="Asia/Tokyo",
         timeout_seconds=30, max_attempts=3, backoff_seconds=10, backoff_max_seconds=600,
-        overlap_policy="allow",
+        overlap_policy="allow", notify_policy=policy, notify=channels, urgent=urgent,
     )  # fmt: skip
     values: dict[str, Any] = {"started_at": NOW, "finished_at": NOW, "not_before": NOW}
     return Outcome(run, status, **(values | {"output": "Stand up."} | fields))
 
 
 def test_a_run_told_now_is_written_as_being_sent_by_this_worker() -> None:
-    rows = deliveries_for([outcome()], {7: recipient()}, NOW, sender="w1", lease=LEASE)
+    rows = deliveries_for([outcome()], recipient(), NOW, sender="w1", lease=LEASE)
     assert [(r["channel"], r["channel_id"]) for r in rows] == [("mail", 1), ("hook", 3)]
     for row in rows:
         assert row["status"] == "sending"
@@ -96,30 +103,34 @@ def test_a_run_told_now_is_written_as_being_sent_by_this_worker() -> None:
 
 
 def test_without_a_sender_the_rows_wait_for_one() -> None:
-    (row,) = deliveries_for([outcome()], {7: recipient(["hook"])}, NOW, sender=None, lease=LEASE)
+    hook = outcome(channels=("hook",))
+    (row,) = deliveries_for([hook], recipient(), NOW, sender=None, lease=LEASE)
     assert (row["status"], row["attempts"], row["worker_id"]) == ("pending", 0, None)
     assert (row["next_attempt_at"], row["lease_expires_at"]) == (NOW, None)
 
 
 def test_quiet_hours_hold_the_rows_until_they_end_unless_the_task_is_urgent() -> None:
-    quiet = recipient(["hook"], quiet_hours="10:30-12:00")
-    (held,) = deliveries_for([outcome()], {7: quiet}, NOW, sender="w1", lease=LEASE)
+    hook = outcome(channels=("hook",))
+    quiet = recipient(quiet_hours="10:30-12:00")
+    (held,) = deliveries_for([hook], quiet, NOW, sender="w1", lease=LEASE)
     ends = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)  # 12:00 in Paris
     assert (held["status"], held["attempts"], held["worker_id"]) == ("held", 0, None)
     assert (held["held_until"], held["next_attempt_at"]) == (ends, ends)
-    urgent = recipient(["hook"], quiet_hours="10:30-12:00", urgent=True)
-    (sent,) = deliveries_for([outcome()], {7: urgent}, NOW, sender="w1", lease=LEASE)
+    urgent = outcome(channels=("hook",), urgent=True)
+    (sent,) = deliveries_for([urgent], quiet, NOW, sender="w1", lease=LEASE)
     assert (sent["status"], sent["held_until"]) == ("sending", None)
-    outside = recipient(["hook"], quiet_hours="22:00-07:00")
-    (now,) = deliveries_for([outcome()], {7: outside}, NOW, sender="w1", lease=LEASE)
+    outside = recipient(quiet_hours="22:00-07:00")
+    (now,) = deliveries_for([hook], outside, NOW, sender="w1", lease=LEASE)
     assert now["status"] == "sending"
 
 
 def test_a_failure_is_told_in_words_and_a_quiet_success_not_at_all() -> None:
-    failure = outcome(RunStatus.FAILED, output=None, error="gave up after 3 attempts: disk full")
-    silent = outcome(notify=False)
-    recipients = {7: recipient(["hook"], notify_policy=NotifyPolicy.AGENT)}
-    (row,) = deliveries_for([failure, silent], recipients, NOW, sender="w1", lease=LEASE)
+    agent = {"channels": ("hook",), "policy": NotifyPolicy.AGENT}
+    failure = outcome(
+        RunStatus.FAILED, output=None, error="gave up after 3 attempts: disk full", **agent
+    )
+    silent = outcome(notify=False, **agent)
+    (row,) = deliveries_for([failure, silent], recipient(), NOW, sender="w1", lease=LEASE)
     assert row["title"] == "Failed: Stretch"
     assert "could not be done: disk full (tried 3 times)." in row["body"]
     assert "`agentcron run-show 42`" in row["body"]
@@ -127,5 +138,5 @@ def test_a_failure_is_told_in_words_and_a_quiet_success_not_at_all() -> None:
 
 def test_runs_of_unknown_tasks_or_owners_without_channels_make_no_rows() -> None:
     assert deliveries_for([outcome()], {}, NOW, sender="w1", lease=LEASE) == []
-    lonely = {7: recipient(channels=[])}
+    lonely = recipient(channels=[])
     assert deliveries_for([outcome()], lonely, NOW, sender="w1", lease=LEASE) == []
