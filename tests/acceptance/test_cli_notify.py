@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import base64
 import json
+import shlex
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
@@ -70,7 +72,9 @@ def _handler(received: Received) -> type[BaseHTTPRequestHandler]:
     return Hook
 
 
-def _serve_on(port: int) -> Iterator[Receiver]:
+@contextmanager
+def receiving_on(port: int) -> Iterator[Receiver]:
+    """A receiver on ``port`` of 127.0.0.1 (0: any free one) until the block ends."""
     received = Received()
     server = ThreadingHTTPServer(("127.0.0.1", port), _handler(received))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -85,7 +89,8 @@ def _serve_on(port: int) -> Iterator[Receiver]:
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     """A real webhook receiver on 127.0.0.1."""
-    yield from _serve_on(0)
+    with receiving_on(0) as hook:
+        yield hook
 
 
 @dataclass
@@ -173,6 +178,45 @@ def settled(env: dict[str, str], count: int) -> Callable[[], list[dict[str, Any]
         return found if len(found) == count and not moving else None
 
     return check
+
+
+README = Path(__file__).parents[2] / "README.md"
+
+
+def readme_example() -> list[tuple[list[str], list[str]]]:
+    """The README's notifications example: each command, and the lines it prints."""
+    text = README.read_text(encoding="utf-8")
+    block = text.split("<!-- notifications-example:start -->")[1]
+    block = block.split("<!-- notifications-example:end -->")[0].strip()
+    steps: list[tuple[list[str], list[str]]] = []
+    for line in block.removeprefix("```console").removesuffix("```").strip().splitlines():
+        if line.startswith("$ "):
+            steps.append((shlex.split(line[2:]), []))
+        else:
+            steps[-1][1].append(" ".join(line.split()))
+    return steps
+
+
+def test_the_readmes_notifications_example_runs_as_shown(env: dict[str, str]) -> None:
+    """Each command prints what the README shows; a line ending in '...' goes on as it
+    will (a date)."""
+    steps = readme_example()
+    assert len(steps) >= 8
+    for words, expected in steps:
+        if words[0] == "export":
+            name, _, value = words[1].partition("=")
+            env = env | {name: value}
+            continue
+        assert words[0] == "agentcron"
+        done = agentcron(*words[1:], env=env)
+        assert (done.returncode != 0) == expected[0].startswith("error: "), done.stderr
+        got = lines_of(done.stdout + done.stderr)
+        assert len(got) == len(expected), (words, got)
+        for line, shown in zip(got, expected, strict=True):
+            if shown.endswith("..."):
+                assert line.startswith(shown.removesuffix("...")), (words, line)
+            else:
+                assert line == shown, words
 
 
 # channels
@@ -476,7 +520,7 @@ def test_runs_show_their_deliveries_and_a_failed_one_is_sent_again(
             "are sent again."
         )
         assert "There is no delivery 999" in refused(env, "deliveries", "retry", "999")
-        for opened in _serve_on(later):  # now something listens there
+        with receiving_on(later) as opened:  # now something listens there
             again = ok(env, "deliveries", "retry", str(failed_id))
             assert (
                 again
@@ -583,14 +627,12 @@ def test_channel_secrets_are_shown_nowhere(
         ["runs", str(task["id"])], ["runs"], ["run-show", "1"], ["deliveries"],
         ["deliveries", "--failed"], ["status"], ["config", "show"], ["channels", "test", "live"],
     ]  # fmt: skip
-    with ThreadPoolExecutor(3) as pool:  # they only read, and the machine is slow
-        list(pool.map(lambda args: run(*args), [*reads, *([*r, "--json"] for r in reads)]))
-        list(
-            pool.map(
-                lambda args: run(*args, status=1),
-                [["channels", "test", "hook"], ["channels", "test", "hook", "--json"]],
-            )
-        )
+    closed_tests = [["channels", "test", "hook"], ["channels", "test", "hook", "--json"]]
+    with ThreadPoolExecutor(3) as pool:  # a few at once: they only read
+        done = [pool.submit(run, *args) for args in [*reads, *([*r, "--json"] for r in reads)]]
+        done += [pool.submit(run, *args, status=1) for args in closed_tests]
+        for future in done:
+            future.result()
     run("channels", "test", "mail")
     run("channels", "default", "live", "--json")
     run("channels", "default", "live", "--off")
