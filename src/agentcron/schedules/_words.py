@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import time
+from itertools import pairwise
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTH_NAMES = (
@@ -66,3 +68,30 @@ def weekday_phrase(weekdays: Iterable[int]) -> str:
 def plural(n: int, unit: str) -> str:
     """'1 minute', '15 minutes'."""
     return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
+_LISTED_TIMES = 8
+
+
+def times_of_day(times: Sequence[time]) -> str:
+    """'at 09:00 and 17:00', or 'every 15 minutes from 08:00 to 18:00' for a steady beat."""
+    readings = [clock_time(t.hour, t.minute, t.second) for t in times]
+    steps = {_seconds(b) - _seconds(a) for a, b in pairwise(times)}
+    if len(times) > 2 and len(steps) == 1:
+        return f"every {span_words(steps.pop())} from {readings[0]} to {readings[-1]}"
+    if len(readings) > _LISTED_TIMES:
+        return f"{len(readings)} times a day from {readings[0]} to {readings[-1]}"
+    return "at " + join_words(readings)
+
+
+def span_words(seconds: int) -> str:
+    """3600 -> 'hour', 900 -> '15 minutes', 5400 -> '90 minutes', 30 -> '30 seconds'."""
+    for size, unit in ((3600, "hour"), (60, "minute"), (1, "second")):
+        if seconds % size == 0:
+            count = seconds // size
+            return unit if count == 1 else plural(count, unit)
+    return plural(seconds, "second")
+
+
+def _seconds(moment: time) -> int:
+    return moment.hour * 3600 + moment.minute * 60 + moment.second

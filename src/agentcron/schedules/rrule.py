@@ -488,7 +488,11 @@ def describe_rule(spec: RRuleSpec) -> str:
     """English for a rule: 'every weekday at 08:30', 'on the last Friday of every month'."""
     words = [_days_phrase(spec)]
     times = _times_phrase(spec)
-    if times:
+    if times.startswith(
+        "every "
+    ):  # a window: 'every 15 minutes from 08:00 to 18:00, every weekday'
+        words = [f"{times},", words[0]]
+    elif times:
         words.append(times)
     if spec.count is not None:
         words[-1] += ","
@@ -534,10 +538,17 @@ def _monthday_names(days: tuple[int, ...]) -> str:
 def _days_phrase(spec: RRuleSpec) -> str:
     freq, interval = spec.freq, spec.interval
     plain_days = [d for d, n in spec.byday if not n]
+    if freq == Frequency.DAILY and interval == 1 and spec.bymonthday:
+        if spec.bymonth:  # a yearly day, as a daily rule limited to it
+            return f"every year on {_year_position(spec)}"
+        return f"on the {_monthday_names(spec.bymonthday)} of every month"
     if freq == Frequency.DAILY:
-        text = _every("day", interval)
-        if spec.byday:
-            text += " on " + _words.join_words(_byday_names(spec))
+        if interval == 1 and spec.byday and len(plain_days) == len(spec.byday):
+            text = _words.weekday_phrase(plain_days)
+        else:
+            text = _every("day", interval)
+            if spec.byday:
+                text += " on " + _words.join_words(_byday_names(spec))
     elif freq == Frequency.WEEKLY:
         days = plain_days or [spec.dtstart.weekday()]
         if interval == 1:
@@ -560,7 +571,7 @@ def _days_phrase(spec: RRuleSpec) -> str:
 
 
 def _month_position(spec: RRuleSpec) -> str:
-    if spec.bysetpos and spec.byday:
+    if spec.bysetpos and spec.byday and len(_time_product(spec)) == 1:
         plain = [d for d, _ in spec.byday]
         group = (
             "weekday"
@@ -569,6 +580,10 @@ def _month_position(spec: RRuleSpec) -> str:
         )
         positions = [_ORDINAL_WORDS.get(p, _words.ordinal(p)) for p in spec.bysetpos]
         return f"{_words.join_words(positions)} {group}"
+    weekdays = {d for d, _ in spec.byday}
+    if len(weekdays) == 1 and all(n for _, n in spec.byday):  # 'the first and third Monday'
+        positions = [_ORDINAL_WORDS.get(n, _words.ordinal(n)) for _, n in spec.byday]
+        return f"{_words.join_words(positions)} {_words.WEEKDAY_NAMES[weekdays.pop()]}"
     if spec.byday:
         return _words.join_words(_byday_names(spec))
     days = spec.bymonthday or (spec.dtstart.day,)
@@ -593,10 +608,28 @@ def _times_phrase(spec: RRuleSpec) -> str:
         if spec.byminute and spec.freq == Frequency.HOURLY:
             return "at minute " + _words.join_words([str(m) for m in spec.byminute])
         return ""
+    return _words.times_of_day(_day_times(spec))
+
+
+def _time_product(spec: RRuleSpec) -> list[time]:
+    """Every time of day BYHOUR, BYMINUTE and BYSECOND combine into, in order."""
     start = spec.dtstart
-    hours = spec.byhour or (start.hour,)
-    minutes = spec.byminute or (start.minute,)
-    seconds = spec.bysecond or (start.second,)
-    if len(hours) * len(minutes) * len(seconds) > 6:
-        return f"at hours {_numbers(hours)}, minutes {_numbers(minutes)}"
-    return "at " + _words.clock_times(hours, minutes, seconds)
+    return [
+        time(h, m, s)
+        for h in spec.byhour or (start.hour,)
+        for m in spec.byminute or (start.minute,)
+        for s in spec.bysecond or (start.second,)
+    ]
+
+
+def _day_times(spec: RRuleSpec) -> list[time]:
+    """The times of each day: the product, or the ones BYSETPOS picks out of it.
+
+    The grammar writes times that do not form a product as positions that repeat
+    for each day of a period (see ``natural._daytimes``).
+    """
+    product = _time_product(spec)
+    if not spec.bysetpos or len(product) == 1:
+        return product
+    picked = {product[(p - 1) % len(product)] for p in spec.bysetpos if p > 0}
+    return sorted(picked) or product

@@ -1,10 +1,14 @@
 """English schedule phrases: a deterministic grammar, with dateparser as a guarded fallback.
 
-A phrase is read in slots, in this order: an ``until ...`` bound, a ``for N
-days|times`` bound, a ``starting ...`` bound, one time-of-day clause, and what is
-left, the core, which must be a recurrence ('every weekday'), an interval
-('every 15 minutes'), a span ('in 2 hours') or a day ('tomorrow'). Every word
-must be used: a phrase with words left over is refused rather than guessed.
+A phrase is read in slots, in this order: a window of the day ('from 8 to 6'), the
+bounds ('until ...', 'for 10 days', '5 times', 'starting ...'), one time-of-day
+clause, and what is left, the core, which must be a recurrence ('every weekday'), an
+interval ('every 15 minutes', maybe limited to days: 'on weekdays'), a span ('in 2
+hours') or a day ('tomorrow'). Every word must be used: a phrase with words left over
+is refused, naming them, rather than guessed.
+
+A phrase that names days but no time runs at 09:00 (13:00 in the afternoon, 18:00 in
+the evening, 21:00 at night); the description shows the time chosen.
 """
 
 from __future__ import annotations
@@ -14,49 +18,69 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from dateutil.relativedelta import relativedelta
-
 from agentcron.clock import ensure_utc
 from agentcron.errors import ScheduleError
 from agentcron.schedules._base import Schedule
+from agentcron.schedules._words import WEEKDAY_NAMES
 from agentcron.schedules._zones import get_zone, to_instant, wall_time
 from agentcron.schedules.interval import Interval, starting_now
+from agentcron.schedules.natural._bounds import Bounds, take_bounds
 from agentcron.schedules.natural._calendar import DayPhrase, parse_day
 from agentcron.schedules.natural._clock import TimeClause, extract_time_clause
+from agentcron.schedules.natural._daytimes import day_times
+from agentcron.schedules.natural._diagnosis import unread_words
 from agentcron.schedules.natural._durations import parse_in_span
 from agentcron.schedules.natural._fallback import parse_with_dateparser
-from agentcron.schedules.natural._lexicon import NUMBER, number_value
-from agentcron.schedules.natural._recurring import Recurrence, parse_interval, parse_recurrence
+from agentcron.schedules.natural._lexicon import WEEKDAY, weekday_value
+from agentcron.schedules.natural._recurring import (
+    Recurrence,
+    parse_day_filter,
+    parse_interval,
+    parse_recurrence,
+)
+from agentcron.schedules.natural._windows import Window, take_window, whole_day
 from agentcron.schedules.once import Once
 from agentcron.schedules.rrule import Frequency, RRule, RRuleSpec
 
-__all__ = ["parse_natural"]
+__all__ = ["DEFAULT_TIMES", "parse_natural"]
 
-_UNTIL = re.compile(
-    r"\s*\b(?:until|till|til|through|thru|up\s+to)\s+(?P<value>.+?)"
-    r"(?=\s+(?:for|starting|beginning)\b|$)"
+DEFAULT_TIMES: dict[str | None, time] = {
+    None: time(9, 0),
+    "morning": time(9, 0),
+    "afternoon": time(13, 0),
+    "evening": time(18, 0),
+    "night": time(21, 0),
+}
+"""The time of a phrase that names days but no time, by the part of the day it names."""
+
+_DAY_RANGE = re.compile(
+    rf"\b(?P<first>{WEEKDAY})\s*(?:-|\u2013|\bthrough\b|\bthru\b|\bto\b)\s*(?P<last>{WEEKDAY})\b"
 )
-_FOR = re.compile(
-    rf"\s*\bfor\s+(?:the\s+next\s+)?(?P<n>{NUMBER})\s+"
-    r"(?P<unit>minutes?|hours?|days?|weeks?|months?|years?|times|occurrences|runs)\b"
-)
-_STARTING = re.compile(
-    r"\s*\b(?:starting|beginning|from|as\s+of)(?:\s+(?:on|at))?\s+(?!now\b)(?P<value>.+?)"
-    r"(?=\s+(?:until|till|for)\b|$)"
-)
+
+
+_ORDINAL_LOOKALIKES = frozenset({"every second", "each second"})
 
 
 def normalize(text: str) -> str:
-    """Lower case, one space between words, punctuation that carries no meaning removed."""
+    """Lower case, one space between words, punctuation that carries no meaning removed,
+    and day ranges spelled out ('mon-fri' is 'mondays, tuesdays, ... fridays')."""
     s = text.lower().strip()
     s = re.sub(r"\b([ap])\.\s?m\.?", r"\1m", s)
     s = re.sub(r"\bo'?\s?clock\b", "", s)
     s = re.sub(r"(\d{1,2})\.(\d{2})(?=\s*[ap]m\b)", r"\1:\2", s)
+    s = re.sub(r"\bin\s+(\d+)h(\d{2})\b", r"in \1h \2m", s)  # 'in 1h30' is a span
     s = re.sub(r"\b(\d{1,2})h(\d{2})\b", r"\1:\2", s)
     s = re.sub(r"\beveryday\b", "every day", s)
     s = re.sub(r"[;!?\"]+|\.(?=\s|$)", " ", s)
     s = re.sub(r"\s*,\s*", ", ", s)
+    s = _DAY_RANGE.sub(_spell_out_days, s)
     return " ".join(s.split()).strip(" ,")
+
+
+def _spell_out_days(match: re.Match[str]) -> str:
+    first, last = weekday_value(match["first"]), weekday_value(match["last"])
+    days = [(first + k) % 7 for k in range((last - first) % 7 + 1)]
+    return ", ".join(f"{WEEKDAY_NAMES[d].lower()}s" for d in days)
 
 
 @dataclass(frozen=True)
@@ -81,47 +105,90 @@ def parse_natural(text: str, timezone: str, now: datetime) -> Schedule:
     get_zone(timezone)
     request = _Request(text.strip(), timezone, ensure_utc(now))
     phrase = normalize(text)
-    until_text, phrase = _take(_UNTIL, phrase)
-    for_match, phrase = _take_match(_FOR, phrase)
-    start_text, phrase = _take(_STARTING, phrase)
+    window, phrase = take_window(phrase)
+    bounds, phrase = take_bounds(phrase)
     clause, core = extract_time_clause(phrase)
     core = core.strip(" ,")
-    bounds = _Bounds(until_text, for_match, start_text)
+    if clause is None and window is None:
+        clause, bounds = _time_from_bounds(core, bounds)
 
-    if (span := parse_interval(core)) is not None:
-        return _interval(span, clause, bounds, request)
+    if (interval := _interval_and_days(core)) is not None:
+        span, days = interval
+        if window is None and days is None:
+            return _interval(span, clause, bounds, request)
+        if clause is not None:
+            raise ScheduleError(
+                f"'{request.original}' gives an interval and a time of day; "
+                "give a window instead, e.g. 'every 15 minutes from 8am to 6pm'."
+            )
+        return _windowed(span, window or whole_day(), days, bounds, request)
+    if window is not None:
+        raise ScheduleError(
+            "A window of the day goes with an interval, e.g. 'every 15 minutes from 8 to 6'."
+        )
     if (recurrence := parse_recurrence(core)) is not None:
         return _recurring(recurrence, clause, bounds, request)
     if bounds.any():
         raise ScheduleError(
-            f"'{request.original}': 'until', 'for' and 'starting' only apply to repeating "
-            "schedules, such as 'every day at 8am for 10 days'."
+            f"'{request.original}': 'until', 'for', 'times' and 'starting' only apply to "
+            "repeating schedules, such as 'every day at 8am for 10 days'."
         )
     return _once(core, clause, request)
 
 
-class _Bounds:
-    def __init__(self, until: str | None, count: re.Match[str] | None, start: str | None) -> None:
-        self.until, self.count, self.start = until, count, start
+def _time_from_bounds(core: str, bounds: Bounds) -> tuple[TimeClause | None, Bounds]:
+    """'every day until friday at 7': the time of a rule named only in its bound is the
+    rule's own, when the bound also names a day. An interval's bound keeps its time
+    ('every 15 minutes until 5pm')."""
+    if _interval_and_days(core) is not None or parse_recurrence(core) is None:
+        return None, bounds
+    if bounds.until is not None:
+        clause, day = extract_time_clause(bounds.until)
+        if clause is not None and day:
+            return clause, replace(bounds, until=day)
+    if bounds.start is not None:
+        clause, day = extract_time_clause(bounds.start)
+        if clause is not None and day:
+            return clause, replace(bounds, start=day)
+    return None, bounds
 
-    def any(self) -> bool:
-        return bool(self.until or self.count or self.start)
+
+def _interval_and_days(core: str) -> tuple[timedelta, Recurrence | None] | None:
+    """'every 15 minutes', alone or with the days it keeps to ('on weekdays', before or after)."""
+    if (span := parse_interval(core)) is not None:
+        return span, None
+    words = core.split()
+    for cut in range(1, len(words)):
+        head, tail = " ".join(words[:cut]).strip(" ,"), " ".join(words[cut:]).strip(" ,")
+        for interval_part, days_part in ((head, tail), (tail, head)):
+            if interval_part in _ORDINAL_LOOKALIKES:  # 'every second tuesday' names no interval
+                continue
+            span = parse_interval(interval_part)
+            if span is not None and (days := parse_day_filter(days_part)) is not None:
+                return span, days
+    return None
 
 
-def _take(pattern: re.Pattern[str], text: str) -> tuple[str | None, str]:
-    match, rest = _take_match(pattern, text)
-    return (match["value"].strip(" ,") if match else None), rest
-
-
-def _take_match(pattern: re.Pattern[str], text: str) -> tuple[re.Match[str] | None, str]:
-    match = pattern.search(text)
-    if not match:
-        return None, text
-    return match, " ".join((text[: match.start()] + " " + text[match.end() :]).split())
+def _windowed(
+    span: timedelta,
+    window: Window,
+    days: Recurrence | None,
+    bounds: Bounds,
+    request: _Request,
+) -> Schedule:
+    """An interval kept to a window of the day: its times, on the wall clock, on its days."""
+    recurrence = days or Recurrence(Frequency.DAILY)
+    if window.crosses_midnight and recurrence.freq != Frequency.DAILY:
+        raise ScheduleError(
+            "After midnight is the next day: a window on some days must end by midnight."
+        )
+    if bounds.start and extract_time_clause(bounds.start)[0] is not None:
+        raise ScheduleError("The window says when each day starts; 'starting' can name a day.")
+    return _rule(recurrence, window.times(span), bounds, request)
 
 
 def _interval(
-    span: timedelta, clause: TimeClause | None, bounds: _Bounds, request: _Request
+    span: timedelta, clause: TimeClause | None, bounds: Bounds, request: _Request
 ) -> Schedule:
     zone, timezone, now = request.zone, request.timezone, request.now
     start_time = clause.resolved(None) if clause else None
@@ -139,7 +206,7 @@ def _interval(
         schedule: Interval = Interval(span, to_instant(anchor_wall, zone), timezone)
     else:
         schedule = starting_now(span, now, timezone)
-    if not (bounds.until or bounds.count):
+    if not (bounds.until or bounds.count or bounds.span):
         return schedule
     (first,) = schedule.preview(1, now)  # an unbounded interval always has a next occurrence
     count, until = _limits(bounds, wall_time(first, zone), request)
@@ -151,38 +218,38 @@ def _interval(
 
 
 def _recurring(
-    recurrence: Recurrence, clause: TimeClause | None, bounds: _Bounds, request: _Request
+    recurrence: Recurrence, clause: TimeClause | None, bounds: Bounds, request: _Request
 ) -> Schedule:
+    part = recurrence.part_of_day
     if clause is None:
-        raise ScheduleError("Say at what time, e.g. 'every monday at 9am' or 'every day at 18:30'.")
-    times = clause.resolved(recurrence.part_of_day)
-    if clause.crosses_midnight(recurrence.part_of_day) and recurrence.freq != Frequency.DAILY:
+        return _rule(recurrence, (DEFAULT_TIMES[part],), bounds, request)
+    if clause.crosses_midnight(part) and recurrence.freq != Frequency.DAILY:
         raise ScheduleError(
             "After midnight is the next day: say e.g. 'every tuesday at 1am' instead."
         )
-    hours = tuple(sorted({t.hour for t in times}))
-    minutes = tuple(sorted({t.minute for t in times}))
-    seconds = tuple(sorted({t.second for t in times}))
-    if len(hours) * len(minutes) * len(seconds) != len(set(times)):
-        listed = " and ".join(t.strftime("%H:%M") for t in times)
-        raise ScheduleError(
-            f"The times {listed} cannot share one schedule (their minutes differ); "
-            "create one task per time."
-        )
+    return _rule(recurrence, clause.resolved(part), bounds, request)
+
+
+def _rule(
+    recurrence: Recurrence, times: tuple[time, ...], bounds: Bounds, request: _Request
+) -> Schedule:
+    """The rule for ``times`` on the days of ``recurrence``, from its first occurrence on."""
+    fit = day_times(recurrence, times)
+    days = fit.recurrence
     lower = request.local_now.replace(microsecond=0)
     if bounds.start:
         day = _first_day(bounds.start, lower.date())
         lower = max(lower, datetime.combine(day, time()) - timedelta(seconds=1))
     probe = RRuleSpec(
-        recurrence.freq,
+        days.freq,
         dtstart=lower,
-        byday=recurrence.byday,
-        bymonthday=recurrence.bymonthday,
-        bymonth=recurrence.bymonth,
-        bysetpos=recurrence.bysetpos,
-        byhour=hours,
-        byminute=minutes,
-        bysecond=seconds,
+        byday=days.byday,
+        bymonthday=days.bymonthday,
+        bymonth=days.bymonth,
+        bysetpos=days.bysetpos or fit.positions,
+        byhour=fit.hours,
+        byminute=fit.minutes,
+        bysecond=fit.seconds,
     )
     first = next(probe.walls_from(lower + timedelta(seconds=1)), None)
     if first is None:
@@ -192,13 +259,13 @@ def _recurring(
     spec = replace(
         probe,
         dtstart=first,
-        interval=recurrence.interval,
-        bysecond=() if seconds == (0,) else seconds,
+        interval=days.interval,
+        bysecond=() if fit.seconds == (0,) else fit.seconds,
     )
     return _bounded(spec, bounds, request)
 
 
-def _bounded(spec: RRuleSpec, bounds: _Bounds, request: _Request) -> RRule:
+def _bounded(spec: RRuleSpec, bounds: Bounds, request: _Request) -> RRule:
     count, until = _limits(bounds, spec.dtstart, request)
     schedule = RRule(replace(spec, count=count, until=until), request.timezone)
     if schedule.next_after(request.now) is None:
@@ -209,18 +276,13 @@ def _bounded(spec: RRuleSpec, bounds: _Bounds, request: _Request) -> RRule:
 
 
 def _limits(
-    bounds: _Bounds, first: datetime, request: _Request
+    bounds: Bounds, first: datetime, request: _Request
 ) -> tuple[int | None, datetime | None]:
-    """COUNT, or the wall time of the last moment allowed, from 'for ...' and 'until ...'."""
-    if bounds.count and bounds.until:
-        raise ScheduleError("Give either 'until' or 'for', not both.")
+    """COUNT, or the wall time of the last moment allowed, from the bounds."""
     if bounds.count:
-        amount = number_value(bounds.count["n"])
-        unit = bounds.count["unit"].rstrip("s") + "s"
-        if unit in ("times", "occurrences", "runs"):
-            return amount, None
-        step = relativedelta(**{unit: amount})  # type: ignore[arg-type]
-        return None, first + step - timedelta(seconds=1)
+        return bounds.count, None
+    if bounds.span:
+        return None, first + bounds.span - timedelta(seconds=1)
     if not bounds.until:
         return None, None
     until_clause, until_day = extract_time_clause(bounds.until)
@@ -269,15 +331,37 @@ def _once(core: str, clause: TimeClause | None, request: _Request) -> Schedule:
         return _at_first_future(DayPhrase((today, today + timedelta(days=1))), clause, request)
     if (phrase := parse_day(core, local_now.date())) is not None:
         if clause is None:
-            raise ScheduleError(f"Say at what time on that day, e.g. '{core} at 9am'.")
+            clause = _default_clause(phrase.part_of_day)
         return _at_first_future(phrase, clause, request)
-    fallback = parse_with_dateparser(request.original, clause, local_now)
+    fallback = parse_with_dateparser(request.original, core, clause, local_now)
     if fallback is not None:
         instant = to_instant(fallback, request.zone)
         if instant <= request.now:
             raise ScheduleError(f"'{request.original}' is in the past.")
         return Once(instant, request.timezone)
-    raise ScheduleError(f"Could not understand '{core or request.original}'.")
+    raise _not_understood(core, request)
+
+
+def _default_clause(part_of_day: str | None) -> TimeClause:
+    return TimeClause((DEFAULT_TIMES[part_of_day],), (False,), None)
+
+
+def _not_understood(core: str, request: _Request) -> ScheduleError:
+    """The refusal of a core the grammar does not read, naming the words it could not place."""
+    today = request.local_now.date()
+
+    def readable(text: str) -> bool:
+        return (
+            _interval_and_days(text) is not None
+            or parse_recurrence(text) is not None
+            or parse_in_span(text) is not None
+            or parse_day(text, today) is not None
+        )
+
+    unread = unread_words(core, readable)
+    if unread is not None and unread != core:
+        return ScheduleError(f"Could not understand '{unread}' in '{request.original}'.")
+    return ScheduleError(f"Could not understand '{core or request.original}'.")
 
 
 def _at_first_future(day: DayPhrase, clause: TimeClause, request: _Request) -> Once:

@@ -1,4 +1,5 @@
-"""Day phrases in English: 'tomorrow', 'next monday', 'december 25', 'the 1st', '2026-12-25'."""
+"""Day phrases in English: 'tomorrow', 'next monday', 'december 25', 'the 1st', '2026-12-25',
+'next week on thursday', 'the end of the month'."""
 
 from __future__ import annotations
 
@@ -29,9 +30,20 @@ _ISO_DATE = re.compile(r"^(?:on\s+)?(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"
 _DAY_OF_MONTH = re.compile(
     rf"^(?:on\s+)?the\s+(?P<d>{ORDINAL})(?:\s+(?:day\s+)?of\s+(?:the|this)\s+month)?$"
 )
+_DAY_OF_NEXT_MONTH = re.compile(
+    rf"^(?:(?:on\s+)?the\s+(?P<d1>{ORDINAL})\s+(?:day\s+)?of\s+next\s+month"
+    rf"|next\s+month\s+on\s+the\s+(?P<d2>{ORDINAL}))$"
+)
 _WEEKDAY = re.compile(
     rf"^(?:(?:on|this|coming|this\s+coming)\s+)?(?P<next>next\s+)?(?P<wd>{WEEKDAY})"
-    rf"(?:\s+(?P<part>{PART_OF_DAY}))?(?P<nextweek>\s+next\s+week)?$"
+    rf"(?:\s+(?P<part>{PART_OF_DAY}))?$"
+)
+_WEEK_RELATIVE = re.compile(
+    rf"^(?:(?:on\s+)?(?P<wd1>{WEEKDAY})\s+(?:of\s+)?(?P<w1>next|this)\s+week"
+    rf"|(?P<w2>next|this)\s+week(?:\s+on)?\s+(?P<wd2>{WEEKDAY}))(?:\s+(?P<part>{PART_OF_DAY}))?$"
+)
+_END_OF = re.compile(
+    r"^(?:the\s+)?end\s+of\s+(?:(?:the|this)\s+)?(?P<next>next\s+)?(?P<unit>week|month|year)$"
 )
 _RELATIVE_DAY = re.compile(
     rf"^(?P<day>today|tonight|tomorrow|(?:the\s+)?day\s+after\s+tomorrow|this\s+(?P<this>{PART_OF_DAY}))"
@@ -63,6 +75,14 @@ def parse_day(text: str, today: date) -> DayPhrase | None:
         return DayPhrase((today + timedelta(days=days),))
     if match := _WEEKDAY.match(text):
         return _weekday(match, today)
+    if match := _WEEK_RELATIVE.match(text):
+        monday = today - timedelta(days=today.weekday())
+        if (match["w1"] or match["w2"]) == "next":
+            monday += timedelta(weeks=1)
+        named = monday + timedelta(days=weekday_value(match["wd1"] or match["wd2"]))
+        return DayPhrase((named,), match["part"])
+    if match := _END_OF.match(text):
+        return DayPhrase((_end_of(match["unit"], today, ahead=bool(match["next"])),))
     if match := _ISO_DATE.match(text):
         return DayPhrase((_real_date(int(match["y"]), int(match["m"]), int(match["d"])),))
     if match := _MONTH_DAY.match(text):
@@ -86,16 +106,26 @@ def parse_day(text: str, today: date) -> DayPhrase | None:
         return DayPhrase(
             tuple(m.replace(day=day) for m in months if _exists(m.year, m.month, day))[:2]
         )
+    if match := _DAY_OF_NEXT_MONTH.match(text):
+        following = _add_months(today.replace(day=1), 1)
+        number = ordinal_value(match["d1"] or match["d2"])
+        return DayPhrase((_real_date(following.year, following.month, number),))
     return None
+
+
+def _end_of(unit: str, today: date, *, ahead: bool) -> date:
+    """The last day of this (or the next) week, month or year: weeks end on Sunday."""
+    if unit == "week":
+        return today + timedelta(days=6 - today.weekday() + (7 if ahead else 0))
+    if unit == "month":
+        return _add_months(today.replace(day=1), 2 if ahead else 1) - timedelta(days=1)
+    return date(today.year + (1 if ahead else 0), 12, 31)
 
 
 def _weekday(match: re.Match[str], today: date) -> DayPhrase:
     weekday = weekday_value(match["wd"])
     ahead = (weekday - today.weekday()) % 7
     part = match["part"]
-    if match["nextweek"]:
-        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=1)
-        return DayPhrase((monday + timedelta(days=weekday),), part)
     if match["next"]:
         return DayPhrase((today + timedelta(days=ahead or 7),), part)
     first = today + timedelta(days=ahead)

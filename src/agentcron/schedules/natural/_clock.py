@@ -1,4 +1,10 @@
-"""Times of day in English: '7am', '8:30', '18:00', 'noon', 'at 9', '9am and 5pm'."""
+"""Times of day in English: '7am', '8:30', '18:00', 'noon', 'at 9', '9am and 5pm'.
+
+A bare hour is on the 24-hour clock ('at 7' is 07:00), with one exception applied
+everywhere: in a list, an hour that would come before the one it follows is the
+afternoon's ('at 9 and 3' is 09:00 and 15:00). Listed times are joined by a comma,
+'and' or '&': 'at 9 3' is refused, so a stray number never becomes a time.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from agentcron.schedules.natural._lexicon import PART_OF_DAY
 
 _STRICT = r"(?:\d{1,2}(?::\d{2}){0,2}\s*(?:am|pm)|\d{1,2}:\d{2}(?::\d{2})?|noon|midday|midnight)"
 _LOOSE = r"(?:\d{1,2}(?::\d{2}){0,2}\s*(?:am|pm)?|noon|midday|midnight)"
-_SEP = r"(?:\s*(?:,|and|&)\s*|\s+)"
+_SEP = r"(?:\s*(?:,\s*(?:and\s+)?|\band\b|&)\s*)"
 _PART = rf"(?:\s+(?:in\s+the\s+(?P<part>{PART_OF_DAY})|(?P<night>at\s+night)))?"
 _CLAUSE = re.compile(
     rf"(?<![\w:.-])(?:(?:at|@)\s*(?P<loose>{_LOOSE}(?:{_SEP}{_LOOSE})*)"
@@ -79,11 +85,19 @@ def extract_time_clause(text: str) -> tuple[TimeClause | None, str]:
     bare: list[bool] = []
     for item in _ONE.finditer(listed):
         moment, is_bare = _parse_time(item)
+        if is_bare and times and moment < times[-1] and 1 <= moment.hour <= 11:
+            moment, is_bare = moment.replace(hour=moment.hour + 12), False
         times.append(moment)
         bare.append(is_bare)
     part = match.group("part") or ("night" if match.group("night") else None)
     rest = (text[: match.start()] + " " + text[match.end() :]).strip()
     return TimeClause(tuple(times), tuple(bare), part), " ".join(rest.split())
+
+
+def parse_clock(text: str) -> tuple[time, bool] | None:
+    """One time of day ('9', '9:30', '6pm', 'noon') and whether it came without am/pm."""
+    match = _ONE.fullmatch(text.strip())
+    return _parse_time(match) if match else None
 
 
 def _parse_time(item: re.Match[str]) -> tuple[time, bool]:

@@ -3,8 +3,10 @@
 dateparser reads many more date forms than our grammar ('25 Dec 2026',
 'the day after tomorrow'), but it also guesses: it drops words it does not
 know and invents a time when none is given. So it is only asked when the
-phrase is not recurring, names a time of day that we read ourselves, and has
-no ambiguous numeric date; and its answer must carry exactly that time.
+phrase is not recurring, names a time of day that we read ourselves, has no
+ambiguous numeric date, and has only words of dates: a word dateparser would
+skip ('banana', 'maybe') refuses the phrase instead. Its answer must carry
+exactly the time we read.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from agentcron.errors import ScheduleError
 from agentcron.schedules.natural._clock import TimeClause
+from agentcron.schedules.natural._lexicon import MONTH, NUMBER, ORDINAL, PART_OF_DAY, WEEKDAY
 
 if TYPE_CHECKING:
     from dateparser.date import DateDataParser
@@ -26,12 +29,30 @@ _RECURRING_WORDS = re.compile(
     r"|until|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)\b"
 )
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.](\d{1,2})(?:[/.]\d{2,4})?\b")
+_DATE_WORD = re.compile(
+    rf"^(?:{MONTH}|{WEEKDAY}|{ORDINAL}|{NUMBER}|{PART_OF_DAY}|[\d/.:-]+|of|the|on|in|at|next"
+    r"|last|this|coming|after|before|from|day|days|week|weeks|month|months|year|years|and"
+    r"|a|an|today|tomorrow|tonight)$"
+)
 
 
-def parse_with_dateparser(text: str, clause: TimeClause | None, now: datetime) -> datetime | None:
-    """A naive wall time for ``text`` relative to the naive wall time ``now``, or None."""
+def only_date_words(core: str) -> bool:
+    """Whether every word of ``core`` is one a date is written with."""
+    return all(_DATE_WORD.match(word) for word in re.split(r"[\s,]+", core) if word)
+
+
+def parse_with_dateparser(
+    text: str, core: str, clause: TimeClause | None, now: datetime
+) -> datetime | None:
+    """A naive wall time for ``text`` relative to the naive wall time ``now``, or None.
+
+    ``core`` is what is left of the phrase once its time is read: only its words decide
+    whether dateparser may be asked.
+    """
     lowered = text.lower()
     if clause is None or len(clause.times) != 1 or _RECURRING_WORDS.search(lowered):
+        return None
+    if not only_date_words(core):
         return None
     numeric = _NUMERIC_DATE.search(lowered)
     if numeric and int(numeric[1]) <= 12 and int(numeric[2]) <= 12:
@@ -45,9 +66,16 @@ def parse_with_dateparser(text: str, clause: TimeClause | None, now: datetime) -
     if found is None:
         return None
     wanted = clause.resolved(None)[0]
-    if found.time().replace(microsecond=0) != wanted:
+    if found.time().replace(microsecond=0) != wanted or not _uses_every_number(core, found):
         return None
     return found.replace(tzinfo=None, microsecond=0)
+
+
+def _uses_every_number(core: str, found: datetime) -> bool:
+    """Whether each number of ``core`` is the answer's day, month or year: dateparser
+    reads '3 december 25' as 3 December 2125 and would otherwise drop nothing visibly."""
+    parts = {found.day, found.month, found.year}
+    return all(int(n) in parts for n in re.findall(r"\d+", core))
 
 
 @functools.lru_cache(maxsize=8)

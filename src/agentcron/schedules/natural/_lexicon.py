@@ -82,7 +82,9 @@ ORDINAL = (
     + "|".join(sorted(map(re.escape, ORDINAL_WORDS), key=len, reverse=True))
     + ")"
 )
-LIST_SEPARATOR = r"(?:\s*(?:,|\band\b|&|\bor\b)\s*|\s+)"
+# Listed items are joined by a comma, 'and', '&' or 'or', never by a space alone, so a
+# stray number next to a day is not read as another day.
+LIST_SEPARATOR = r"(?:\s*(?:,\s*(?:and\s+)?|\band\b|&|\bor\b)\s*)"
 EVERY = r"(?:every|each)"
 PART_OF_DAY = r"(?:morning|afternoon|evening|night)"
 

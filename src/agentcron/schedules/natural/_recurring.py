@@ -9,7 +9,7 @@ from datetime import timedelta
 from functools import cached_property
 
 from agentcron.errors import ScheduleError
-from agentcron.schedules._words import LONGEST_MONTH, MONTH_NAMES
+from agentcron.schedules._words import LONGEST_MONTH, MONTH_NAMES, WEEKDAY_NAMES
 from agentcron.schedules.natural._lexicon import (
     EVERY,
     LIST_SEPARATOR,
@@ -29,9 +29,16 @@ from agentcron.schedules.rrule import Frequency
 _N = rf"(?:(?P<n>{NUMBER}|other)\s+)?"
 _WEEKDAYS = rf"(?P<days>{WEEKDAY_PLURAL}(?:{LIST_SEPARATOR}{WEEKDAY_PLURAL})*)"
 _MONTH_DAYS = rf"(?P<mdays>(?:{ORDINAL}|last\s+day)(?:{LIST_SEPARATOR}(?:{ORDINAL}|last\s+day))*)"
-_NTH = r"(?P<nth>first|second|third|fourth|fifth|last|second\s+to\s+last|[1-5](?:st|nd|rd|th))"
+_ONE_NTH = r"(?:second\s+to\s+last|first|second|third|fourth|fifth|last|[1-5](?:st|nd|rd|th))"
+_NTH = rf"(?P<nth>{_ONE_NTH}(?:\s*(?:,\s*(?:and\s+)?|\band\b|&)\s*{_ONE_NTH})*)"
 _DAY_NAME = rf"(?P<wd>{WEEKDAY}|weekday|weekend\s+day|day)"
-_THE_MONTH = rf"(?:the|every|each)\s+{_N}months?"
+_QUARTERS = (
+    r"(?P<quarterly>quarterly|(?:every|each)\s+quarter)"
+    r"|(?P<halfyearly>semi-?annually|half-?yearly|bi-?annually|twice\s+a\s+year"
+    r"|(?:every|each)\s+half[\s-]year)"
+)
+_MONTHS = rf"(?:{EVERY}\s+{_N}months?|monthly|{_QUARTERS})"
+_THE_MONTH = rf"(?:(?:the|every|each)\s+{_N}months?|(?:the|every|each)\s+(?P<quarter>quarter))"
 
 _SPAN_UNITS = {
     "s": timedelta(seconds=1),
@@ -63,7 +70,7 @@ class _Forms:
 
     @cached_property
     def patterns(self) -> tuple[re.Pattern[str], ...]:
-        return tuple(re.compile(rf"^{pattern}$") for pattern in self._alternatives)
+        return tuple(re.compile(rf"^(?:{pattern})$") for pattern in self._alternatives)
 
 
 def _match(forms: _Forms, text: str) -> re.Match[str] | None:
@@ -90,13 +97,14 @@ _WEEKLY_EVERY = _Forms(
 )
 _WEEKLY_PLURAL = _Forms(rf"(?:on\s+)?{_WEEKDAYS}(?:\s+(?P<part>{PART_OF_DAY})s?)?")
 _MONTHLY_DAYS = _Forms(
-    rf"(?:{EVERY}\s+{_N}months?|monthly)\s+on\s+the\s+{_MONTH_DAYS}(?:\s+days?)?",
+    rf"{_MONTHS}\s+on\s+the\s+{_MONTH_DAYS}(?:\s+days?)?",
     rf"(?:on\s+)?the\s+{_MONTH_DAYS}\s+(?:day\s+)?of\s+{_THE_MONTH}",
     rf"{EVERY}\s+{_MONTH_DAYS}\s+(?:day\s+)?of\s+{_THE_MONTH}",
 )
 _MONTHLY_NTH = _Forms(
     rf"(?:{EVERY}|on\s+the|the)\s+{_NTH}\s+{_DAY_NAME}\s+(?:of|in)\s+{_THE_MONTH}",
-    rf"(?:{EVERY}\s+{_N}months?|monthly)\s+on\s+the\s+{_NTH}\s+{_DAY_NAME}",
+    rf"{EVERY}\s+(?P<nth>first|1st|last)\s+(?P<wd>{WEEKDAY})",
+    rf"{_MONTHS}\s+on\s+the\s+{_NTH}\s+{_DAY_NAME}",
 )
 _MD = (
     rf"(?:the\s+)?(?:(?P<m1>{MONTH})\s+(?:the\s+)?(?P<d1>{ORDINAL})"
@@ -111,7 +119,14 @@ _YEARLY_NTH = _Forms(
     rf"(?:{EVERY}(?:\s+year\s+on)?|yearly\s+on|annually\s+on)\s+the\s+{_NTH}\s+{_DAY_NAME}"
     rf"\s+(?:of|in)\s+(?P<month>{MONTH})"
 )
-_VAGUE = _Forms(rf"(?:{EVERY}\s+{_N}(?:weeks?|months?|years?)|weekly|monthly|yearly|annually)")
+_VAGUE = _Forms(
+    rf"(?:{EVERY}\s+{_N}(?:weeks?|months?|years?)|weekly|monthly|yearly|annually|{_QUARTERS})"
+)
+_DAY_FILTER = _Forms(rf"(?:on\s+)?{_WEEKDAYS}")
+_EVERY_NTH_WEEKDAY = _Forms(rf"{EVERY}\s+(?P<nth>{_ONE_NTH})\s+(?P<wd>{WEEKDAY})")
+
+
+_WEEK_COUNTS = {"second": "2", "2nd": "2", "third": "3", "3rd": "3", "fourth": "4", "4th": "4"}
 
 
 def parse_interval(core: str) -> timedelta | None:
@@ -153,7 +168,7 @@ def parse_recurrence(core: str) -> Recurrence | None:
             Frequency.WEEKLY, byday=_weekday_list(match["days"]), part_of_day=_part(match)
         )
     if match := _match(_MONTHLY_DAYS, core):
-        return Recurrence(Frequency.MONTHLY, _count(match), bymonthday=_month_days(match["mdays"]))
+        return Recurrence(Frequency.MONTHLY, _months(match), bymonthday=_month_days(match["mdays"]))
     if match := _match(_MONTHLY_NTH, core):
         return _nth_day(Frequency.MONTHLY, match, ())
     if match := _match(_YEARLY, core):
@@ -165,6 +180,13 @@ def parse_recurrence(core: str) -> Recurrence | None:
         return Recurrence(Frequency.YEARLY, _count(match), bymonthday=(day,), bymonth=(month,))
     if match := _match(_YEARLY_NTH, core):
         return _nth_day(Frequency.YEARLY, match, (month_value(match["month"]),))
+    if match := _match(_EVERY_NTH_WEEKDAY, core):
+        nth, weekday = match["nth"], WEEKDAY_NAMES[weekday_value(match["wd"])].lower()
+        raise ScheduleError(
+            f"'{core}' could mean every {nth} week or the {nth} {weekday} of each month: say "
+            f"'every {_WEEK_COUNTS.get(nth, '2')} weeks on {weekday}' or "
+            f"'the {nth} {weekday} of every month'."
+        )
     if _match(_VAGUE, core):
         raise ScheduleError(
             f"'{core}' does not say on which day. Say e.g. 'every week on monday' or "
@@ -173,12 +195,39 @@ def parse_recurrence(core: str) -> Recurrence | None:
     return None
 
 
+def parse_day_filter(text: str) -> Recurrence | None:
+    """The days an interval is limited to: 'on weekdays', 'on monday and friday', ..."""
+    if (recurrence := parse_recurrence(text)) is not None:
+        return recurrence
+    if match := _match(_DAY_FILTER, text):
+        return Recurrence(Frequency.WEEKLY, byday=_weekday_list(match["days"]))
+    return None
+
+
 def _count(match: re.Match[str]) -> int:
-    raw = match.groupdict().get("n")
+    groups = match.groupdict()
+    raw = groups.get("n")
     value = number_value(raw) if raw else 1
     if value < 1:
         raise ScheduleError("A repeat interval must be at least 1.")
+    if (
+        value > 1
+        and raw
+        and raw != "other"
+        and not re.search(rf"\b{re.escape(raw)}\s+\w+s\b", match.group(0))
+    ):
+        raise ScheduleError(f"'{match.group(0)}': say e.g. 'every {value} days', in the plural.")
     return value
+
+
+def _months(match: re.Match[str]) -> int:
+    """The months between occurrences: 'every 2 months' 2, 'quarterly' 3, 'half-yearly' 6."""
+    groups = match.groupdict()
+    if groups.get("quarterly") or groups.get("quarter"):
+        return 3
+    if groups.get("halfyearly"):
+        return 6
+    return _count(match)
 
 
 def _part(match: re.Match[str]) -> str | None:
@@ -216,15 +265,16 @@ def _nth_value(word: str) -> int:
 
 
 def _nth_day(freq: Frequency, match: re.Match[str], months: tuple[int, ...]) -> Recurrence:
-    nth = _nth_value(match["nth"])
+    nths = tuple(sorted({_nth_value(w) for w in re.findall(_ONE_NTH, match["nth"])}))
     name = match["wd"]
-    interval = _count(match)
+    interval = _months(match) if freq == Frequency.MONTHLY else _count(match)
     if name == "day":
-        return Recurrence(freq, interval, bymonthday=(nth,), bymonth=months)
+        return Recurrence(freq, interval, bymonthday=nths, bymonth=months)
     if name in ("weekday", "weekend day"):
         group = range(5) if name == "weekday" else (5, 6)
-        return Recurrence(freq, interval, byday=_days(group), bysetpos=(nth,), bymonth=months)
-    return Recurrence(freq, interval, byday=((weekday_value(name), nth),), bymonth=months)
+        return Recurrence(freq, interval, byday=_days(group), bysetpos=nths, bymonth=months)
+    byday = tuple((weekday_value(name), nth) for nth in nths)
+    return Recurrence(freq, interval, byday=byday, bymonth=months)
 
 
 def _check_day_of_month(month: int, day: int) -> None:
