@@ -14,7 +14,8 @@ _KINDS = {"array": "list"}  # else JSON's own names: string, integer, object...
 
 def describe(action: Action) -> ActionView:
     """The action as ``agentcron actions ls`` shows it."""
-    schema = action.payload_model.model_json_schema(by_alias=True)
+    model = getattr(type(action), "payload_model", None)  # a plugin may not declare one
+    schema = model.model_json_schema(by_alias=True) if model is not None else {}
     required = set(schema.get("required", []))
     fields = [
         PayloadField(
