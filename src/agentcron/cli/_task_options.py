@@ -121,6 +121,7 @@ class TaskFlags:
     ] = None
 
     def given(self) -> bool:
+        """Whether any option was given at all (an edit needs one)."""
         return any(getattr(self, field.name) is not None for field in fields(self))
 
     def agent(self) -> dict[str, Any]:
@@ -130,9 +131,9 @@ class TaskFlags:
         }
 
     def payload_given(self) -> bool:
-        return any(v is not None for v in (self.message, self.instructions, self.payload)) or bool(
-            self.agent()
-        )
+        """Whether any option gives the payload, or a part of it."""
+        parts = (self.message, self.instructions, self.payload)
+        return any(part is not None for part in parts) or bool(self.agent())
 
     def options(self, zone: str, now: datetime) -> dict[str, Any]:
         """How the task runs (``service.TaskOptions``), of the flags given; ``starts`` and

@@ -91,7 +91,9 @@ def add(
     async def work(service: TaskService, owner: str) -> tuple[TaskView, bool, bool]:
         data = payload_json(flags.payload)
         chosen = flags.action or implied_action(flags, data)
-        zone = flags.tz or (await service.profile(owner)).timezone
+        zone = flags.tz or ""  # only --starts and --ends read it: the person's, then
+        if not zone and (flags.starts or flags.ends):
+            zone = (await service.profile(owner)).timezone
         request: dict[str, Any] = {
             "title": title,
             "when": flags.when,
