@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -84,3 +86,13 @@ def test_a_plugin_is_described_from_its_docstring() -> None:
         [],
         {},
     )
+
+
+def test_the_readme_shows_each_actions_own_example() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("#### Payloads")[1].split("```console")[0]
+    rows = [line.strip("|").split("|") for line in table.splitlines() if line.startswith("| `")]
+    shown = {cells[0].strip(" `"): json.loads(cells[2].strip(" `")) for cells in rows}
+    registry = ActionRegistry.load(Settings())
+    assert shown == {name: describe(registry.get(name)).example for name in shown}
+    assert sorted(shown) == ["agent", "http", "reminder", "shell"]
