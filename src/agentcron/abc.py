@@ -149,6 +149,12 @@ class TaskRepository(Protocol):
         """Set these columns of the task."""
         ...
 
+    async def delete(self, task_id: int) -> int:
+        """Remove the task and everything that refers to it: its runs, their attempts and
+        their deliveries; how many runs were removed. The service deletes only ended tasks,
+        so no worker holds a run of it."""
+        ...
+
     async def lock_due(self, horizon: datetime, limit: int) -> tuple[list[TaskView], set[int]]:
         """Active tasks due by ``horizon``, soonest first, locked against other schedulers
         until the transaction ends (tasks locked by another are passed over); and the ids of
@@ -618,6 +624,11 @@ class Action(ABC):
 
     name: ClassVar[str]
     payload_model: ClassVar[type[BaseModel]]
+    """The payload's form; each field's ``description`` is what ``agentcron actions ls`` says."""
+    summary: ClassVar[str] = ""
+    """What the action does, in one line (default: the class docstring's first line)."""
+    payload_example: ClassVar[Mapping[str, Any]] = {}
+    """A payload that works, shown with the payload's form (a test validates every one)."""
     defaults: ClassVar[Mapping[str, Any]] = {}
     """Task defaults of this action's tasks that differ from ``domain.TASK_DEFAULTS``."""
     acts_outside: ClassVar[bool] = True

@@ -40,6 +40,7 @@ from agentcron.errors import (
     NotFoundError,
     summarize_problems,
 )
+from agentcron.plurals import plural
 from agentcron.schedules import Schedule, get_zone, parse, parse_normalized
 from agentcron.schedules._zones import zone_name
 from agentcron.views import AttemptView, Briefing, RunView, TaskView, UserView, WorkerView
@@ -127,6 +128,9 @@ class TaskChanges(TaskOptions):
     title: Title | None = None
     when: str | None = Field(default=None, min_length=1)
     timezone: Zone | None = None
+    action: str | None = Field(default=None, min_length=1)
+    """Another action: the payload (the one given, else the task's) is checked against it,
+    and options still at the old action's defaults take the new one's."""
     payload: dict[str, Any] | None = None
     expected_version: int | None = None
 
@@ -367,17 +371,24 @@ class TaskService:
                     f"you had {changes.expected_version}); read it again and retry."
                 )
             if task.status in ENDED_TASK_STATUSES:
-                raise ConflictError(f"Task {task_id} is {task.status}; it can no longer change.")
+                raise ConflictError(_ended(task, "changed"))
             fields: TaskFields = changes.model_dump(
                 exclude_unset=True, exclude={"expected_version"}
             )
-            if "payload" in fields:
-                fields["payload"] = self._checked_payload(task.action, fields["payload"])
+            action = fields.pop("action", task.action)
+            if action != task.action:
+                fields |= self._action_defaults(task, action, given=set(fields))
+                fields["action"] = action
+            if "payload" in fields or action != task.action:
+                fields["payload"] = self._checked_payload(
+                    action, fields.get("payload", task.payload)
+                )
             when = fields.pop("when", None)
             timezone = fields.pop("timezone", None)
             merged = {**task.__dict__, **fields}
             _check_bounds(merged)
-            if when is not None or timezone is not None:
+            bounds = {"starts_at", "ends_at", "max_runs"} & set(fields)
+            if when is not None or timezone is not None or bounds:
                 if when is not None:
                     schedule = parse(when, timezone or task.timezone, now)
                 else:
@@ -388,16 +399,44 @@ class TaskService:
                     "schedule_kind": schedule.kind.value,
                     "timezone": schedule.timezone,
                 }
-                self._check_agent_interval(task.action, schedule, now)
+                self._check_agent_interval(action, schedule, now)
                 fields["next_run_at"] = first_occurrence(schedule, merged, now)
-                # runs written ahead on the old schedule must not fire
+                # runs written ahead on the old schedule (or bounds) must not fire
                 withdrawn = await store.runs.withdraw_planned(task.id)
                 fields["run_count"] = max(0, task.run_count - len(withdrawn))
+            elif action != task.action:
+                schedule = parse_normalized(task.schedule, task.timezone)
+                self._check_agent_interval(action, schedule, now)
             fields |= {"updated_at": now, "version": task.version + 1}
             await store.tasks.update(task.id, fields)
             await store.announce_change()
         await self._changed()
         return replace(task, **fields)
+
+    def _action_defaults(self, task: TaskView, action: str, *, given: set[str]) -> TaskFields:
+        """A task moving to another action takes that action's defaults for every option
+        still at the old action's default and not given with the change."""
+        old, new = self.actions.get(task.action).defaults, self.actions.get(action).defaults
+        base = TASK_DEFAULTS.fields()
+        moved: TaskFields = {}
+        for name in (set(old) | set(new)) - given:
+            before, after = old.get(name, base[name]), new.get(name, base[name])
+            if getattr(task, name) == before and before != after:
+                moved[name] = after
+        return moved
+
+    async def delete(self, owner: str, task_id: int) -> int:
+        """Remove an ended task (cancelled, completed or failed) and its history: its runs,
+        their attempts and deliveries; how many runs went with it. A live task is refused:
+        it must be cancelled first, so that nothing is running while its rows go."""
+        async with self.store.transaction() as store:
+            task = await _task(store, owner, task_id, for_update=True)
+            if task.status in LIVE_TASK_STATUSES:
+                raise ConflictError(
+                    f"Task {task_id} is {task.status}; cancel it first ('agentcron cancel "
+                    f"{task_id}'), then delete it."
+                )
+            return await store.tasks.delete(task.id)
 
     async def pause(self, owner: str, task_id: int) -> TaskView:
         """Stop firing; runs written ahead are withdrawn and their occurrences kept as the
@@ -450,7 +489,7 @@ class TaskService:
         async with self.store.transaction() as store:
             task = await _task(store, owner, task_id)
             if task.status == TaskStatus.CANCELLED:
-                raise ConflictError(f"Task {task_id} is cancelled; it cannot run.")
+                raise ConflictError(_ended(task, "run"))
             run = await store.runs.add(
                 {
                     "task_id": task.id,
@@ -552,16 +591,20 @@ class TaskService:
 
     def _checked_payload(self, action_name: str, payload: dict[str, Any]) -> dict[str, Any]:
         limit = self.settings.max_instructions_chars
-        for key in ("message", "instructions"):
+        for key, subject in (
+            ("message", "The message is"),
+            ("instructions", "The instructions are"),
+        ):
             text = payload.get(key)
             if isinstance(text, str) and len(text) > limit:
                 raise InvalidInputError(
-                    f"The {key} is {len(text):,} characters long; at most {limit:,} are allowed."
+                    f"{subject} {plural(len(text), 'character')} long; at most {limit:,} "
+                    f"{'is' if limit == 1 else 'are'} allowed."
                 )
         size = len(json.dumps(payload, ensure_ascii=False).encode())
         if size > MAX_PAYLOAD_BYTES:
             raise InvalidInputError(
-                f"The payload is {size:,} bytes; at most {MAX_PAYLOAD_BYTES:,} are allowed."
+                f"The payload is {plural(size, 'byte')}; at most {MAX_PAYLOAD_BYTES:,} are allowed."
             )
         return self.actions.get(action_name).validate(payload)
 
@@ -573,15 +616,15 @@ class TaskService:
         gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(upcoming)]
         if gaps and min(gaps) < minimum:
             raise LimitError(
-                f"Agent tasks may run at most every {minimum // 60} minutes; "
-                f"'{schedule.describe()}' runs {min(gaps) / 60:g} minutes apart."
+                f"Agent tasks may run at most every {plural(minimum / 60, 'minute')}; "
+                f"'{schedule.describe()}' runs {plural(min(gaps) / 60, 'minute')} apart."
             )
 
     def _check_live_limit(self, count: int, *, adding: int) -> None:
         limit = self.settings.max_active_tasks
         if count + adding > limit:
             raise LimitError(
-                f"You have {count} active or paused tasks and the limit is {limit}; "
+                f"You have {plural(count, 'active or paused task')} and the limit is {limit}; "
                 "cancel some first."
             )
 
@@ -627,6 +670,11 @@ def _cannot_become(task: TaskView, target: TaskStatus) -> str:
     """Why ``task`` cannot move to ``target``, in words a person reads."""
     verbs = {TaskStatus.ACTIVE: "resumed", TaskStatus.PAUSED: "paused"}
     verb = verbs.get(target, str(target))
+    return _ended(task, verb)
+
+
+def _ended(task: TaskView, verb: str) -> str:
+    """Why an ended task cannot be ``verb`` (changed, run...), in words a person reads."""
     return f"Task {task.id} was {task.status}; {task.status} tasks cannot be {verb}."
 
 

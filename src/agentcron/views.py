@@ -223,6 +223,32 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class PayloadField:
+    """One field of an action's payload, as a person reads it."""
+
+    name: str
+    kind: str
+    """Its form in words: 'string', 'URL', 'one of GET, POST', 'list of strings'..."""
+    required: bool
+    default: Any
+    description: str
+
+
+@dataclass(frozen=True)
+class ActionView:
+    """An action as ``agentcron actions ls`` shows it: what it does, its payload's fields
+    and a payload that works."""
+
+    name: str
+    summary: str
+    fields: list[PayloadField]
+    example: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Briefing:
     """What an agent acting on a task is told: whom it acts for, the task, its latest outputs."""
 

@@ -19,6 +19,8 @@ from agentcron.errors import (
     ScheduleError,
 )
 from agentcron.service import TaskService
+from agentcron.store.models import deliveries as delivery_rows
+from agentcron.store.models import run_attempts as attempt_rows
 from agentcron.store.models import runs as run_rows
 from agentcron.store.models import tasks as task_rows
 from agentcron.testing import FakeClock
@@ -445,3 +447,140 @@ async def test_reads_do_not_wait_for_a_writer(service: TaskService, database_url
     assert [t.id for t in listed] == [task.id]
     assert brief.task.id == task.id
     assert elapsed < 2.0, f"reads waited {elapsed:.1f} s for the writer"
+
+
+async def test_update_changes_the_action_checking_its_payload(service: TaskService) -> None:
+    task = await service.create("ann", {"title": "Ping", "when": "every day at 9am", **REMINDER})
+    assert (task.timeout_seconds, task.notify_policy) == (10.0, "always")  # the reminder's
+    with pytest.raises(InvalidInputError, match=r"Invalid http payload \(url: Field required"):
+        await service.update("ann", task.id, {"action": "http"})  # the message does not fit
+    with pytest.raises(InvalidInputError, match="Invalid http payload"):
+        await service.update("ann", task.id, {"action": "http", "payload": {"url": "nowhere"}})
+    with pytest.raises(InvalidInputError, match="may not run 'rm'"):
+        await service.update("ann", task.id, {"action": "shell", "payload": {"command": "rm x"}})
+    unchanged = await service.get("ann", task.id)
+    assert (unchanged.action, unchanged.version) == ("reminder", task.version)
+    url = "https://example.com/hook"
+    moved = await service.update(
+        "ann", task.id, {"action": "http", "payload": {"url": url}, "max_attempts": 5}
+    )
+    assert (moved.action, moved.payload["url"], moved.max_attempts) == ("http", url, 5)
+    # options still at the reminder's defaults take the http action's
+    assert (moved.timeout_seconds, moved.notify_policy) == (30.0, "failure")
+    assert await service.get("ann", task.id) == moved
+    kept = await service.update("ann", task.id, {"timeout_seconds": 45})
+    back = await service.update(
+        "ann", task.id, {"action": "reminder", "payload": {"message": "hi"}}
+    )
+    assert (back.action, back.timeout_seconds, back.notify_policy) == ("reminder", 45, "always")
+    assert kept.version + 1 == back.version
+
+
+async def test_update_to_an_agent_keeps_the_agents_minimum_interval(
+    service: TaskService,
+) -> None:
+    service.settings.model = "openai:gpt-4o-mini"
+    task = await service.create("ann", {"title": "t", "when": "every minute", **REMINDER})
+    with pytest.raises(LimitError, match=r"at most every 5 minutes; '.+' runs 1 minute apart"):
+        await service.update("ann", task.id, {"action": "agent", "payload": {"instructions": "x"}})
+    assert (await service.get("ann", task.id)).action == "reminder"
+
+
+async def test_update_of_a_bound_recomputes_the_next_run(service: TaskService) -> None:
+    task = await service.create("ann", {"title": "t", "when": "every day at 9am", **REMINDER})
+    starts = datetime(2026, 12, 1, tzinfo=UTC)
+    later = await service.update("ann", task.id, {"starts_at": starts, "max_runs": 3})
+    assert later.next_run_at == datetime(2026, 12, 1, 8, tzinfo=UTC)
+    assert (later.starts_at, later.max_runs) == (starts, 3)
+    with pytest.raises(InvalidInputError, match="no occurrence within the task's bounds"):
+        await service.update("ann", task.id, {"ends_at": datetime(2026, 12, 1, 1, tzinfo=UTC)})
+
+
+@pytest.mark.parametrize("status", ["completed", "failed", "cancelled"])
+async def test_ended_tasks_say_why_they_cannot_change(service: TaskService, status: str) -> None:
+    task = await service.create("ann", {"title": "t", "when": "every day at 9am", **REMINDER})
+    async with sessions(service.store)() as session, session.begin():
+        await session.execute(
+            update(task_rows).where(task_rows.c.id == task.id).values(status=status)
+        )
+    said = f"Task {task.id} was {status}; {status} tasks cannot be"
+    for change, verb in [
+        (service.pause, "paused"),
+        (service.resume, "resumed"),
+        (lambda o, t: service.update(o, t, {"title": "x"}), "changed"),
+    ]:
+        with pytest.raises(ConflictError) as refused:
+            await change("ann", task.id)
+        assert refused.value.message == f"{said} {verb}."
+    if status == "cancelled":
+        with pytest.raises(ConflictError, match=f"^{said} run.$"):
+            await service.trigger("ann", task.id)
+
+
+async def test_delete_removes_an_ended_task_with_its_history(
+    service: TaskService, clock: FakeClock
+) -> None:
+    task = await service.create("ann", {"title": "t", "when": "every day at 9am", **REMINDER})
+    other = await service.create("ann", {"title": "kept", "when": "every day at 9am", **REMINDER})
+    runs = []
+    for each in (task, task, other):
+        clock.advance(timedelta(seconds=1))  # one occurrence, one run: each at its own instant
+        runs.append(await service.trigger("ann", each.id))
+    now = service.now()
+    async with sessions(service.store)() as session, session.begin():
+        for run in runs:
+            await session.execute(
+                insert(attempt_rows).values(
+                    run_id=run.id, attempt=1, started_at=now, status="succeeded"
+                )
+            )
+            await session.execute(
+                insert(delivery_rows).values(
+                    run_id=run.id, channel="phone", owner_id="ann", status="sent", attempts=1,
+                    title="t", body="b", created_at=now, updated_at=now,
+                )
+            )  # fmt: skip
+    for live in ("active", "paused"):
+        if live == "paused":
+            await service.pause("ann", task.id)
+        with pytest.raises(ConflictError) as refused:
+            await service.delete("ann", task.id)
+        assert refused.value.message == (
+            f"Task {task.id} is {live}; cancel it first ('agentcron cancel {task.id}'), then "
+            "delete it."
+        )
+    assert await count(service, run_rows) == 3
+    with pytest.raises(NotFoundError):
+        await service.delete("bob", task.id)
+    await service.cancel("ann", task.id)
+    assert await service.delete("ann", task.id) == 2
+    with pytest.raises(NotFoundError):
+        await service.get("ann", task.id)
+    assert [t.id for t in await service.list_tasks("ann", status=None)] == [other.id]
+    for table in (run_rows, attempt_rows, delivery_rows):
+        assert await count(service, table) == 1  # the other task's
+    with pytest.raises(NotFoundError):
+        await service.delete("ann", task.id)
+
+
+async def test_counted_limits_say_one_and_two(service: TaskService) -> None:
+    service.settings.max_instructions_chars = 1
+    for key, subject in [("message", "The message is"), ("instructions", "The instructions are")]:
+        with pytest.raises(InvalidInputError) as refused:
+            await service.create("ann", {"title": "t", "when": "in 1 hour", "payload": {key: "ab"}})
+        assert refused.value.message == f"{subject} 2 characters long; at most 1 is allowed."
+    service.settings.max_instructions_chars = 20_000
+    service.settings.max_active_tasks = 1
+    await service.create("ann", {"title": "t", "when": "in 1 hour", **REMINDER})
+    with pytest.raises(LimitError, match="You have 1 active or paused task and the limit is 1"):
+        await service.create("ann", {"title": "t2", "when": "in 1 hour", **REMINDER})
+    service.settings.model = "openai:gpt-4o-mini"
+    service.settings.max_active_tasks = 10
+    agent = {"action": "agent", "payload": {"instructions": "x"}}
+    for minimum, when, said in [
+        (60, "every 30 seconds", "at most every 1 minute; '.+' runs 0.5 minutes apart"),
+        (120, "every minute", "at most every 2 minutes; '.+' runs 1 minute apart"),
+    ]:
+        service.settings.min_agent_interval_seconds = minimum
+        with pytest.raises(LimitError, match=said):
+            await service.create("ann", {"title": "a", "when": when, **agent})

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
 
 from agentcron.actions import Action, ActionContext, ActionRegistry, ActionResult
+from agentcron.actions.catalog import describe
 from agentcron.config import Settings
 from agentcron.errors import ConfigurationError
 
@@ -58,3 +61,38 @@ def test_preloading_loads_every_action_and_reports_the_broken_ones() -> None:
     problems = registry.preload()
     assert problems == ["Action 'bad' is not a subclass of agentcron.actions.Action."]
     assert isinstance(registry.get("shout"), Shout)
+
+
+def test_every_built_in_example_is_a_payload_its_action_takes() -> None:
+    settings = Settings(
+        model="openai:gpt-4o-mini",
+        shell_allow=["backup.sh"],
+        mcp_servers={"prices": {"url": "http://127.0.0.1:9/mcp"}},
+    )
+    registry = ActionRegistry.load(settings)
+    for name in ("reminder", "http", "shell", "agent"):
+        view = describe(registry.get(name))
+        assert view.example, name
+        assert registry.get(name).validate(view.example) == view.example
+        assert {field.name for field in view.fields} >= set(view.example)
+        assert all(field.description for field in view.fields), name
+
+
+def test_a_plugin_is_described_from_its_docstring() -> None:
+    registry = ActionRegistry.load(Settings(actions={"shout": f"{__name__}:Shout"}))
+    view = describe(registry.get("shout"))
+    assert (view.summary, view.fields, view.example) == (
+        "A configured in-house action for these tests.",
+        [],
+        {},
+    )
+
+
+def test_the_readme_shows_each_actions_own_example() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("#### Payloads")[1].split("```console")[0]
+    rows = [line.strip("|").split("|") for line in table.splitlines() if line.startswith("| `")]
+    shown = {cells[0].strip(" `"): json.loads(cells[2].strip(" `")) for cells in rows}
+    registry = ActionRegistry.load(Settings())
+    assert shown == {name: describe(registry.get(name)).example for name in shown}
+    assert sorted(shown) == ["agent", "http", "reminder", "shell"]

@@ -16,10 +16,13 @@ from agentcron.errors import ConfigurationError, InvalidInputError
 class AgentPayload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    instructions: str = Field(min_length=1)
-    model: str | None = Field(default=None, description="provider:model, instead of the default")
+    instructions: str = Field(min_length=1, description="what the agent should do")
+    model: str | None = Field(
+        default=None, description="provider:model, instead of AGENTCRON_MODEL"
+    )
     mcp: list[str] | None = Field(
-        default=None, description="MCP tools allowed: 'server' or 'server:tool'"
+        default=None,
+        description="MCP tools it may use: 'server' (all its tools) or 'server:tool'",
     )
 
 
@@ -28,6 +31,12 @@ class AgentAction(Action):
 
     name: ClassVar[str] = "agent"
     payload_model = AgentPayload
+    summary: ClassVar[str] = "An LLM agent acts on the instructions, with tools, and reports."
+    payload_example: ClassVar[Mapping[str, Any]] = {
+        "instructions": "Tell me when BTC drops below 50k.",
+        "model": "openai:gpt-4o-mini",
+        "mcp": ["prices:get_price"],
+    }
     defaults: ClassVar[Mapping[str, Any]] = {
         "overlap_policy": "skip",
         "timeout_seconds": 120.0,

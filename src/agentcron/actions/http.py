@@ -31,11 +31,19 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab is allowed
 class HttpPayload(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    url: AnyHttpUrl
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "POST"
-    headers: dict[str, str] = Field(default_factory=dict)
-    body: str | None = Field(default=None, max_length=65536)
-    json_body: dict[str, Any] | list[Any] | None = Field(default=None, alias="json")
+    url: AnyHttpUrl = Field(description="the address to call (a password in it is masked)")
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = Field(
+        default="POST", description="the HTTP method"
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="request headers (an Idempotency-Key is added)"
+    )
+    body: str | None = Field(
+        default=None, max_length=65536, description="a text body (or give json)"
+    )
+    json_body: dict[str, Any] | list[Any] | None = Field(
+        default=None, alias="json", description="a JSON body, sent as application/json"
+    )
 
     @field_validator("headers")
     @classmethod
@@ -70,6 +78,13 @@ class HttpAction(Action):
 
     name: ClassVar[str] = "http"
     payload_model = HttpPayload
+    summary: ClassVar[str] = "Call a URL; the status and the start of the body are recorded."
+    payload_example: ClassVar[Mapping[str, Any]] = {
+        "url": "https://example.com/hooks/report",
+        "method": "POST",
+        "headers": {"Authorization": "Bearer TOKEN"},
+        "json": {"report": "daily"},
+    }
     defaults: ClassVar[Mapping[str, Any]] = {"notify_policy": "failure"}  # told when it fails
 
     async def run(self, context: ActionContext) -> ActionResult:

@@ -13,7 +13,7 @@ from agentcron.abc import Action, ActionContext, ActionResult
 class ReminderPayload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message: str = Field(min_length=1, max_length=4000)
+    message: str = Field(min_length=1, max_length=4000, description="what you are told")
 
 
 class ReminderAction(Action):
@@ -22,6 +22,8 @@ class ReminderAction(Action):
     name: ClassVar[str] = "reminder"
     payload_model = ReminderPayload
     defaults: ClassVar[Mapping[str, Any]] = {"timeout_seconds": 10.0}
+    summary: ClassVar[str] = "Tell you a fixed message; no model, no request."
+    payload_example: ClassVar[Mapping[str, Any]] = {"message": "Stand-up in the small room"}
     acts_outside: ClassVar[bool] = False  # its message goes out with its recorded outcome
 
     async def run(self, context: ActionContext) -> ActionResult:

@@ -26,8 +26,15 @@ MAX_OUTPUT_RECORDED = 4096
 class ShellPayload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    command: str = Field(min_length=1, max_length=4000)
-    env: dict[str, str] | None = None
+    command: str = Field(
+        min_length=1,
+        max_length=4000,
+        description="the program and its arguments, split like a shell would (no shell runs "
+        "it); the program must be in AGENTCRON_SHELL_ALLOW",
+    )
+    env: dict[str, str] | None = Field(
+        default=None, description="more environment variables (PATH, HOME, TZ are set)"
+    )
     """More environment variables for the program (its environment is otherwise minimal)."""
 
     @field_validator("env")
@@ -43,6 +50,11 @@ class ShellAction(Action):
 
     name: ClassVar[str] = "shell"
     payload_model = ShellPayload
+    summary: ClassVar[str] = "Run an allow-listed program; its output is recorded."
+    payload_example: ClassVar[Mapping[str, Any]] = {
+        "command": "backup.sh --quick",
+        "env": {"BACKUP_DIR": "/srv/backups"},
+    }
     defaults: ClassVar[Mapping[str, Any]] = {"notify_policy": "failure"}  # told when it fails
 
     def check(self, payload: BaseModel) -> None:

@@ -18,6 +18,7 @@ from agentcron.agent.deps import RunDeps
 from agentcron.agent.trace import clip, refusal
 from agentcron.config import Settings
 from agentcron.errors import UserError
+from agentcron.plurals import plural
 from agentcron.schedules import Once, get_zone, parse
 
 
@@ -42,7 +43,7 @@ async def schedule_followup(
     settings = deps.context.settings
     if len(deps.followups) >= settings.agent_max_followups:
         return refusal(
-            f"this run may create at most {settings.agent_max_followups} follow-up task(s)."
+            f"this run may create at most {plural(settings.agent_max_followups, 'follow-up task')}."
         )
     now = deps.tasks.now()
     try:

@@ -14,6 +14,7 @@ import typer
 
 from agentcron import __version__
 from agentcron.cli import (
+    actions,
     channels,
     chat,
     config,
@@ -45,6 +46,7 @@ app.command("status")(status.status)
 app.add_typer(channels.app, name="channels")
 app.add_typer(deliveries.app, name="deliveries")
 app.add_typer(profile.app, name="profile")
+app.add_typer(actions.app, name="actions")
 
 
 def _version(value: bool) -> None:

@@ -11,6 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from agentcron.cli._output import console
+from agentcron.cli._task_options import GRACE_MEANING
+from agentcron.plurals import plural
 from agentcron.secrets import mask_value
 
 if TYPE_CHECKING:
@@ -48,11 +50,6 @@ def clock_time(instant: datetime, zone: str) -> str:
     """The time of day in the zone, then the day: '18:00:00 (Wed 02 Dec)'."""
     local = instant.astimezone(ZoneInfo(zone))
     return f"{local:%H:%M:%S} ({local:%a %d %b})"
-
-
-def plural(count: int, word: str) -> str:
-    """'1 attempt', '2 attempts'."""
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _status(value: str) -> str:
@@ -95,6 +92,7 @@ def last_run(task: TaskView) -> str:
 
 
 def show_task(task: TaskView, channels: list[ChannelView], quiet_hours: str | None) -> None:
+    """Every field of the task, each in words (the payload as JSON, secrets masked)."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
@@ -107,12 +105,16 @@ def show_task(task: TaskView, channels: list[ChannelView], quiet_hours: str | No
         ("next run", when(task.next_run_at, task.timezone)),
         ("last run", last_run(task) + (f" (run {task.last_run.id})" if task.last_run else "")),
         ("action", task.action),
+        *_agent_rows(task),
         ("payload", escape(json.dumps(mask_value(task.payload), ensure_ascii=False))),
+        ("bounds", bounds(task)),
         ("runs so far", str(task.run_count)),
-        ("misfire", f"{task.misfire_policy} (grace {task.misfire_grace_seconds} s)"),
-        ("overlap", task.overlap_policy),
-        ("retries", f"{task.max_attempts} attempts, backoff {task.backoff_seconds:g} s"),
-        ("timeout", f"{task.timeout_seconds:g} s"),
+        ("jitter", jitter(task.jitter_seconds)),
+        ("misfire", f"{task.misfire_policy}: {_MISFIRE_WORDS.get(task.misfire_policy, '')}"),
+        ("grace", grace(task.misfire_grace_seconds)),
+        ("overlap", f"{task.overlap_policy}: {_OVERLAP_WORDS.get(task.overlap_policy, '')}"),
+        ("retries", retries(task)),
+        ("timeout", f"{seconds(task.timeout_seconds)} per attempt"),
         ("notify", escape(told_where(task, channels))),
         ("notify when", f"{task.notify_policy}: {_POLICY_WORDS.get(task.notify_policy, '')}"),
         ("urgent", _urgency(task.urgent, quiet_hours)),
@@ -121,6 +123,72 @@ def show_task(task: TaskView, channels: list[ChannelView], quiet_hours: str | No
     for name, value in rows:
         grid.add_row(name, value)
     console().print(grid)
+
+
+_MISFIRE_WORDS = {
+    "run_once": "occurrences missed past the grace get one catch-up run",
+    "skip": "occurrences missed past the grace are skipped",
+    "run_all": "every missed occurrence runs, late",
+}
+_OVERLAP_WORDS = {
+    "allow": "a run starts even while the previous one is still going",
+    "skip": "an occurrence is skipped while the previous run is still going",
+    "queue": "a run waits for the previous one to finish",
+}
+
+
+def seconds(value: float) -> str:
+    """A number of seconds in words, in the largest unit that says it exactly: '1 second',
+    '90 seconds', '10 minutes', '2 hours', '2.5 seconds'."""
+    for unit, size in (("day", 86_400), ("hour", 3600), ("minute", 60)):
+        if value >= size and float(value / size).is_integer():
+            return plural(int(value // size), unit)
+    return plural(int(value) if float(value).is_integer() else value, "second")
+
+
+def grace(value: int) -> str:
+    return f"{seconds(value)}: {GRACE_MEANING}"
+
+
+def jitter(value: int) -> str:
+    if not value:
+        return "none: each run starts at its occurrence"
+    return f"up to {seconds(value)}: each run starts a random delay after its occurrence"
+
+
+def retries(task: TaskView) -> str:
+    """How often a failed run is tried again, and how long it waits between tries."""
+    if task.max_attempts == 1:
+        return "none: 1 attempt per run"
+    return (
+        f"up to {plural(task.max_attempts, 'attempt')} per run; a retry waits up to "
+        f"{seconds(task.backoff_seconds)}, doubling with each retry (at most "
+        f"{seconds(task.backoff_max_seconds)})"
+    )
+
+
+def bounds(task: TaskView) -> str:
+    """The task's window and its cap on runs, or that it has none."""
+    parts = []
+    if task.starts_at is not None:
+        parts.append(f"starts {when(task.starts_at, task.timezone)}")
+    if task.ends_at is not None:
+        parts.append(f"ends {when(task.ends_at, task.timezone)}")
+    if task.max_runs is not None:
+        parts.append(f"at most {plural(task.max_runs, 'run')}")
+    return ", ".join(parts) or "none: it runs as long as its schedule does"
+
+
+def _agent_rows(task: TaskView) -> list[tuple[str, str]]:
+    """An agent task's model and the MCP tools it may use."""
+    if task.action != "agent":
+        return []
+    model = task.payload.get("model")
+    tools = task.payload.get("mcp") or []
+    return [
+        ("model", escape(str(model)) if model else "the configured default (AGENTCRON_MODEL)"),
+        ("mcp", escape(", ".join(map(str, tools))) if tools else "none"),
+    ]
 
 
 _POLICY_WORDS = {
@@ -298,8 +366,8 @@ def _usage(usage: dict[str, Any] | None) -> str:
         return "-"
     text = (
         f"{usage.get('model', '?')}: {usage.get('input_tokens', 0):,} tokens in, "
-        f"{usage.get('output_tokens', 0):,} out, {usage.get('requests', 0)} request(s), "
-        f"{usage.get('tool_calls', 0)} tool call(s)"
+        f"{usage.get('output_tokens', 0):,} out, {plural(usage.get('requests', 0), 'request')}, "
+        f"{plural(usage.get('tool_calls', 0), 'tool call')}"
     )
     if "cost" in usage:
         text += f", cost {usage['cost']:.6f}"
@@ -361,7 +429,8 @@ def show_overview(overview: Overview, zone: str) -> None:
             line = f"  {loop['name']}: [{style}]{state}[/]"
             if loop.get("last_error"):
                 line += (
-                    f" ({loop['restarts']} failures; last: {escape(str(loop['last_error']))}"
+                    f" ({plural(loop['restarts'], 'failure')}; "
+                    f"last: {escape(str(loop['last_error']))}"
                     f" at {str(loop['last_error_at'])[11:19]}Z)"
                 )
             console().print(line, soft_wrap=True)

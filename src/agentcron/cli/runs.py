@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from agentcron.cli._context import run_with_service
+from agentcron.cli._durations import span_seconds
 from agentcron.cli._output import console, print_json
 from agentcron.cli.tasks import JsonFlag
 from agentcron.errors import InvalidInputError
@@ -67,17 +67,13 @@ def _with_deliveries(run: RunView, deliveries: list[DeliveryView]) -> dict[str, 
     return run.to_dict() | {"deliveries": [d.to_dict() for d in deliveries]}
 
 
-_SINCE = re.compile(r"^(\d+)\s*([smhdw])$")
-_SINCE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
-
-
 def _since(value: str | None, now: datetime) -> datetime | None:
     """An instant from '2h'-style ages or an ISO date or instant (UTC when no offset)."""
     if value is None:
         return None
-    text = value.strip().lower()
-    if match := _SINCE.match(text):
-        return now - timedelta(seconds=int(match[1]) * _SINCE_UNITS[match[2]])
+    age = span_seconds(value)
+    if age is not None:
+        return now - timedelta(seconds=age)
     try:
         instant = datetime.fromisoformat(value.strip())
     except ValueError:

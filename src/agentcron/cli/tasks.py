@@ -1,18 +1,26 @@
-"""Task commands: add, ls, show, edit, pause, resume, cancel, run (the runs are in ``runs``)."""
+"""Task commands: add, ls, show, edit, pause, resume, cancel, run, delete (the runs are in
+``runs``)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from agentcron.cli._context import run_with_service
 from agentcron.cli._output import NOBODY_SERVING, console, print_json
+from agentcron.cli._task_options import (
+    TaskFlags,
+    build_payload,
+    implied_action,
+    payload_json,
+    with_task_options,
+)
+from agentcron.domain import ENDED_TASK_STATUSES
 from agentcron.errors import InvalidInputError
+from agentcron.plurals import plural
 
 if TYPE_CHECKING:
     from agentcron.service import TaskService
@@ -23,88 +31,6 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a 
 TaskId = Annotated[
     int, typer.Argument(help="The task's id (see 'agentcron ls').", show_default=False)
 ]
-NotifyWhen = Annotated[
-    Literal["always", "agent", "failure", "never"] | None,
-    typer.Option(
-        "--notify-when",
-        help="When runs tell you: always, agent (when the agent says so), failure or never; "
-        "a run that fails for good is told under all but never (default: the action's).",
-        show_default=False,
-    ),
-]
-
-
-def _channel_names(values: list[str] | None) -> list[str] | None:
-    """--notify 'phone,work' (or repeated) as channel names; '' alone means the defaults."""
-    if values is None:
-        return None
-    return [name.strip() for value in values for name in value.split(",") if name.strip()]
-
-
-def _text(value: str | None, flag: str) -> str | None:
-    """A flag's value as given, or read from stdin ('-') or a file ('@path')."""
-    if value == "-":
-        return sys.stdin.read()
-    if value is not None and value.startswith("@"):
-        try:
-            return Path(value[1:]).expanduser().read_text(encoding="utf-8")
-        except OSError as error:
-            raise InvalidInputError(f"{flag}: cannot read {value[1:]}: {error.strerror}.") from None
-    return value
-
-
-def _payload(
-    action: str,
-    message: str | None,
-    instructions: str | None,
-    payload: str | dict[str, Any] | None,
-    title: str,
-    agent: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The action's payload from the convenient flags or from --payload JSON (or its parse);
-    a field given both ways is refused rather than one of them silently winning."""
-    data = dict(payload) if isinstance(payload, dict) else _payload_json(payload)
-    flags = {"message": message, "instructions": instructions, **(agent or {})}
-    for field, value in flags.items():
-        if value is not None and field in data:
-            raise InvalidInputError(
-                f'--{field} and the "{field}" of --payload both give the {field}; keep one of them.'
-            )
-    message = _text(message, "--message")
-    instructions = _text(instructions, "--instructions")
-    if message is not None:
-        data["message"] = message
-    if instructions is not None:
-        data["instructions"] = instructions
-    data |= agent or {}
-    if action == "reminder" and "message" not in data:
-        data["message"] = title
-    return data
-
-
-def _payload_json(payload: str | None) -> dict[str, Any]:
-    payload = _text(payload, "--payload")
-    if payload is None:
-        return {}
-    try:
-        parsed = json.loads(payload)
-    except json.JSONDecodeError as error:
-        raise InvalidInputError(
-            f"--payload is not valid JSON: {error.msg} at {error.pos}."
-        ) from None
-    if not isinstance(parsed, dict):
-        raise InvalidInputError('--payload must be a JSON object, e.g. \'{"message": "hi"}\'.')
-    return parsed
-
-
-def _agent_options(model: str | None, mcp: list[str] | None) -> dict[str, Any]:
-    """The agent's payload fields given as flags (--model, --mcp)."""
-    return {key: value for key, value in {"model": model, "mcp": mcp}.items() if value}
-
-
-def _implied_action(instructions: str | None, data: dict[str, Any], agent: dict[str, Any]) -> str:
-    """The action when --action is not given: an agent's when anything says so."""
-    return "agent" if instructions is not None or agent or "instructions" in data else "reminder"
 
 
 def _done(task: TaskView, as_json: bool, verb: str) -> None:
@@ -138,82 +64,44 @@ def _added(task: TaskView, created: bool, as_json: bool) -> None:
         )
 
 
+@with_task_options
 def add(
-    title: Annotated[str, typer.Argument(help="A short name for the task.", show_default=False)],
-    when_: Annotated[
-        str, typer.Option("--when", "-w", help="When: 'every weekday at 8:30', cron, RRULE, ISO.")
-    ],
-    tz: Annotated[str | None, typer.Option("--tz", help="IANA zone (default: yours).")] = None,
-    action: Annotated[
-        str | None, typer.Option("--action", help="reminder, http, shell or agent.")
-    ] = None,
-    message: Annotated[
+    flags: TaskFlags,
+    named: Annotated[
         str | None,
-        typer.Option("--message", "-m", help="The reminder's message ('-': stdin, '@file')."),
-    ] = None,
-    instructions: Annotated[
-        str | None,
-        typer.Option("--instructions", help="What the agent should do ('-': stdin, '@file')."),
-    ] = None,
-    payload: Annotated[
-        str | None, typer.Option("--payload", help="The action's payload as JSON.")
-    ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option("--model", help="The agent's provider:model (default: AGENTCRON_MODEL)."),
-    ] = None,
-    mcp: Annotated[
-        list[str] | None,
-        typer.Option("--mcp", help="MCP tools the agent may use: 'server' or 'server:tool'."),
+        typer.Argument(
+            help="A short name for the task (or --title).", metavar="TITLE", show_default=False
+        ),
     ] = None,
     idempotency_key: Annotated[
         str | None, typer.Option("--idempotency-key", help="Same key, same task.")
     ] = None,
-    misfire: Annotated[
-        str | None, typer.Option("--misfire", help="run_once, skip or run_all.")
-    ] = None,
-    overlap: Annotated[str | None, typer.Option("--overlap", help="skip, queue or allow.")] = None,
-    max_attempts: Annotated[
-        int | None, typer.Option("--max-attempts", help="Attempts per run.")
-    ] = None,
-    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds per attempt.")] = None,
-    jitter: Annotated[
-        int | None, typer.Option("--jitter", help="Up to this many seconds of delay.")
-    ] = None,
-    notify: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--notify",
-            help="Channels its runs tell, comma-separated (default: your default channels).",
-        ),
-    ] = None,
-    notify_when: NotifyWhen = None,
-    urgent: Annotated[
-        bool, typer.Option("--urgent", help="Tell you even in your quiet hours.")
-    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Create a task (an agent task with --instructions, or a payload that has them)."""
-    agent = _agent_options(model, mcp)
+    if named is not None and flags.title is not None:
+        raise InvalidInputError("Give the title once: as the argument or as --title.")
+    title = named if named is not None else flags.title
+    if title is None or flags.when is None:
+        raise InvalidInputError(
+            "A task needs a title and --when, e.g. "
+            'agentcron add "Call mom" --when "tomorrow at 6pm".'
+        )
 
     async def work(service: TaskService, owner: str) -> tuple[TaskView, bool, bool]:
-        data = _payload_json(payload)
-        chosen = action or _implied_action(instructions, data, agent)
+        data = payload_json(flags.payload)
+        chosen = flags.action or implied_action(flags, data)
+        zone = flags.tz or ""  # only --starts and --ends read it: the person's, then
+        if not zone and (flags.starts or flags.ends):
+            zone = (await service.profile(owner)).timezone
         request: dict[str, Any] = {
             "title": title,
-            "when": when_,
-            "timezone": tz,
+            "when": flags.when,
+            "timezone": flags.tz,
             "action": chosen,
-            "payload": _payload(chosen, message, instructions, data, title, agent),
+            "payload": build_payload(chosen, flags, title, data),
             "idempotency_key": idempotency_key,
-            "misfire_policy": misfire,
-            "overlap_policy": overlap,
-            "max_attempts": max_attempts,
-            "timeout_seconds": timeout,
-            "jitter_seconds": jitter,
-            "notify": _channel_names(notify),
-            "notify_policy": notify_when,
-            "urgent": urgent or None,
+            **flags.options(zone, service.now()),
         }
         created, new = await service.create_or_get(
             owner, {k: v for k, v in request.items() if v is not None}
@@ -266,58 +154,34 @@ def show(task_id: TaskId, as_json: JsonFlag = False) -> None:
         _render.show_task(task, person.channels, person.user.quiet_hours)
 
 
-def edit(
-    task_id: TaskId,
-    title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
-    when_: Annotated[str | None, typer.Option("--when", "-w", help="New schedule.")] = None,
-    tz: Annotated[str | None, typer.Option("--tz", help="New time zone (wall times kept).")] = None,
-    message: Annotated[
-        str | None, typer.Option("--message", "-m", help="New reminder message.")
-    ] = None,
-    instructions: Annotated[
-        str | None, typer.Option("--instructions", help="New agent instructions.")
-    ] = None,
-    payload: Annotated[str | None, typer.Option("--payload", help="New payload as JSON.")] = None,
-    model: Annotated[str | None, typer.Option("--model", help="New agent model.")] = None,
-    mcp: Annotated[
-        list[str] | None, typer.Option("--mcp", help="New MCP tools allowed (replaces them).")
-    ] = None,
-    notify: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--notify", help="New channels, comma-separated (replaces them); '' for your defaults."
-        ),
-    ] = None,
-    notify_when: NotifyWhen = None,
-    urgent: Annotated[
-        bool | None,
-        typer.Option(
-            "--urgent/--not-urgent",
-            help="Tell you even in your quiet hours, or not.",
-            show_default=False,
-        ),
-    ] = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """Change a task; a new schedule or zone recomputes the next run."""
-    agent = _agent_options(model, mcp)
+@with_task_options
+def edit(flags: TaskFlags, task_id: TaskId, as_json: JsonFlag = False) -> None:
+    """Change a task: any option of add, and its action (its payload is checked again); a
+    new schedule, zone or bound recomputes the next run."""
+    if not flags.given():
+        raise InvalidInputError(
+            "Nothing to change: give --title, --when, --tz, --message, --grace, --notify... "
+            "('agentcron edit --help' lists them)."
+        )
 
     async def work(service: TaskService, owner: str) -> TaskView:
+        current = await service.get(owner, task_id)
         changes: dict[str, Any] = {
-            "title": title, "when": when_, "timezone": tz, "notify": _channel_names(notify),
-            "notify_policy": notify_when, "urgent": urgent,
-        }  # fmt: skip
-        if message is not None or instructions is not None or payload is not None or agent:
-            current = await service.get(owner, task_id)
-            merged = dict(current.payload) if payload is None else {}
-            merged |= _payload(current.action, message, instructions, payload, current.title, agent)
-            changes["payload"] = merged
-        changes = {k: v for k, v in changes.items() if v is not None}
-        if not changes:
-            raise InvalidInputError(
-                "Nothing to change: give --title, --when, --tz, --message, --notify..."
-            )
-        return await service.update(owner, task_id, changes)
+            "title": flags.title,
+            "when": flags.when,
+            "timezone": flags.tz,
+            "action": flags.action,
+            **flags.options(flags.tz or current.timezone, service.now()),
+        }
+        action = flags.action or current.action
+        if flags.payload_given() or action != current.action:
+            # another action starts from an empty payload: the old one's fields do not fit it
+            kept = current.payload if flags.payload is None and action == current.action else {}
+            title = flags.title or current.title
+            changes["payload"] = dict(kept) | build_payload(action, flags, title)
+        return await service.update(
+            owner, task_id, {k: v for k, v in changes.items() if v is not None}
+        )
 
     _done(run_with_service(work), as_json, "Updated")
 
@@ -379,6 +243,47 @@ async def _around(
     return before, await change(owner, task_id)
 
 
+def delete(
+    task_id: TaskId,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask first.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Remove a cancelled, completed or failed task with all its history (runs, attempts,
+    deliveries); a live task is cancelled first."""
+
+    async def work(service: TaskService, owner: str) -> tuple[TaskView, int | None]:
+        task = await service.get(owner, task_id)
+        if task.status not in ENDED_TASK_STATUSES or yes:
+            return task, await service.delete(owner, task_id)  # the service refuses a live one
+        return task, None
+
+    task, removed = run_with_service(work)
+    if removed is None:
+        _confirm_delete(task)
+        removed = run_with_service(lambda s, o: s.delete(o, task_id))
+    if as_json:
+        print_json({"id": task.id, "title": task.title, "deleted": True, "runs_deleted": removed})
+        return
+    from rich.markup import escape  # noqa: PLC0415 - Rich, only to print
+
+    console().print(
+        f'Deleted task {task.id} "{escape(task.title)}" and its history ({plural(removed, "run")}).'
+    )
+
+
+def _confirm_delete(task: TaskView) -> None:
+    """Ask before deleting; with no one to ask (input not a terminal), refuse."""
+    if not sys.stdin.isatty():
+        raise InvalidInputError(
+            f"agentcron delete asks before deleting, but its input is not a terminal; "
+            f"run 'agentcron delete {task.id} --yes' to delete task {task.id} without asking."
+        )
+    asked = f'Delete task {task.id} "{task.title}" ({task.status}) and all its runs?'
+    if not typer.confirm(asked, default=False):
+        console().print(f"Task {task.id} is kept.")
+        raise typer.Exit(0)
+
+
 def run(task_id: TaskId, as_json: JsonFlag = False) -> None:
     """Run a task now, once, without changing its schedule."""
     queued = run_with_service(lambda s, o: s.trigger(o, task_id))
@@ -397,6 +302,7 @@ COMMANDS = {
     "resume": resume,
     "cancel": cancel,
     "run": run,
+    "delete": delete,
 }
 
 __all__ = ["COMMANDS"]

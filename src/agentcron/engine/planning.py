@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from agentcron.domain import TASK_DEFAULTS, MisfirePolicy, OverlapPolicy
+from agentcron.plurals import plural
 from agentcron.schedules import Schedule
 
 _RECORDED_SKIPS = 100  # missed occurrences listed one by one; beyond, counted in a reason
@@ -98,13 +99,13 @@ def plan(
             else f"catch-up run, {_span(now - due[-1])} late"
         )
         if missed:
-            note += f", for {missed + 1 - ahead} missed occurrences"
+            note += f", for {plural(missed + 1 - ahead, 'missed occurrence')}"
         runs.append(_run(due[-1], state, rng, reason=note))
     else:
         runs = [_run(o, state, rng) for o in due]
     if more_missed and runs:
         first = runs[0]
-        note = f"{first.reason or 'missed'} ({more_missed} more occurrences not listed)"
+        note = f"{first.reason or 'missed'} ({plural(more_missed, 'more occurrence')} not listed)"
         runs[0] = PlannedRun(first.scheduled_for, first.not_before, first.skipped, note)
     runs = _apply_overlap(runs, state)
     counted = state.run_count + len(due) + more_missed

@@ -20,6 +20,7 @@ from agentcron.config import Settings
 from agentcron.domain import ClaimedRun, Outcome, RunStatus
 from agentcron.engine.planning import backoff_delay
 from agentcron.errors import ActionFailed, AgentCronError
+from agentcron.plurals import plural
 
 log = logging.getLogger("agentcron.runner")
 
@@ -161,7 +162,9 @@ class Runner:
                 error=f"attempt {run.attempt} of {run.max_attempts}: {error}",
                 result=details,
             )
-        final = error if not retryable else f"gave up after {run.attempt} attempts: {error}"
+        final = (
+            error if not retryable else f"gave up after {plural(run.attempt, 'attempt')}: {error}"
+        )
         return Outcome(
             run=run,
             status=RunStatus.FAILED,

@@ -10,6 +10,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from agentcron.abc import Message
+from agentcron.plurals import plural
 from agentcron.secrets import mask_text
 
 SMS_SEGMENT = 153
@@ -17,7 +18,7 @@ SMS_SEGMENT = 153
 SMS_LIMIT = 160
 """A channel that takes at most this many characters is a text message."""
 
-_GAVE_UP = re.compile(r"^gave up after (\d+) attempts: ")
+_GAVE_UP = re.compile(r"^gave up after (\d+) attempts?: ")
 
 
 @lru_cache(maxsize=1024)  # a burst's runs share their instant: written out once
@@ -50,7 +51,7 @@ def readable_error(error: str | None) -> str:
     tries = ""
     match = _GAVE_UP.match(text)
     if match is not None:
-        tries = f" (tried {match[1]} times)"
+        tries = f" (tried {plural(int(match[1]), 'time')})"
         text = text[match.end() :]
     text = text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
     return f"{text.rstrip('.')}{tries}."

@@ -13,6 +13,7 @@ from agentcron.domain import DeliveryStatus
 from agentcron.errors import ConflictError, InvalidInputError, NotFoundError
 from agentcron.notify.notifier import AppriseNotifier
 from agentcron.notify.quiet import QuietHours
+from agentcron.plurals import plural
 from agentcron.views import ChannelView, DeliveryView, Profile
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -69,7 +70,9 @@ class NotificationService:
                     f"('agentcron channels rm {name}') or pick another name."
                 )
             if len(mine) >= MAX_CHANNELS:
-                raise InvalidInputError(f"You have {len(mine)} channels, the most allowed.")
+                raise InvalidInputError(
+                    f"You have {plural(len(mine), 'channel')}, the most allowed."
+                )
             return await store.channels.add(
                 {"owner_id": owner, "name": name, "url": url.strip(), "shown": shown,
                  "is_default": default or not mine, "created_at": self.clock.now()}

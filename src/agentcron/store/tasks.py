@@ -14,6 +14,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    delete,
     func,
     insert,
     null,
@@ -26,7 +27,16 @@ from sqlalchemy.exc import IntegrityError
 from agentcron.clock import ensure_utc
 from agentcron.domain import ACTIVE_RUN_STATUSES, LIVE_TASK_STATUSES, RunStatus, TaskStatus
 from agentcron.errors import DuplicateError
-from agentcron.store._rows import RUNS, TASKS, USERS, Sql, storable_id, task_view
+from agentcron.store._rows import (
+    ATTEMPTS,
+    DELIVERIES,
+    RUNS,
+    TASKS,
+    USERS,
+    Sql,
+    storable_id,
+    task_view,
+)
 from agentcron.views import TaskView, UserView
 
 # Statements built once: building one costs more than SQLite takes to run it.
@@ -108,6 +118,16 @@ class SqlTasks:
 
     async def update(self, task_id: int, changes: dict[str, Any]) -> None:
         await self._session.execute(update(TASKS).where(TASKS.c.id == task_id).values(changes))
+
+    async def delete(self, task_id: int) -> int:
+        # Children first, explicitly: what goes does not depend on a connection enforcing the
+        # schema's ON DELETE CASCADE (SQLite does only with foreign keys turned on).
+        runs = select(RUNS.c.id).where(RUNS.c.task_id == task_id)
+        await self._session.execute(delete(DELIVERIES).where(DELIVERIES.c.run_id.in_(runs)))
+        await self._session.execute(delete(ATTEMPTS).where(ATTEMPTS.c.run_id.in_(runs)))
+        removed = await self._session.execute(delete(RUNS).where(RUNS.c.task_id == task_id))
+        await self._session.execute(delete(TASKS).where(TASKS.c.id == task_id))
+        return int(getattr(removed, "rowcount", 0) or 0)
 
     async def lock_due(self, horizon: datetime, limit: int) -> tuple[list[TaskView], set[int]]:
         query = due_query(horizon, limit)

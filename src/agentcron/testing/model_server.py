@@ -63,6 +63,8 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from agentcron.plurals import plural
+
 __all__ = [
     "NO_SCRIPTED_REPLY",
     "Delay",
@@ -526,7 +528,9 @@ class ScriptedModelServer:
         """Fail if scripted replies are left, i.e. the client sent fewer requests than expected."""
         with self._lock:
             left = list(self._queue)
-        assert not left, f"{len(left)} scripted replies were never requested: {left}"
+        assert not left, (
+            f"{plural(len(left), 'scripted reply', 'scripted replies')} never requested: {left}"
+        )
 
     def reset(self) -> None:
         """Forget the script, the default and the requests (to reuse one server across tests)."""
