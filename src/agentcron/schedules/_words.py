@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import time
 from itertools import pairwise
 
+from agentcron.plurals import plural as plural  # one way to count, shared with the messages
+
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTH_NAMES = (
     "January", "February", "March", "April", "May", "June",
@@ -63,11 +65,6 @@ def weekday_phrase(weekdays: Iterable[int]) -> str:
     if days == WEEKEND:
         return "every Saturday and Sunday"
     return "every " + join_words([WEEKDAY_NAMES[d] for d in sorted(days)])
-
-
-def plural(n: int, unit: str) -> str:
-    """'1 minute', '15 minutes'."""
-    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
 
 
 _LISTED_TIMES = 8
