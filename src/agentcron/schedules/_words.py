@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import time
 from itertools import pairwise
 
-from agentcron.plurals import plural as plural  # one way to count, shared with the messages
+from agentcron.plurals import plural
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTH_NAMES = (

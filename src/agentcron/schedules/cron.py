@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 
 from agentcron.clock import ensure_utc
 from agentcron.errors import ScheduleError
+from agentcron.plurals import plural
 from agentcron.schedules import _words
 from agentcron.schedules._base import Schedule, ScheduleKind
 from agentcron.schedules._wallclock import next_instant
@@ -191,7 +192,7 @@ class CronExpression:
         if seconds == (0,) and len(minutes) == 60 and every_hour:
             return "every minute"
         if seconds == (0,) and every_hour and (step := _even_step(minutes, 60)):
-            return f"every {_words.plural(step, 'minute')}"
+            return f"every {plural(step, 'minute')}"
         if seconds == (0,) and minutes == (0,) and (step := _even_step(hours, 24)):
             return "every hour" if step == 1 else f"every {step} hours"
         if len(hours) * len(minutes) * len(seconds) <= 6:

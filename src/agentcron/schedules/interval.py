@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 
 from agentcron.clock import ensure_utc
 from agentcron.errors import ScheduleError
+from agentcron.plurals import plural
 from agentcron.schedules._base import Schedule, ScheduleKind
-from agentcron.schedules._words import clock_time, plural
+from agentcron.schedules._words import clock_time
 from agentcron.schedules._zones import get_zone
 
 _UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))

@@ -26,6 +26,7 @@ from dateutil import rrule as du
 
 from agentcron.clock import ensure_utc
 from agentcron.errors import ScheduleError
+from agentcron.plurals import plural
 from agentcron.schedules import _words
 from agentcron.schedules._base import Schedule, ScheduleKind
 from agentcron.schedules._wallclock import next_instant
@@ -496,7 +497,7 @@ def describe_rule(spec: RRuleSpec) -> str:
         words.append(times)
     if spec.count is not None:
         words[-1] += ","
-        words.append(_words.plural(spec.count, "time"))
+        words.append(plural(spec.count, "time"))
     if spec.until is not None:
         words.append(f"until {_format_day(spec.until)}")
     return " ".join(words)
@@ -562,7 +563,7 @@ def _days_phrase(spec: RRuleSpec) -> str:
         text = f"{_every('year', interval)} on {_year_position(spec)}"
     else:
         unit = {Frequency.HOURLY: "hour", Frequency.MINUTELY: "minute"}.get(freq, "second")
-        text = f"every {_words.plural(interval, unit)}".replace("every 1 ", "every ")
+        text = f"every {plural(interval, unit)}".replace("every 1 ", "every ")
         if spec.byday:
             text += " on " + _words.join_words(_byday_names(spec))
     if spec.bymonth and freq != Frequency.YEARLY:
