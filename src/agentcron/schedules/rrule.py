@@ -194,9 +194,17 @@ def _dateutil_rule(spec: RRuleSpec, start: datetime, end: datetime | None = None
     )
 
 
+_MANY_TIMES_A_DAY = 24
+
+
 def _window_size(spec: RRuleSpec) -> int:
-    """Periods per cached window: about a week of occurrences for fine frequencies."""
-    return spec.interval * _WINDOW_PERIODS.get(spec.freq.name, 60)
+    """Periods per cached window: about a week of occurrences for fine frequencies, one
+    day when each day already holds many ('every 15 minutes from 8 to 6')."""
+    periods = _WINDOW_PERIODS.get(spec.freq.name, 60)
+    times = len(spec.byhour or (0,)) * len(spec.byminute or (0,)) * len(spec.bysecond or (0,))
+    if spec.freq == Frequency.DAILY and times > _MANY_TIMES_A_DAY:
+        periods = 1
+    return spec.interval * periods
 
 
 def _window(spec: RRuleSpec, wall: datetime) -> tuple[datetime, datetime]:

@@ -250,6 +250,7 @@ def _rule(
         byhour=fit.hours,
         byminute=fit.minutes,
         bysecond=fit.seconds,
+        count=2,  # the first occurrence after ``lower`` is all the probe is for
     )
     first = next(probe.walls_from(lower + timedelta(seconds=1)), None)
     if first is None:
@@ -259,6 +260,7 @@ def _rule(
     spec = replace(
         probe,
         dtstart=first,
+        count=None,
         interval=days.interval,
         bysecond=() if fit.seconds == (0,) else fit.seconds,
     )
