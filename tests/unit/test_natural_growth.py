@@ -317,6 +317,40 @@ GROWN = [
     once("tomorrow", PARIS, SUN, "2026-11-23T09:00:00+01:00"),
     once("next friday", SYDNEY, SUN, "2026-11-27T09:00:00+11:00"),
     rule("every day", UTC, SUN, "2026-11-23T09:00:00+00:00", "2026-11-24T09:00:00+00:00"),
+    # More everyday forms.
+    rule(
+        "twice a day at 9 and 21",
+        UTC,
+        SUN,
+        "2026-11-22T21:00:00+00:00",
+        "2026-11-23T09:00:00+00:00",
+        "2026-11-23T21:00:00+00:00",
+    ),
+    rule(
+        "every day at 9am except weekends",
+        PARIS,
+        SUN,
+        "2026-11-23T09:00:00+01:00",
+        "2026-11-24T09:00:00+01:00",
+    ),
+    rule(
+        "every 1st and 15th at 9",
+        NEW_YORK,
+        SUN,
+        "2026-12-01T09:00:00-05:00",
+        "2026-12-15T09:00:00-05:00",
+    ),
+    rule("every weekday at 9.30", KOLKATA, SUN, "2026-11-23T09:30:00+05:30"),
+    interval(
+        "every hour on the hour", UTC, SUN, "2026-11-22T11:00:00+00:00", "2026-11-22T12:00:00+00:00"
+    ),
+    rule(
+        "every 2nd day at 9",
+        UTC,
+        SUN,
+        "2026-11-23T09:00:00+00:00",
+        "2026-11-25T09:00:00+00:00",
+    ),
     # Counts.
     rule(
         "every day at 9, 5 times",
@@ -380,6 +414,7 @@ def test_a_window_includes_both_ends() -> None:
         ("quarterly on the 15th at 9", "on the 15th of every 3 months at 09:00"),
         ("tuesday through friday at 8", "every Tuesday, Wednesday, Thursday and Friday"),
         ("every day at 9, 5 times", "every day at 09:00, 5 times"),
+        ("every day except sunday at 8", "Friday and Saturday at 08:00"),
     ],
 )
 def test_descriptions_show_what_was_chosen(phrase: str, described: str) -> None:
@@ -398,13 +433,15 @@ def test_descriptions_show_what_was_chosen(phrase: str, described: str) -> None:
         ("every for 3 days day at 9", "'for 3 days'"),
         ("every 3 day at 9", "plural"),
         ("every second tuesday at 9", "every 2 weeks on tuesday"),
-        ("3 december 25 at 8am", "Could not understand"),
+        ("3 december 25 at 8am", "Could not understand"),  # dateparser: 3 Dec 2125
+        ("december 25 12 at 8am", "Could not understand"),  # dateparser: 25 Dec 2112
         ("every day from 9 to 5", "goes with an interval"),
         ("every minute from 8 to 6", "601 times a day"),
         ("every 7 minutes on weekdays", "cannot share one schedule"),
         ("the last weekday of the month at 9:15 and 17:45", "one task per time"),
         ("every day at 9 for 3 days, 5 times", "one end"),
         ("tomorrow at 9am, 5 times", "repeating"),
+        ("twice a day at 9", "should name 2 times"),
         ("dec 25 2027 banana at 9am", "'banana'"),
     ],
 )
@@ -491,6 +528,8 @@ def _reading(text: str) -> Schedule | None:
 @example(base="every day at 9", token="3", position=4)  # 'every day at 9 3'
 @example(base="every day at 9", token="3", position=1)  # 'every 3 day at 9'
 @example(base="every day at 9", token="please", position=4)
+@example(base="december 25 at 8am", token="3", position=0)
+@example(base="december 25 at 8am", token="12", position=2)
 def test_a_stray_word_or_number_is_refused_or_changes_nothing(
     base: str, token: str, position: int
 ) -> None:

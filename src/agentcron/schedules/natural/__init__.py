@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from agentcron.clock import ensure_utc
 from agentcron.errors import ScheduleError
+from agentcron.plurals import plural
 from agentcron.schedules._base import Schedule
 from agentcron.schedules._words import WEEKDAY_NAMES
 from agentcron.schedules._zones import get_zone, to_instant, wall_time
@@ -71,6 +72,8 @@ def normalize(text: str) -> str:
     s = re.sub(r"\bin\s+(\d+)h(\d{2})\b", r"in \1h \2m", s)  # 'in 1h30' is a span
     s = re.sub(r"\b(\d{1,2})h(\d{2})\b", r"\1:\2", s)
     s = re.sub(r"\beveryday\b", "every day", s)
+    s = re.sub(r"\b(at\s+\d{1,2})\.(\d{2})\b", r"\1:\2", s)  # 'at 9.30'
+    s = re.sub(r"\s+on\s+the\s+hour\b", "", s)  # hourly intervals start on the hour anyway
     s = re.sub(r"[;!?\"]+|\.(?=\s|$)", " ", s)
     s = re.sub(r"\s*,\s*", ", ", s)
     s = _DAY_RANGE.sub(_spell_out_days, s)
@@ -221,6 +224,12 @@ def _recurring(
     recurrence: Recurrence, clause: TimeClause | None, bounds: Bounds, request: _Request
 ) -> Schedule:
     part = recurrence.part_of_day
+    wanted = recurrence.times_per_day
+    if wanted and (clause is None or len(set(clause.times)) != wanted):
+        raise ScheduleError(
+            f"'{request.original}' should name {plural(wanted, 'time')} of day, "
+            "e.g. 'twice a day at 9 and 21'."
+        )
     if clause is None:
         return _rule(recurrence, (DEFAULT_TIMES[part],), bounds, request)
     if clause.crosses_midnight(part) and recurrence.freq != Frequency.DAILY:

@@ -28,6 +28,7 @@ _RECURRING_WORDS = re.compile(
     r"\b(?:every|each|daily|weekly|monthly|yearly|annually|hourly|nightly|weekdays|weekends"
     r"|until|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)\b"
 )
+_MONTH_NAME = re.compile(rf"\b{MONTH}\b")
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.](\d{1,2})(?:[/.]\d{2,4})?\b")
 _DATE_WORD = re.compile(
     rf"^(?:{MONTH}|{WEEKDAY}|{ORDINAL}|{NUMBER}|{PART_OF_DAY}|[\d/.:-]+|of|the|on|in|at|next"
@@ -66,16 +67,26 @@ def parse_with_dateparser(
     if found is None:
         return None
     wanted = clause.resolved(None)[0]
-    if found.time().replace(microsecond=0) != wanted or not _uses_every_number(core, found):
+    if found.time().replace(microsecond=0) != wanted or not _uses_every_number(core, found, now):
         return None
     return found.replace(tzinfo=None, microsecond=0)
 
 
-def _uses_every_number(core: str, found: datetime) -> bool:
-    """Whether each number of ``core`` is the answer's day, month or year: dateparser
-    reads '3 december 25' as 3 December 2125 and would otherwise drop nothing visibly."""
-    parts = {found.day, found.month, found.year}
-    return all(int(n) in parts for n in re.findall(r"\d+", core))
+def _uses_every_number(core: str, found: datetime, now: datetime) -> bool:
+    """Whether each number of ``core`` is, once, the answer's day, month (when no month is
+    named) or four-digit year, and an unwritten year is this one or the next: dateparser
+    reads '3 december 25' as 3 December 2125 and 'december 25 12' as the year 2112."""
+    free = {"day": found.day, "month": None if _MONTH_NAME.search(core) else found.month}
+    year_written = False
+    for number in re.findall(r"\d+", core):
+        if len(number) == 4 and int(number) == found.year and not year_written:
+            year_written = True
+            continue
+        part = next((k for k, v in free.items() if v == int(number) and len(number) <= 2), None)
+        if part is None:
+            return False
+        free[part] = None
+    return year_written or found.year in (now.year, now.year + 1)
 
 
 @functools.lru_cache(maxsize=8)

@@ -58,6 +58,7 @@ class Recurrence:
     bymonth: tuple[int, ...] = ()
     bysetpos: tuple[int, ...] = ()
     part_of_day: str | None = None
+    times_per_day: int | None = None  # 'twice a day': how many times the phrase must name
 
 
 class _Forms:
@@ -85,7 +86,14 @@ _INTERVAL = _Forms(
 _DAILY = _Forms(
     rf"{EVERY}\s+{_N}days?|daily|every\s+single\s+day|nightly",
     rf"{EVERY}(?:\s+day)?\s+(?:in\s+the\s+)?(?P<part>{PART_OF_DAY})",
+    r"(?P<per_day>once|twice|three\s+times|four\s+times)\s+(?:a\s+day|per\s+day|daily)",
+    rf"{EVERY}\s+(?P<nth_day>\d+(?:st|nd|rd|th)|second|third|fourth|fifth)\s+day",
 )
+_DAILY_EXCEPT = _Forms(
+    rf"{EVERY}\s+day\s+(?:except|but\s+not)\s+(?:on\s+)?"
+    rf"(?:(?P<weekend>weekends?)|(?P<workdays>week\s*days?)|{_WEEKDAYS})"
+)
+_PER_DAY = {"once": 1, "twice": 2, "three times": 3, "four times": 4}
 _WORKDAYS = _Forms(
     rf"(?:(?:{EVERY}|on)\s+)?(?:week\s*days?|working\s+days?|work\s*days?|business\s+days?)"
     rf"(?:\s+(?:in\s+the\s+)?(?P<part>{PART_OF_DAY}))?"
@@ -122,6 +130,10 @@ _YEARLY_NTH = _Forms(
 _VAGUE = _Forms(
     rf"(?:{EVERY}\s+{_N}(?:weeks?|months?|years?)|weekly|monthly|yearly|annually|{_QUARTERS})"
 )
+_SUFFIXED_DAY = r"\d{1,2}(?:st|nd|rd|th)"  # 'every 15th', never a bare 'every 15'
+_EVERY_MONTH_DAY = _Forms(  # 'every 1st and 15th'
+    rf"{EVERY}\s+(?:the\s+)?(?P<mdays>{_SUFFIXED_DAY}(?:{LIST_SEPARATOR}{_SUFFIXED_DAY})*)"
+)
 _DAY_FILTER = _Forms(rf"(?:on\s+)?{_WEEKDAYS}")
 _EVERY_NTH_WEEKDAY = _Forms(rf"{EVERY}\s+(?P<nth>{_ONE_NTH})\s+(?P<wd>{WEEKDAY})")
 
@@ -153,7 +165,23 @@ def parse_interval(core: str) -> timedelta | None:
 def parse_recurrence(core: str) -> Recurrence | None:
     """The recurrence a core phrase names, or None when it names none."""
     if match := _match(_DAILY, core):
+        per_day = match.groupdict().get("per_day")
+        if per_day:
+            return Recurrence(Frequency.DAILY, times_per_day=_PER_DAY[" ".join(per_day.split())])
+        if nth_day := match.groupdict().get("nth_day"):  # 'every 2nd day'
+            return Recurrence(Frequency.DAILY, max(ordinal_value(nth_day), 1))
         return Recurrence(Frequency.DAILY, _count(match), part_of_day=_part(match))
+    if match := _match(_DAILY_EXCEPT, core):
+        if match["weekend"]:
+            left_out = {5, 6}
+        elif match["workdays"]:
+            left_out = set(range(5))
+        else:
+            left_out = {d for d, _ in _weekday_list(match["days"])}
+        kept = [d for d in range(7) if d not in left_out]
+        if not kept:
+            raise ScheduleError(f"'{core}' leaves no day.")
+        return Recurrence(Frequency.WEEKLY, byday=_days(kept))
     if match := _match(_WORKDAYS, core):
         return Recurrence(Frequency.WEEKLY, byday=_days(range(5)), part_of_day=_part(match))
     if _match(_WEEKENDS, core):
@@ -167,6 +195,8 @@ def parse_recurrence(core: str) -> Recurrence | None:
         return Recurrence(
             Frequency.WEEKLY, byday=_weekday_list(match["days"]), part_of_day=_part(match)
         )
+    if match := _match(_EVERY_MONTH_DAY, core):
+        return Recurrence(Frequency.MONTHLY, bymonthday=_month_days(match["mdays"]))
     if match := _match(_MONTHLY_DAYS, core):
         return Recurrence(Frequency.MONTHLY, _months(match), bymonthday=_month_days(match["mdays"]))
     if match := _match(_MONTHLY_NTH, core):
