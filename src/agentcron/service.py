@@ -255,6 +255,18 @@ class TaskService:
         many requests have been checked so far, as checking goes (a progress bar)."""
         return await self._create_retried(owner, requests, batch=True, on_checked=on_checked)
 
+    async def check_many(
+        self,
+        owner: str,
+        requests: Sequence[NewTask | dict[str, Any]],
+        *,
+        on_checked: Callable[[int], None] | None = None,
+    ) -> None:
+        """Check requests as ``create_many_or_get`` does, writing nothing: a BatchError names
+        every one refused (when some are known to be refused already, say, all the others
+        are still worth naming)."""
+        await self._create_retried(owner, requests, batch=True, on_checked=on_checked, write=False)
+
     async def _create_retried(
         self,
         owner: str,
@@ -262,6 +274,7 @@ class TaskService:
         *,
         batch: bool,
         on_checked: Callable[[int], None] | None = None,
+        write: bool = True,
     ) -> list[tuple[TaskView, bool]]:
         refusals = _Refusals(len(requests), batch)
         specs: dict[int, NewTask] = {}
@@ -269,11 +282,11 @@ class TaskService:
             with refusals.checking(index):
                 specs[index] = _read_new(request)
         try:
-            return await self._create(owner, specs, refusals, on_checked)
+            return await self._create(owner, specs, refusals, on_checked, write=write)
         except DuplicateError:
             if any(spec.idempotency_key is not None for spec in specs.values()):
                 refusals = _Refusals(len(requests), batch)  # created meanwhile: those
-                return await self._create(owner, specs, refusals, on_checked)
+                return await self._create(owner, specs, refusals, on_checked, write=write)
             raise
 
     async def _create(
@@ -282,9 +295,11 @@ class TaskService:
         specs: dict[int, NewTask],
         refusals: _Refusals,
         on_checked: Callable[[int], None] | None,
+        *,
+        write: bool,
     ) -> list[tuple[TaskView, bool]]:
         """One transaction: the owner, existing keys, every request's checks, the limit, then
-        the new rows."""
+        the new rows (unless only checking)."""
         from agentcron.notify.service import check_known  # noqa: PLC0415 - as in __init__
 
         if any(spec.notify for spec in specs.values()):
@@ -323,6 +338,9 @@ class TaskService:
             refusals.raise_any()
             if fresh:
                 self._check_live_limit(live, adding=len(fresh))
+            if not write:
+                return []
+            if fresh:
                 created = await store.tasks.add_many(list(fresh.values()))
                 views |= dict(zip(fresh, created, strict=True))
                 await store.announce_change()
@@ -631,6 +649,11 @@ class TaskService:
 
     def _check_live_limit(self, count: int, *, adding: int) -> None:
         limit = self.settings.max_active_tasks
+        if count + adding > limit and adding > 1:
+            raise LimitError(
+                f"You have {count} active or paused tasks, and {adding} more would pass the "
+                f"limit of {limit} (AGENTCRON_MAX_ACTIVE_TASKS); cancel some, or add fewer."
+            )
         if count + adding > limit:
             raise LimitError(
                 f"You have {count} active or paused tasks and the limit is {limit}; "
