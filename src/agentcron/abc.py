@@ -121,8 +121,8 @@ class TaskRepository(Protocol):
         """The owner's task and the owner, in one read."""
         ...
 
-    async def by_idempotency_key(self, owner: str, key: str) -> TaskView | None:
-        """The owner's task created with this idempotency key, if any."""
+    async def by_idempotency_keys(self, owner: str, keys: Sequence[str]) -> dict[str, TaskView]:
+        """The owner's tasks created with any of these keys, by key (one read for a batch)."""
         ...
 
     async def search(

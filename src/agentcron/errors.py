@@ -9,7 +9,8 @@
     │   ├── NotFoundError          no such task or run (for this person)
     │   ├── ConflictError          the change does not fit the current state
     │   │   └── DuplicateError     the same unique key exists already
-    │   └── LimitError             a per-person limit would be exceeded
+    │   ├── LimitError             a per-person limit would be exceeded
+    │   └── BatchError             some requests of a batch are refused: none is carried out
     ├── ConfigurationError         the operator's setup is wrong or incomplete        exit 78
     └── RuntimeFailure             something failed while running; may work on retry  exit 1
         ├── StoreError             the store could not be read or written now
@@ -27,7 +28,7 @@ psycopg, sqlite3) never cross the store: it wraps them in ``StoreError`` or
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 
@@ -87,6 +88,32 @@ class DuplicateError(ConflictError):
     """Something with the same unique key exists already (created meanwhile, perhaps)."""
 
     code = "duplicate"
+
+
+class BatchError(UserError):
+    """Some requests of a batch are refused, so none of them was carried out."""
+
+    code = "invalid_batch"
+    SHOWN: ClassVar[int] = 5
+    """Problems the message names; ``problems`` holds them all."""
+
+    def __init__(self, problems: Sequence[tuple[int, UserError]], total: int) -> None:
+        self.problems = list(problems)
+        """Each refused request's index in the batch (from 0) and why it was refused."""
+        self.total = total
+        named = "; ".join(
+            f"#{index + 1}: {error.message}" for index, error in problems[: self.SHOWN]
+        )
+        more = len(problems) - self.SHOWN
+        super().__init__(
+            f"{len(problems)} of {total} requests are refused, so none was carried out: {named}"
+            + (f"; and {more} more." if more > 0 else "")
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """With every problem: ``{"index", "code", "message"}``."""
+        problems = [{"index": i, **error.to_dict()} for i, error in self.problems]
+        return super().to_dict() | {"problems": problems}
 
 
 class ConfigurationError(AgentCronError):

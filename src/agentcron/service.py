@@ -10,7 +10,8 @@ from __future__ import annotations
 import itertools
 import json
 import unicodedata
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -33,11 +34,13 @@ from agentcron.domain import (
     TaskStatus,
 )
 from agentcron.errors import (
+    BatchError,
     ConflictError,
     DuplicateError,
     InvalidInputError,
     LimitError,
     NotFoundError,
+    UserError,
     summarize_problems,
 )
 from agentcron.plurals import plural
@@ -232,55 +235,123 @@ class TaskService:
         self, owner: str, request: NewTask | dict[str, Any]
     ) -> tuple[TaskView, bool]:
         """``create``, and whether the task is new (False: its idempotency key's task)."""
-        ((task, created),) = await self._create_retried(owner, [_read_new(request)])
+        ((task, created),) = await self._create_retried(owner, [request], batch=False)
         return task, created
 
     async def create_many(
         self, owner: str, requests: Sequence[NewTask | dict[str, Any]]
     ) -> list[TaskView]:
         """Several tasks in one transaction: all are created, or none (imports, benchmarks)."""
-        specs = [_read_new(request) for request in requests]
-        return [task for task, _ in await self._create_retried(owner, specs)]
+        return [task for task, _ in await self.create_many_or_get(owner, requests)]
+
+    async def create_many_or_get(
+        self,
+        owner: str,
+        requests: Sequence[NewTask | dict[str, Any]],
+        *,
+        on_checked: Callable[[int], None] | None = None,
+    ) -> list[tuple[TaskView, bool]]:
+        """``create_many``, and whether each task is new (False: its idempotency key's task,
+        made earlier or by a request before it in the batch).
+
+        Every request is checked before anything is written; when some are refused, a
+        BatchError names each of them and nothing is written. ``on_checked`` is told how
+        many requests have been checked so far, as checking goes (a progress bar)."""
+        return await self._create_retried(owner, requests, batch=True, on_checked=on_checked)
+
+    async def check_many(
+        self,
+        owner: str,
+        requests: Sequence[NewTask | dict[str, Any]],
+        *,
+        on_checked: Callable[[int], None] | None = None,
+    ) -> None:
+        """Check requests as ``create_many_or_get`` does, writing nothing: a BatchError names
+        every one refused (when some are known to be refused already, say, all the others
+        are still worth naming)."""
+        await self._create_retried(owner, requests, batch=True, on_checked=on_checked, write=False)
 
     async def _create_retried(
-        self, owner: str, specs: list[NewTask]
+        self,
+        owner: str,
+        requests: Sequence[NewTask | dict[str, Any]],
+        *,
+        batch: bool,
+        on_checked: Callable[[int], None] | None = None,
+        write: bool = True,
     ) -> list[tuple[TaskView, bool]]:
+        refusals = _Refusals(len(requests), batch)
+        specs: dict[int, NewTask] = {}
+        for index, request in enumerate(requests):
+            with refusals.checking(index):
+                specs[index] = _read_new(request)
         try:
-            return await self._create(owner, specs)
+            return await self._create(owner, specs, refusals, on_checked, write=write)
         except DuplicateError:
-            if len(specs) == 1 and specs[0].idempotency_key is not None:
-                return await self._create(owner, specs)  # created meanwhile: that one
+            if any(spec.idempotency_key is not None for spec in specs.values()):
+                refusals = _Refusals(len(requests), batch)  # created meanwhile: those
+                return await self._create(owner, specs, refusals, on_checked, write=write)
             raise
 
-    async def _create(self, owner: str, specs: list[NewTask]) -> list[tuple[TaskView, bool]]:
-        """One transaction: the owner, existing keys, the limit, then the new rows."""
-        await self.notifications.check_names(
-            owner, sorted({n for s in specs for n in s.notify or ()})
-        )
+    async def _create(
+        self,
+        owner: str,
+        specs: dict[int, NewTask],
+        refusals: _Refusals,
+        on_checked: Callable[[int], None] | None,
+        *,
+        write: bool,
+    ) -> list[tuple[TaskView, bool]]:
+        """One transaction: the owner, existing keys, every request's checks, the limit, then
+        the new rows (unless only checking)."""
+        from agentcron.notify.service import check_known  # noqa: PLC0415 - as in __init__
+
+        if any(spec.notify for spec in specs.values()):
+            channels = await self.notifications.channel_names(owner)
+            for index, spec in specs.items():
+                with refusals.checking(index):
+                    check_known(spec.notify or [], channels)
         now = self.now()
         views: dict[int, TaskView] = {}
         fresh: dict[int, TaskFields] = {}
+        repeated: dict[int, int] = {}  # a request's index -> the earlier one with its key
         async with self.store.transaction() as store:
             found = await store.users.get_counting_live(owner)
             if found is None:
                 raise _no_person(owner)
             user, live = found
-            for index, spec in enumerate(specs):
+            keys = [spec.idempotency_key for spec in specs.values() if spec.idempotency_key]
+            existing = await store.tasks.by_idempotency_keys(owner, keys) if keys else {}
+            first_with: dict[str, int] = {}
+            for checked, (index, spec) in enumerate(specs.items(), start=1):
                 key = spec.idempotency_key
-                existing = key and await store.tasks.by_idempotency_key(owner, key)
-                if existing:
-                    self._check_same_request(owner, spec, user.timezone, existing)
-                    views[index] = existing
-                else:
-                    fresh[index] = self._build(owner, spec, user.timezone, now)
+                with refusals.checking(index):
+                    if key is not None and key in existing:
+                        self._check_same_request(owner, spec, user.timezone, existing[key])
+                        views[index] = existing[key]
+                    elif key is not None and key in first_with:
+                        again = self._build(owner, spec, user.timezone, now)
+                        _check_same_in_batch(key, again, fresh[first_with[key]], first_with[key])
+                        repeated[index] = first_with[key]
+                    else:
+                        fresh[index] = self._build(owner, spec, user.timezone, now)
+                        if key is not None:
+                            first_with[key] = index
+                if on_checked is not None:
+                    on_checked(checked)
+            refusals.raise_any()
             if fresh:
                 self._check_live_limit(live, adding=len(fresh))
+            if not write:
+                return []
+            if fresh:
                 created = await store.tasks.add_many(list(fresh.values()))
                 views |= dict(zip(fresh, created, strict=True))
                 await store.announce_change()
         if fresh:
             await self._changed()
-        return [(views[index], index in fresh) for index in range(len(specs))]
+        views |= {index: views[first] for index, first in repeated.items()}
+        return [(views[index], index in fresh) for index in range(refusals.total)]
 
     def _check_same_request(
         self, owner: str, spec: NewTask, user_zone: str, existing: TaskView
@@ -291,10 +362,9 @@ class TaskService:
         again = self._build(owner, spec, user_zone, existing.created_at)
         differ = [name for name in REQUEST_FIELDS if again[name] != getattr(existing, name)]
         if differ:
-            verb = "differs" if len(differ) == 1 else "differ"
             raise ConflictError(
                 f"The idempotency key '{spec.idempotency_key}' was used for task {existing.id} "
-                f"with a different request ({', '.join(differ)} {verb}); repeat that request "
+                f"with a different request ({_differ(differ)}); repeat that request "
                 "to get the task, or use a new key."
             )
 
@@ -622,6 +692,11 @@ class TaskService:
 
     def _check_live_limit(self, count: int, *, adding: int) -> None:
         limit = self.settings.max_active_tasks
+        if count + adding > limit and adding > 1:
+            raise LimitError(
+                f"You have {count} active or paused tasks, and {adding} more would pass the "
+                f"limit of {limit} (AGENTCRON_MAX_ACTIVE_TASKS); cancel some, or add fewer."
+            )
         if count + adding > limit:
             raise LimitError(
                 f"You have {plural(count, 'active or paused task')} and the limit is {limit}; "
@@ -654,6 +729,44 @@ async def _run(store: Repositories, owner: str, run_id: int) -> RunView:
     if run is None:
         raise NotFoundError(f"There is no run {run_id}; 'agentcron runs TASK' lists them.")
     return run
+
+
+class _Refusals:
+    """The requests of a call refused so far. One request alone is refused with its own
+    error, at once; a batch is checked whole, then refused with a BatchError naming each."""
+
+    def __init__(self, total: int, batch: bool) -> None:
+        self.total = total
+        self.batch = batch
+        self.found: list[tuple[int, UserError]] = []
+
+    @contextmanager
+    def checking(self, index: int) -> Iterator[None]:
+        """Run one request's check; a batch notes its refusal and goes on to the next."""
+        try:
+            yield
+        except UserError as error:
+            if not self.batch:
+                raise
+            self.found.append((index, error))
+
+    def raise_any(self) -> None:
+        if self.found:
+            raise BatchError(sorted(self.found, key=lambda found: found[0]), self.total)
+
+
+def _check_same_in_batch(key: str, again: TaskFields, first: TaskFields, index: int) -> None:
+    """A key given twice in one batch must come with the same request both times."""
+    differ = [name for name in REQUEST_FIELDS if again[name] != first[name]]
+    if differ:
+        raise ConflictError(
+            f"The idempotency key '{key}' was given to request #{index + 1} of this batch with "
+            f"a different request ({_differ(differ)}); use a new key."
+        )
+
+
+def _differ(names: list[str]) -> str:
+    return f"{', '.join(names)} {'differs' if len(names) == 1 else 'differ'}"
 
 
 def _check_statuses(given: Sequence[str] | None, known: type[StrEnum], what: str) -> None:

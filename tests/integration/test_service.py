@@ -11,6 +11,7 @@ from sqlalchemy import Table, func, insert, select, update
 
 from agentcron.domain import RunStatus
 from agentcron.errors import (
+    BatchError,
     ConfigurationError,
     ConflictError,
     InvalidInputError,
@@ -375,13 +376,56 @@ async def test_limits(service: TaskService) -> None:
     assert await count(service, task_rows) == 2
 
 
-async def test_create_many_is_all_or_nothing(service: TaskService) -> None:
+async def test_create_many_is_all_or_nothing_and_names_every_refused_request(
+    service: TaskService,
+) -> None:
     good = {"title": "ok", "when": "in 1 hour", **REMINDER}
-    with pytest.raises(ScheduleError):
-        await service.create_many("ann", [good, {**good, "when": "someday maybe"}])
+    batch = [
+        good,
+        {**good, "when": "someday maybe"},
+        {**good, "title": ""},
+        {**good, "action": "telepathy"},
+        {**good, "notify": ["pager"]},
+    ]
+    with pytest.raises(BatchError) as refused:
+        await service.create_many("ann", batch)
+    problems = [(index, type(error)) for index, error in refused.value.problems]
+    assert problems == [
+        (1, ScheduleError), (2, InvalidInputError), (3, InvalidInputError), (4, InvalidInputError)
+    ]  # fmt: skip
+    assert refused.value.message.startswith(
+        "4 of 5 requests are refused, so none was carried out: #2: "
+    )
+    assert "#5: You have no channel named 'pager'" in refused.value.message
     assert await count(service, task_rows) == 0
     created = await service.create_many("ann", [good, {**good, "title": "ok 2"}])
     assert [t.title for t in created] == ["ok", "ok 2"]
+    assert await count(service, task_rows) == 2
+
+
+async def test_create_many_or_get_says_which_tasks_are_new(service: TaskService) -> None:
+    made = await service.create(
+        "ann", {"title": "old", "when": "in 1 hour", "idempotency_key": "a", **REMINDER}
+    )
+    again = {"title": "new", "when": "in 2 hours", "idempotency_key": "b", **REMINDER}
+    checked: list[int] = []
+    results = await service.create_many_or_get(
+        "ann",
+        [{"title": "old", "when": "in 1 hour", "idempotency_key": "a", **REMINDER}, again, again],
+        on_checked=checked.append,
+    )
+    assert [(task.title, created) for task, created in results] == [
+        ("old", False), ("new", True), ("new", False)
+    ]  # fmt: skip
+    assert results[0][0].id == made.id
+    assert results[1][0].id == results[2][0].id
+    assert checked == [1, 2, 3]
+    assert await count(service, task_rows) == 2
+    with pytest.raises(BatchError, match=r"#2: The idempotency key 'c' was given to request #1"):
+        await service.create_many(
+            "ann",
+            [{**again, "idempotency_key": "c"}, {**again, "idempotency_key": "c", "title": "x"}],
+        )
     assert await count(service, task_rows) == 2
 
 

@@ -25,6 +25,7 @@ from agentcron.cli import (
     serve,
     status,
     tasks,
+    transfer,
 )
 from agentcron.cli._output import USER_ERROR_EXIT, report
 from agentcron.errors import AgentCronError, RuntimeFailure
@@ -40,7 +41,7 @@ app.add_typer(schedule.app, name="schedule")
 app.add_typer(config.app, name="config")
 app.command("serve")(serve.serve)
 app.command("chat")(chat.chat)
-for name, command in (tasks.COMMANDS | runs.COMMANDS).items():
+for name, command in (tasks.COMMANDS | runs.COMMANDS | transfer.COMMANDS).items():
     app.command(name)(command)  # type: ignore[type-var]
 app.command("status")(status.status)
 app.add_typer(channels.app, name="channels")

@@ -110,17 +110,12 @@ class NotificationService:
 
     async def check_names(self, owner: str, names: Sequence[str]) -> None:
         """Refuse channel names the owner does not have, saying which."""
-        if not names:
-            return
-        known = {channel.name for channel in await self.channels(owner)}
-        missing = [name for name in names if name not in known]
-        if missing:
-            listed = ", ".join(f"'{name}'" for name in missing)
-            have = ", ".join(sorted(known)) or "none yet"
-            raise InvalidInputError(
-                f"You have no channel named {listed} (yours: {have}); 'agentcron channels add "
-                "NAME URL' adds one."
-            )
+        if names:
+            check_known(names, await self.channel_names(owner))
+
+    async def channel_names(self, owner: str) -> set[str]:
+        """The names of the owner's channels (what ``check_known`` checks against)."""
+        return {channel.name for channel in await self.channels(owner)}
 
     # the person
 
@@ -192,3 +187,15 @@ async def _channel(store: Repositories, owner: str, name: str) -> ChannelView:
             f"You have no channel named '{name}'; 'agentcron channels ls' lists yours."
         )
     return channel
+
+
+def check_known(names: Sequence[str], known: set[str]) -> None:
+    """Refuse channel names that are not among ``known``, saying which."""
+    missing = [name for name in names if name not in known]
+    if missing:
+        listed = ", ".join(f"'{name}'" for name in missing)
+        have = ", ".join(sorted(known)) or "none yet"
+        raise InvalidInputError(
+            f"You have no channel named {listed} (yours: {have}); 'agentcron channels add "
+            "NAME URL' adds one."
+        )

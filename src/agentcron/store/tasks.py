@@ -44,9 +44,8 @@ _GET = select(TASKS).where(
     TASKS.c.id == bindparam("task_id"), TASKS.c.owner_id == bindparam("owner")
 )
 _GET_FOR_UPDATE = _GET.with_for_update()
-_BY_KEY = select(TASKS).where(
-    TASKS.c.owner_id == bindparam("owner"), TASKS.c.idempotency_key == bindparam("key")
-)
+_KEYS_PER_QUERY = 500
+"""Idempotency keys looked up per query (SQLite bounds the parameters of a statement)."""
 _INSERT = insert(TASKS).returning(TASKS.c.id, sort_by_parameter_order=True)
 
 
@@ -79,9 +78,18 @@ class SqlTasks:
         user = UserView(**{c.name: values[f"user_{c.name}"] for c in USERS.c})
         return task, user
 
-    async def by_idempotency_key(self, owner: str, key: str) -> TaskView | None:
-        row = (await self._session.execute(_BY_KEY, {"owner": owner, "key": key})).first()
-        return task_view(row) if row is not None else None
+    async def by_idempotency_keys(self, owner: str, keys: Sequence[str]) -> dict[str, TaskView]:
+        found: dict[str, TaskView] = {}
+        wanted = sorted(set(keys))
+        for start in range(0, len(wanted), _KEYS_PER_QUERY):
+            chunk = wanted[start : start + _KEYS_PER_QUERY]
+            query = select(TASKS).where(
+                TASKS.c.owner_id == owner, TASKS.c.idempotency_key.in_(chunk)
+            )
+            for row in await self._session.execute(query):
+                task = task_view(row)
+                found[str(task.idempotency_key)] = task
+        return found
 
     async def search(
         self,
