@@ -1535,7 +1535,8 @@ _SUGGESTION = re.compile(
 _TRACEBACK = re.compile(r"Traceback|File \"|line \d+|\b\w+(?:Error|Exception)\b")
 
 
-def _local(instants: list[datetime], zone: str) -> list[str]:
+def local_readings(instants: list[datetime], zone: str) -> list[str]:
+    """ISO readings of instants on the wall clock of ``zone``, as the cases give them."""
     return [moment.astimezone(ZoneInfo(zone)).isoformat() for moment in instants]
 
 
@@ -1547,7 +1548,7 @@ def test_phrase_gives_the_expected_occurrences(case: Case) -> None:
     assert schedule.kind == case.kind
     found = schedule.preview(len(case.expected), now)
     assert all(moment.utcoffset() == timedelta(0) for moment in found)
-    assert _local(found, case.zone) == list(case.expected)
+    assert local_readings(found, case.zone) == list(case.expected)
     assert schedule.next_after(now) == found[0]
 
 

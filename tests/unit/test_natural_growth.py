@@ -16,8 +16,6 @@ A phrase that names days but no time runs at 09:00.
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import example, given, settings
@@ -39,6 +37,7 @@ from tests.unit.test_natural_corpus import (
     UTC,
     Case,
     interval,
+    local_readings,
     once,
     rule,
 )
@@ -372,17 +371,15 @@ GROWN = [
 ]
 
 
-def _local(instants: list[datetime], zone: str) -> list[str]:
-    return [moment.astimezone(ZoneInfo(zone)).isoformat() for moment in instants]
-
-
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in GROWN])
 def test_new_form_gives_the_expected_occurrences(case: Case) -> None:
     now = NOWS[case.now]
     schedule = parse(case.phrase, case.zone, now)
 
     assert schedule.kind == case.kind
-    assert _local(schedule.preview(len(case.expected), now), case.zone) == list(case.expected)
+    assert local_readings(schedule.preview(len(case.expected), now), case.zone) == list(
+        case.expected
+    )
     if case.total is not None:
         assert len(schedule.preview(2 * case.total + 5, now)) == case.total
     again = parse(schedule.normalized, case.zone, now)
@@ -392,7 +389,9 @@ def test_new_form_gives_the_expected_occurrences(case: Case) -> None:
 def test_a_window_includes_both_ends() -> None:
     now = NOWS[SUN]
     schedule = parse("every 15 minutes from 8 to 6 on weekdays", PARIS, now)
-    monday = [m for m in _local(schedule.preview(60, now), PARIS) if m.startswith("2026-11-23")]
+    monday = [
+        m for m in local_readings(schedule.preview(60, now), PARIS) if m.startswith("2026-11-23")
+    ]
 
     assert len(monday) == 41
     assert (monday[0][11:16], monday[-1][11:16]) == ("08:00", "18:00")
