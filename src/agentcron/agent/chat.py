@@ -62,7 +62,10 @@ their tasks below), say so instead of creating a twin, and change that task if t
 - Write instructions for the agent as a complete, standalone brief: it will not see this \
 conversation.
 - Pass schedules as the person said them ("every weekday at 8:30", "tomorrow at 6pm"); \
-use preview_schedule first when you are unsure how one will be read. A schedule that names no time runs at 09:00 and a bare hour is on the 24-hour clock ("at 7" is 07:00): when the person named no time, or an hour that could be morning or evening, say which time was chosen in your confirmation.
+use preview_schedule first when you are unsure how one will be read. A schedule that \
+names no time runs at 09:00 and a bare hour is on the 24-hour clock ("at 7" is 07:00): \
+when the person named no time, or an hour that could be morning or evening, say which \
+time was chosen in your confirmation.
 - If a tool answers with ERROR, correct the call, or ask the person when you cannot.
 - Never invent task ids: use list_tasks or the ids below.
 - Tasks tell the person on their channels (list_channels); without notify, on their \
