@@ -568,6 +568,7 @@ def test_quiet_hours_hold_deliveries_unless_the_task_is_urgent(
 # secrets
 
 
+@pytest.mark.timeout(300)  # some thirty commands, slow on a loaded machine
 def test_channel_secrets_are_shown_nowhere(
     tmp_path: Path, receiver: Receiver, mailbox: Mailbox
 ) -> None:
