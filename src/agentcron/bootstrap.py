@@ -12,9 +12,6 @@ import contextlib
 import fcntl
 import importlib
 import logging
-import os
-import socket
-import uuid
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -29,6 +26,7 @@ from agentcron.clock import SystemClock
 from agentcron.config import Settings, default_timezone
 from agentcron.engine.wakeup import SocketSender, socket_path
 from agentcron.errors import AgentCronError, ConfigurationError
+from agentcron.processes import worker_name
 from agentcron.service import ChangeSignal, TaskService
 from agentcron.store import SqlStore, database_url, private_file, tighten_store
 from agentcron.views import WorkerView
@@ -42,11 +40,6 @@ UPKEEP_SECONDS = 1.0
 """How often serve has the store do its housekeeping (SQLite: a WAL checkpoint)."""
 FORGET_WORKERS_AFTER = timedelta(days=1)
 """A worker not seen for this long died without saying so: its row is removed."""
-
-
-def worker_name() -> str:
-    """This process's worker id: host, pid and a random suffix."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def open_store(settings: Settings, *, database_clock: bool = True) -> SqlStore:
