@@ -691,6 +691,11 @@ class Executor(Protocol):
         """Stop starting runs; let running ones finish within ``grace`` seconds."""
         ...
 
+    async def idle(self) -> None:
+        """Wait until no run handed over is waiting for its instant or being performed here
+        (``serve --once`` stops then); runs handed over meanwhile are waited for too."""
+        ...
+
     def recheck(self) -> None:
         """Ask the store soon whether the runs held or performed here are still this
         worker's: a run cancelled, paused or claimed elsewhere is dropped, or stopped."""
