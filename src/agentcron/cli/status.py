@@ -19,8 +19,7 @@ RECENT = timedelta(days=1)
 
 
 def status(as_json: JsonFlag = False) -> None:
-    """Whether a serve is running (pid, since when), the next due task, the oldest waiting
-    run, and your tasks and runs of the last 24 h."""
+    """Whether a serve runs (pid, since when), what is due next, what waits, the last 24 h."""
 
     async def work(service: TaskService, owner: str) -> tuple[Overview, str, datetime]:
         now = service.now()
