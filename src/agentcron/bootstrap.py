@@ -262,6 +262,7 @@ class Engine:
             self._keep("scheduler", self.scheduler.step)
         self._keep("heartbeat", self._heartbeat_step)
         self._keep("upkeep", self._upkeep_step)
+        self._beat_soon()  # the first heartbeat had no loops yet: tell them now
 
     def _keep(self, name: str, step: Callable[[], Awaitable[None]]) -> None:
         loop = self.supervisor.keep(name, step)
