@@ -96,7 +96,7 @@ def _show_worker(worker: WorkerView, zone: str, now: datetime) -> None:
 
     up = rough_span(now - worker.started_at)
     console().print(
-        f"serve: [green]running[/], {escape(_process(worker))}, since "
+        f"{worker.kind}: [green]running[/], {escape(_process(worker))}, since "
         f"{when(worker.started_at, zone)} (up {up}; last heard from "
         f"{rough_span(max(now - worker.seen_at, timedelta()))} ago)",
         soft_wrap=True,
