@@ -6,11 +6,18 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen
 ARGS ?= serve
+# make install puts the agentcron command here: BIN_DIR, else PREFIX/bin.
+PREFIX ?= $(HOME)/.local
+BIN_DIR ?= $(PREFIX)/bin
 
-.PHONY: run test lint format bench bytecode clean
+.PHONY: run install test lint format bench bytecode clean
 
 run: bytecode
 	$(RUN) agentcron $(ARGS)
+
+# A launcher for this checkout's agentcron on PATH (it follows the checkout's updates).
+install: bytecode
+	@sh scripts/install-launcher "$(BIN_DIR)" "$(CURDIR)"
 
 test: lint bytecode
 	$(RUN) pytest $(PYTEST_ARGS)

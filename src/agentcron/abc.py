@@ -187,8 +187,9 @@ class TaskRepository(Protocol):
         """How many of the owner's tasks are in each status."""
         ...
 
-    async def next_due_for(self, owner: str) -> datetime | None:
-        """The earliest next run of the owner's active tasks."""
+    async def next_due_for(self, owner: str) -> TaskView | None:
+        """The owner's active task whose next run comes first (it may be overdue: nothing
+        served it), the lowest id first among equals."""
         ...
 
     async def next_due(self) -> datetime | None:
@@ -255,6 +256,12 @@ class RunRepository(Protocol):
 
     async def attempts(self, run_id: int) -> list[AttemptView]:
         """Every attempt of the run, first first."""
+        ...
+
+    async def oldest_waiting(self, owner: str, now: datetime) -> RunView | None:
+        """The owner's run that has waited longest past its start (queued or retrying, its
+        ``not_before`` at or before ``now``, not begun): what a stalled or absent serve
+        leaves behind."""
         ...
 
     async def count_by_status(self, owner: str, since: datetime) -> dict[str, int]:
@@ -682,6 +689,11 @@ class Executor(Protocol):
 
     async def close(self, grace: float) -> None:
         """Stop starting runs; let running ones finish within ``grace`` seconds."""
+        ...
+
+    async def idle(self) -> None:
+        """Wait until no run handed over is waiting for its instant or being performed here
+        (``serve --once`` stops then); runs handed over meanwhile are waited for too."""
         ...
 
     def recheck(self) -> None:

@@ -12,9 +12,6 @@ import contextlib
 import fcntl
 import importlib
 import logging
-import os
-import socket
-import uuid
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -29,6 +26,7 @@ from agentcron.clock import SystemClock
 from agentcron.config import Settings, default_timezone
 from agentcron.engine.wakeup import SocketSender, socket_path
 from agentcron.errors import AgentCronError, ConfigurationError
+from agentcron.processes import worker_name
 from agentcron.service import ChangeSignal, TaskService
 from agentcron.store import SqlStore, database_url, private_file, tighten_store
 from agentcron.views import WorkerView
@@ -42,11 +40,6 @@ UPKEEP_SECONDS = 1.0
 """How often serve has the store do its housekeeping (SQLite: a WAL checkpoint)."""
 FORGET_WORKERS_AFTER = timedelta(days=1)
 """A worker not seen for this long died without saying so: its row is removed."""
-
-
-def worker_name() -> str:
-    """This process's worker id: host, pid and a random suffix."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def open_store(settings: Settings, *, database_clock: bool = True) -> SqlStore:
@@ -159,6 +152,7 @@ class Engine:
         clock: Clock | None = None,
         store: SqlStore | None = None,
         on_output: Recorded | None = None,
+        kind: str = "serve",
     ) -> None:
         # The engine loads with the command that serves, not with every command.
         from agentcron.engine.executor import InProcessExecutor  # noqa: PLC0415
@@ -170,6 +164,8 @@ class Engine:
         from agentcron.notify.deliverer import Deliverer  # noqa: PLC0415
 
         self.settings = settings
+        self.kind = kind
+        """What the heartbeat says this process is: 'serve', or 'serve --once'."""
         self.clock = clock or SystemClock()
         self.store = store or open_store(settings)
         self.wakeup = WakeEvent()
@@ -220,8 +216,9 @@ class Engine:
         """Set when a loop cannot go on; ``supervisor.fatal`` says why."""
         return self.supervisor.done
 
-    async def start(self) -> None:
-        """Migrate, recover what a previous process left, then begin scheduling."""
+    async def start(self, *, scheduling: bool = True) -> None:
+        """Migrate, recover what a previous process left, then begin scheduling (or, with
+        ``scheduling=False``, only executing and delivering: ``run_due`` schedules once)."""
         from agentcron.engine.scheduler import settle_failed  # noqa: PLC0415
         from agentcron.engine.wakeup import listen_on_socket  # noqa: PLC0415
 
@@ -261,9 +258,11 @@ class Engine:
         self.recorder.start(self.supervisor)
         self.deliverer.start(self.supervisor)
         self.executor.start(self.supervisor)
-        self._keep("scheduler", self.scheduler.step)
+        if scheduling:
+            self._keep("scheduler", self.scheduler.step)
         self._keep("heartbeat", self._heartbeat_step)
         self._keep("upkeep", self._upkeep_step)
+        self._beat_soon()  # the first heartbeat had no loops yet: tell them now
 
     def _keep(self, name: str, step: Callable[[], Awaitable[None]]) -> None:
         loop = self.supervisor.keep(name, step)
@@ -286,10 +285,22 @@ class Engine:
     async def _heartbeat(self) -> None:
         """Tell the store this process is alive, and how its loops are doing."""
         now = self.clock.now()
-        me = WorkerView(self.worker_id, "serve", self._started_at, now, self.supervisor.snapshot())
+        loops = self.supervisor.snapshot()
+        me = WorkerView(self.worker_id, self.kind, self._started_at, now, loops)
         async with self.store.transaction() as store:
             await store.workers.heartbeat(me)
             await store.workers.forget_before(now - FORGET_WORKERS_AFTER)
+
+    async def run_due(self) -> int:
+        """``serve --once``, after ``start(scheduling=False)``: one scheduler pass over what
+        is due now, then every run it handed over performed and recorded, and their
+        notifications sent. The runs handed over; a retry or a queued run that comes due
+        later waits for the next serve."""
+        report = await self.scheduler.run_pass()
+        await self.executor.idle()
+        await self.recorder.close()  # writes the outcomes, and with them the deliveries
+        await self.deliverer.idle()
+        return report.dispatched
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop scheduling, let running runs finish within ``grace``, write their outcomes."""

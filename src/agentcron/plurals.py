@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 
 def plural(count: float, word: str, many: str | None = None) -> str:
     """``count`` and ``word``, in the plural (``many``, else ``word`` + 's') unless it is 1.
@@ -13,4 +15,17 @@ def plural(count: float, word: str, many: str | None = None) -> str:
     return f"{number} {word if count == 1 else many or word + 's'}"
 
 
-__all__ = ["plural"]
+def rough_span(delta: timedelta) -> str:
+    """A span of time as a person says it, in its largest whole unit: '45 s', '12 min', '3 h',
+    '2 days'."""
+    seconds = int(delta.total_seconds())
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7_200:
+        return f"{seconds // 60} min"
+    if seconds < 172_800:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86_400} days"
+
+
+__all__ = ["plural", "rough_span"]

@@ -12,7 +12,7 @@ import json
 import unicodedata
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -44,6 +44,7 @@ from agentcron.errors import (
     summarize_problems,
 )
 from agentcron.plurals import plural
+from agentcron.processes import gone
 from agentcron.schedules import Schedule, get_zone, parse, parse_normalized
 from agentcron.schedules._zones import zone_name
 from agentcron.views import AttemptView, Briefing, RunView, TaskView, UserView, WorkerView
@@ -157,23 +158,56 @@ def read_input(model: type[_Input], data: dict[str, Any]) -> Any:
 
 
 @dataclass(frozen=True)
+class WaitingRun:
+    """A run past its start that has not begun, with its task's title and how long it has
+    waited so far."""
+
+    run: RunView
+    title: str
+    waited: timedelta
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run.id,
+            "task_id": self.run.task_id,
+            "title": self.title,
+            "status": self.run.status,
+            "scheduled_for": self.run.scheduled_for.isoformat(),
+            "due_at": self.run.not_before.isoformat(),
+            "waiting_seconds": round(self.waited.total_seconds(), 3),
+        }
+
+
+@dataclass(frozen=True)
 class Overview:
     """The owner's tasks by status, their runs by status (outstanding, or since ``since``),
-    the next run, and the processes serving the store now."""
+    the task due next, the run waiting longest, and the processes serving the store now
+    (``stale``: those whose heartbeat is recent but whose process is gone)."""
 
     tasks: dict[str, int]
     runs: dict[str, int]
-    next_run_at: datetime | None
+    next_task: TaskView | None
     since: datetime
     workers: list[WorkerView]
+    waiting: WaitingRun | None = None
+    stale: list[WorkerView] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        task = self.next_task
+        due = task.next_run_at if task is not None else None
         return {
             "tasks": self.tasks,
             "runs": self.runs,
             "runs_since": self.since.isoformat(),
-            "next_run_at": self.next_run_at.isoformat() if self.next_run_at else None,
+            "next_run_at": due.isoformat() if due is not None else None,
+            "next_task": (
+                {"id": task.id, "title": task.title, "next_run_at": due.isoformat()}
+                if task is not None and due is not None
+                else None
+            ),
+            "oldest_waiting": self.waiting.to_dict() if self.waiting is not None else None,
             "serving": [worker.to_dict() for worker in self.workers],
+            "stale": [worker.to_dict() for worker in self.stale],
         }
 
 
@@ -645,17 +679,31 @@ class TaskService:
 
     async def overview(self, owner: str, *, since: datetime) -> Overview:
         """What ``agentcron status`` shows: the owner's tasks and runs, and who serves them."""
+        now = self.now()
         async with self.store.reading() as store:
             tasks = await store.tasks.count_by_status(owner)
             runs = await store.runs.count_by_status(owner, since)
-            next_run = await store.tasks.next_due_for(owner)
-        return Overview(tasks, runs, next_run, since, await self.serving())
+            next_task = await store.tasks.next_due_for(owner)
+            oldest = await store.runs.oldest_waiting(owner, now)
+            waiting_task = await store.tasks.get(owner, oldest.task_id) if oldest else None
+        waiting = None
+        if oldest is not None and waiting_task is not None:
+            waiting = WaitingRun(oldest, waiting_task.title, now - oldest.not_before)
+        live, stale = await self._heard_from()
+        return Overview(tasks, runs, next_task, since, live, waiting, stale)
 
     async def serving(self) -> list[WorkerView]:
-        """The processes that serve this store now (their heartbeat is recent)."""
+        """The processes that serve this store now (their heartbeat is recent, and their
+        process, when it ran on this machine, still exists)."""
+        return (await self._heard_from())[0]
+
+    async def _heard_from(self) -> tuple[list[WorkerView], list[WorkerView]]:
+        """Workers with a recent heartbeat: those alive, and those whose process is gone."""
         since = self.now() - timedelta(seconds=3 * self.settings.heartbeat_seconds)
         async with self.store.reading() as store:
-            return await store.workers.seen_since(since)
+            workers = await store.workers.seen_since(since)
+        stale = [worker for worker in workers if gone(worker.id)]
+        return [worker for worker in workers if worker not in stale], stale
 
     # checks
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from agentcron.processes import process_of
 from agentcron.secrets import mask_value
 
 
@@ -127,7 +128,10 @@ class WorkerView:
     loops: list[dict[str, Any]]
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        """Its fields, with the host and pid its id names (None for an id that names none)."""
+        process = process_of(self.id)
+        where = {"host": process.host, "pid": process.pid} if process else {}
+        return _jsonable(asdict(self)) | {"host": None, "pid": None} | where
 
 
 @dataclass(frozen=True)

@@ -28,13 +28,16 @@ from tests.support.sql import sessions
 
 
 class Serve:
-    """One ``agentcron serve`` process with its own environment."""
+    """One ``agentcron serve`` process with its own environment (``command``: how agentcron is
+    started, by default this interpreter's module)."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], log: Path, command: tuple[str, ...] | None = None
+    ) -> None:
         self.log = log
         self.handle = log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "agentcron", "serve"],
+            [*(command or (sys.executable, "-m", "agentcron")), "serve"],
             env=env,
             stdout=self.handle,
             stderr=subprocess.STDOUT,

@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from agentcron.actions import ActionRegistry
-from agentcron.cli import _output, _render
+from agentcron.cli import _output, _render, status
 from agentcron.config import Settings
 from agentcron.domain import TASK_DEFAULTS, ClaimedRun
 from agentcron.engine.planning import TaskState, plan
@@ -76,7 +76,7 @@ def test_overview_counts_a_loops_failures(
     loop = {"name": "scheduler", "state": "retrying", "restarts": restarts,
             "last_error": "locked", "last_error_at": "2026-11-22T10:00:00"}  # fmt: skip
     worker = WorkerView("w1", "serve", NOW, NOW, [loop])
-    _render.show_overview(Overview({}, {}, None, NOW, [worker]), "UTC")
+    status.show_overview(Overview({}, {}, None, NOW, [worker]), "UTC", NOW)
     assert said in screen.getvalue()
 
 

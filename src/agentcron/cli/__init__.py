@@ -33,6 +33,11 @@ from agentcron.errors import AgentCronError, RuntimeFailure
 app = typer.Typer(
     name="agentcron",
     help="Make AI agents act on time: one-off and recurring tasks, fired exactly on time.",
+    epilog=(
+        "Examples: agentcron serve (fires tasks; in a checkout, 'make run'),  "
+        'agentcron add "Call mom" --when "tomorrow at 6pm",  agentcron ls,  agentcron status,  '
+        "agentcron serve --once (what is due now, then exit: for cron)."
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

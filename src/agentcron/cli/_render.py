@@ -16,7 +16,6 @@ from agentcron.plurals import plural
 from agentcron.secrets import mask_value
 
 if TYPE_CHECKING:
-    from agentcron.service import Overview
     from agentcron.views import AttemptView, ChannelView, DeliveryView, RunView, TaskView
 
 _STATUS_STYLE = {
@@ -52,7 +51,7 @@ def clock_time(instant: datetime, zone: str) -> str:
     return f"{local:%H:%M:%S} ({local:%a %d %b})"
 
 
-def _status(value: str) -> str:
+def status_markup(value: str) -> str:
     style = _STATUS_STYLE.get(value, "")
     return f"[{style}]{value}[/]" if style else value
 
@@ -72,7 +71,7 @@ def show_tasks(tasks: list[TaskView]) -> None:
             escape(task.title),
             task.description,
             when(task.next_run_at, task.timezone),
-            _status(task.status),
+            status_markup(task.status),
             last_run(task),
             task.action,
         )
@@ -85,7 +84,7 @@ def last_run(task: TaskView) -> str:
     if run is None:
         return "-"
     at = run.finished_at or run.started_at or run.scheduled_for
-    text = f"{_status(run.status)} {at.astimezone(ZoneInfo(task.timezone)):%m-%d %H:%M}"
+    text = f"{status_markup(run.status)} {at.astimezone(ZoneInfo(task.timezone)):%m-%d %H:%M}"
     if run.status == "failed" and run.error:
         text += f" [red]({escape(run.error[:60])})[/]"
     return text
@@ -99,7 +98,7 @@ def show_task(task: TaskView, channels: list[ChannelView], quiet_hours: str | No
     rows = [
         ("id", str(task.id)),
         ("title", escape(task.title)),
-        ("status", _status(task.status)),
+        ("status", status_markup(task.status)),
         ("when", task.description),
         ("schedule", task.schedule),
         ("next run", when(task.next_run_at, task.timezone)),
@@ -257,7 +256,7 @@ def show_runs(
             when(run.scheduled_for, zone),
             when(run.started_at, zone),
             late,
-            _status(run.status),
+            status_markup(run.status),
             str(run.attempt),
             escape(detail[:120]),
         )
@@ -276,7 +275,7 @@ def show_run(
     for name, value in (
         ("run", str(run.id)),
         ("task", str(run.task_id)),
-        ("status", _status(run.status)),
+        ("status", status_markup(run.status)),
         ("trigger", run.trigger),
         ("scheduled for", when(run.scheduled_for, zone)),
         ("started", when(run.started_at, zone)),
@@ -307,7 +306,7 @@ def _show_attempts(attempts: list[AttemptView], zone: str) -> None:
             str(attempt.attempt),
             when(attempt.started_at, zone),
             when(attempt.finished_at, zone),
-            _status(attempt.status),
+            status_markup(attempt.status),
             escape(attempt.worker_id or "-"),
             escape((attempt.error or "")[:100]),
         )
@@ -331,7 +330,7 @@ def show_deliveries(
             str(delivery.run_id),
             escape(delivery.channel),
             *([escape(delivery.title)] if titles else []),
-            _status(delivery.status),
+            status_markup(delivery.status),
             plural(delivery.attempts, "attempt") if delivery.attempts else "none yet",
             delivery_when(delivery, zone),
             escape((delivery.last_error or "")[:160]),
@@ -404,33 +403,3 @@ def _show_trace(trace: dict[str, Any]) -> None:
         console().print(tools)
     if requests.row_count:
         console().print(requests)
-
-
-def show_overview(overview: Overview, zone: str) -> None:
-    def counts(values: dict[str, int]) -> str:
-        return ", ".join(f"{n} {_status(s)}" for s, n in sorted(values.items())) or "none"
-
-    console().print(f"tasks: {counts(overview.tasks)}")
-    console().print(f"runs (outstanding, or in the last 24 h): {counts(overview.runs)}")
-    console().print(f"next run: {when(overview.next_run_at, zone)}")
-    if not overview.workers:
-        console().print(
-            "[yellow]nothing serves this store[/]: tasks fire once 'agentcron serve' runs."
-        )
-        return
-    for worker in overview.workers:
-        console().print(
-            f"{worker.kind} {escape(worker.id)}: up since {when(worker.started_at, zone)}, "
-            f"last seen {when(worker.seen_at, zone)}"
-        )
-        for loop in worker.loops:
-            state = loop["state"]
-            style = {"running": "green", "retrying": "yellow"}.get(state, "red")
-            line = f"  {loop['name']}: [{style}]{state}[/]"
-            if loop.get("last_error"):
-                line += (
-                    f" ({plural(loop['restarts'], 'failure')}; "
-                    f"last: {escape(str(loop['last_error']))}"
-                    f" at {str(loop['last_error_at'])[11:19]}Z)"
-                )
-            console().print(line, soft_wrap=True)

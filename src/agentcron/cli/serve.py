@@ -1,4 +1,5 @@
-"""``agentcron serve``: the whole of agentcron in one process, until Ctrl-C or SIGTERM."""
+"""``agentcron serve``: the whole of agentcron in one process, until Ctrl-C or SIGTERM; with
+``--once``, what is due now, then exit (for cron and scripts)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import logging
 import sys
 from collections.abc import Callable
 from datetime import UTC
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
+
+import typer
 
 from agentcron.agent import NOT_CONFIGURED
 from agentcron.cli._context import current_settings
 from agentcron.cli._output import console, fail
 from agentcron.errors import AgentCronError, RuntimeFailure
+from agentcron.plurals import plural
 from agentcron.secrets import mask_log_records
 
 if TYPE_CHECKING:
@@ -104,7 +108,59 @@ async def serve_until_stopped(settings: Settings) -> None:
     console().print("stopped.")
 
 
-def serve() -> None:
+async def serve_once(settings: Settings) -> None:
+    """Run what is due now, wait for it to end and its notifications to go, then return.
+
+    Runs are written for occurrences due now only (no lookahead): one due a second later is
+    left to the next serve, and never held by a process about to exit.
+    """
+    import asyncio  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+
+    from agentcron.bootstrap import Engine  # noqa: PLC0415
+
+    done: list[Outcome] = []
+
+    async def record(outcomes: list[Outcome]) -> None:
+        done.extend(o for o in outcomes if o.status != "retrying")
+        await print_outcomes(outcomes)
+
+    now_only = settings.model_copy(update={"scheduler_lookahead_seconds": 0.0})
+    engine = Engine(now_only, on_output=record, kind="serve --once")
+    await engine.start(scheduling=False)
+    loop = asyncio.get_running_loop()
+    work = asyncio.create_task(engine.run_due())
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, work.cancel)
+    broken = asyncio.create_task(engine.done.wait())
+    try:
+        await asyncio.wait({work, broken}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        broken.cancel()
+        if not work.done():
+            work.cancel()
+        await asyncio.gather(work, return_exceptions=True)
+        await engine.stop(grace=10.0)
+    if engine.supervisor.fatal is not None:
+        raise RuntimeFailure(f"agentcron serve --once stopped: {engine.supervisor.fatal}")
+    if work.cancelled():
+        raise RuntimeFailure("agentcron serve --once was stopped before its runs ended.")
+    work.result()  # a store that failed during the pass says so
+    failed = sum(o.status != "succeeded" for o in done)
+    summary = f"{plural(len(done), 'run')} done" + (f", {failed} failed" if failed else "")
+    console().print(f"agentcron serve --once: {summary}.")
+
+
+OnceFlag = Annotated[
+    bool,
+    typer.Option(
+        "--once",
+        help="Run what is due now, wait for it and its notifications, then exit (for cron).",
+    ),
+]
+
+
+def serve(once: OnceFlag = False) -> None:
     """Run the scheduler and an in-process worker (migrates the store first)."""
     import asyncio  # noqa: PLC0415
 
@@ -116,6 +172,6 @@ def serve() -> None:
     tune_garbage_collector()
     try:
         with asyncio.Runner(loop_factory=fast_event_loop()) as runner:
-            runner.run(serve_until_stopped(settings))
+            runner.run(serve_once(settings) if once else serve_until_stopped(settings))
     except AgentCronError as error:
         fail(error)

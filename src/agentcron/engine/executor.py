@@ -48,6 +48,7 @@ class InProcessExecutor:
         self._running: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._recheck = asyncio.Event()
+        self._settled = asyncio.Event()  # a run left _waiting or _running
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
 
@@ -127,6 +128,11 @@ class InProcessExecutor:
             ),
         ]
 
+    async def idle(self) -> None:
+        while self._waiting or self._running:
+            self._settled.clear()
+            await self._settled.wait()
+
     async def close(self, grace: float) -> None:
         """Stop starting runs; let running ones finish within ``grace`` seconds, else cancel them.
 
@@ -150,9 +156,11 @@ class InProcessExecutor:
         next_timed = self._release_timed(free - len(self._ready) - len(self._to_claim))
         if free > 0 and self._ready:
             await self._begin(free)
+            self._settled.set()  # some may have been withdrawn rather than started
             await asyncio.sleep(0)  # let the started runs begin before starting more
         elif free > 0 and self._to_claim:
             await self._claim(free)
+            self._settled.set()
         else:
             self._wake.clear()
             timeout = next_timed if free > 0 else None
@@ -230,6 +238,7 @@ class InProcessExecutor:
         finally:
             self._running.pop(run.id, None)
             self._wake.set()
+            self._settled.set()
 
     async def _lease_step(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -252,3 +261,4 @@ class InProcessExecutor:
             if task is not None:
                 log.info("run %s was cancelled or taken over; stopping it", run_id)
                 task.cancel()
+        self._settled.set()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from agentcron.domain import TASK_DEFAULTS, MisfirePolicy, OverlapPolicy
-from agentcron.plurals import plural
+from agentcron.plurals import plural, rough_span
 from agentcron.schedules import Schedule
 
 _RECORDED_SKIPS = 100  # missed occurrences listed one by one; beyond, counted in a reason
@@ -82,7 +82,7 @@ def plan(
         ]
     elif state.misfire_policy == MisfirePolicy.SKIP:
         runs = [
-            _skip(o, f"missed by {_span(now - o)}, past the grace of {_span(grace)}")
+            _skip(o, f"missed by {rough_span(now - o)}, past the grace of {rough_span(grace)}")
             if o in late
             else _run(o, state, rng)
             for o in due
@@ -96,7 +96,7 @@ def plan(
         note = (
             "catch-up run at its own time"
             if ahead
-            else f"catch-up run, {_span(now - due[-1])} late"
+            else f"catch-up run, {rough_span(now - due[-1])} late"
         )
         if missed:
             note += f", for {plural(missed + 1 - ahead, 'missed occurrence')}"
@@ -187,17 +187,6 @@ def _apply_overlap(runs: list[PlannedRun], state: TaskState) -> list[PlannedRun]
         busy = busy or not run.skipped
         result.append(run)
     return result
-
-
-def _span(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 7_200:
-        return f"{seconds // 60} min"
-    if seconds < 172_800:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86_400} days"
 
 
 def backoff_delay(

@@ -60,6 +60,7 @@ class Deliverer:
         self._sending: dict[int, asyncio.Task[None]] = {}
         self._per_channel: Counter[tuple[str, str]] = Counter()
         self._wake = asyncio.Event()
+        self._settled = asyncio.Event()  # a send ended
         self._results = _Results(self)
         self._loops: list[asyncio.Task[None]] = []
         self._closing = False
@@ -127,6 +128,13 @@ class Deliverer:
                 name="agentcron-delivery-leases",
             ),
         ]
+
+    async def idle(self) -> None:
+        """Wait until no delivery held here waits to be sent or is being sent (``serve
+        --once`` stops then); their results are written by ``close``."""
+        while self._ready or self._sending:
+            self._settled.clear()
+            await self._settled.wait()
 
     async def close(self, grace: float) -> None:
         """Stop starting sends; let those under way finish within ``grace`` seconds, and
@@ -237,6 +245,7 @@ class Deliverer:
             self._per_channel[(job.owner_id, job.channel)] -= 1
             self._sending.pop(job.id, None)
             self._wake.set()
+            self._settled.set()
         if not result.sent:
             log.info("delivery %s to %s failed: %s", job.id, job.channel, result.error)
         self._results.add(result)

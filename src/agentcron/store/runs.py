@@ -225,6 +225,22 @@ class SqlRuns:
         )
         return {row.status: int(row.n) for row in rows}
 
+    async def oldest_waiting(self, owner: str, now: datetime) -> RunView | None:
+        row = (
+            await self._session.execute(
+                select(RUNS)
+                .join(TASKS, TASKS.c.id == RUNS.c.task_id)
+                .where(
+                    TASKS.c.owner_id == owner,
+                    RUNS.c.status.in_(CLAIMABLE_RUN_STATUSES),
+                    RUNS.c.not_before <= now,
+                )
+                .order_by(RUNS.c.not_before, RUNS.c.id)
+                .limit(1)
+            )
+        ).first()
+        return run_view(row) if row is not None else None
+
     async def attempts(self, run_id: int) -> list[AttemptView]:
         query = select(ATTEMPTS).where(ATTEMPTS.c.run_id == run_id).order_by(ATTEMPTS.c.attempt)
         return [attempt_view(row) for row in await self._session.execute(query)]

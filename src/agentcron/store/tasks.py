@@ -218,11 +218,17 @@ class SqlTasks:
         )
         return {row.status: int(row.n) for row in rows}
 
-    async def next_due_for(self, owner: str) -> datetime | None:
-        due: datetime | None = await self._session.scalar(
-            next_due_query().where(TASKS.c.owner_id == owner)
-        )
-        return due
+    async def next_due_for(self, owner: str) -> TaskView | None:
+        row = (
+            await self._session.execute(
+                select(TASKS)
+                .where(TASKS.c.owner_id == owner, TASKS.c.status == TaskStatus.ACTIVE)
+                .where(TASKS.c.next_run_at.is_not(None))
+                .order_by(TASKS.c.next_run_at, TASKS.c.id)
+                .limit(1)
+            )
+        ).first()
+        return task_view(row) if row is not None else None
 
     async def next_due(self) -> datetime | None:
         due: datetime | None = await self._session.scalar(next_due_query())

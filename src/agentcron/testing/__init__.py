@@ -89,6 +89,9 @@ class ManualExecutor:
     def recheck(self) -> None:
         """Nothing is held between drains."""
 
+    async def idle(self) -> None:
+        """Nothing runs in the background: what is held here waits for ``drain()``."""
+
     async def close(self, grace: float) -> None:
         self.submitted.clear()
         self.claimed.clear()
