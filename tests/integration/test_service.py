@@ -14,6 +14,7 @@ from agentcron.errors import (
     BatchError,
     ConfigurationError,
     ConflictError,
+    DuplicateError,
     InvalidInputError,
     LimitError,
     NotFoundError,
@@ -427,6 +428,75 @@ async def test_create_many_or_get_says_which_tasks_are_new(service: TaskService)
             [{**again, "idempotency_key": "c"}, {**again, "idempotency_key": "c", "title": "x"}],
         )
     assert await count(service, task_rows) == 2
+
+
+async def test_create_many_stores_what_it_returns_with_ids_in_request_order(
+    service: TaskService,
+) -> None:
+    """The tasks a batch returns are the stored ones, column for column (JSON, instants,
+    bounds and options included), numbered in the order of the requests."""
+    varied = [
+        {"title": "Tea", "when": "every weekday at 8:30", **REMINDER},
+        {
+            "title": "Café ☕",
+            "when": "0 9 * * 1-5",
+            "timezone": "Asia/Tokyo",
+            "action": "http",
+            "payload": {
+                "url": "https://hooks.example.com/café",
+                "method": "POST",
+                "json_body": {"text": "naïve “quotes” and \\ backslash", "n": [1, None, True]},
+            },
+            "starts_at": "2026-12-01T00:00:00+01:00",
+            "ends_at": "2027-01-01T00:00:00+00:00",
+            "max_runs": 3,
+            "urgent": True,
+            "jitter_seconds": 30,
+            "timeout_seconds": 12.5,
+            "idempotency_key": "café-1",
+        },
+        {"title": "Later", "when": "in 3 days", "misfire_policy": "skip", **REMINDER},
+    ]
+    created = await service.create_many("ann", varied * 3)
+    new = [task.id for index, task in enumerate(created) if index == 1 or index % 3 != 1]
+    assert new == sorted(set(new))
+    assert len(new) == 7
+    assert created[4] == created[7] == created[1]  # the keyed request made one task
+    for task in created:
+        stored = await service.get("ann", task.id)
+        assert stored == task
+    assert created[1].payload["json"]["text"] == "naïve “quotes” and \\ backslash"
+    assert created[1].notify_policy == "failure"  # the http action's default
+    assert created[1].starts_at == datetime(2026, 11, 30, 23, tzinfo=UTC)
+    assert await count(service, task_rows) == 7
+
+
+async def test_a_key_the_store_holds_already_is_a_duplicate_and_nothing_is_written(
+    service: TaskService,
+) -> None:
+    """What the store does when a key is taken between the service's look-up and its insert
+    (another process got there first): the whole batch is refused, the transaction undone."""
+    first = await service.create(
+        "ann", {"title": "Once", "when": "in 1 hour", "idempotency_key": "k", **REMINDER}
+    )
+    fields = {c.name: getattr(first, c.name) for c in task_rows.c if c.name != "id"}
+    fresh = fields | {"idempotency_key": "other", "title": "fresh"}
+    with pytest.raises(DuplicateError):
+        async with service.store.transaction() as store:
+            await store.tasks.add_many([fresh, fields])
+    assert await count(service, task_rows) == 1
+    async with service.store.transaction() as store:
+        (added,) = await store.tasks.add_many([fresh])
+    assert added.id > first.id
+    assert await service.get("ann", added.id) == added
+
+
+async def test_concurrent_requests_with_one_key_make_one_task(service: TaskService) -> None:
+    request = {"title": "Once", "when": "in 1 hour", "idempotency_key": "race", **REMINDER}
+    results = await asyncio.gather(*(service.create_or_get("ann", request) for _ in range(4)))
+    assert len({task.id for task, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    assert await count(service, task_rows) == 1
 
 
 async def test_briefing_tells_an_agent_whom_it_acts_for_and_what_earlier_runs_said(

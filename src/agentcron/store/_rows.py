@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import Connection, CursorResult, Executable, Row, Table
+from sqlalchemy import Connection, CursorResult, Dialect, Executable, Row, Table
 
 from agentcron.store import models
 from agentcron.views import (
@@ -93,6 +93,19 @@ class Sql:
 
     async def scalar(self, statement: Executable) -> Any:
         return (await self.execute(statement)).scalar()
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._connection.dialect
+
+    async def execute_many(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        """One driver statement for each row, values as the driver takes them: on PostgreSQL
+        psycopg pipelines them, where SQLAlchemy's INSERT of many rows would be one long
+        statement that psycopg takes seconds to convert."""
+        if isinstance(self._connection, Connection):
+            self._connection.exec_driver_sql(statement, rows)
+        else:
+            await self._connection.exec_driver_sql(statement, rows)
 
 
 def upsert_into(table: Table, sqlite: bool) -> Any:
