@@ -45,6 +45,7 @@ from agentcron.errors import (
 )
 from agentcron.plurals import plural
 from agentcron.processes import gone
+from agentcron.schedule_memo import ScheduleMemo
 from agentcron.schedules import Schedule, get_zone, parse, parse_normalized
 from agentcron.schedules._zones import zone_name
 from agentcron.views import AttemptView, Briefing, RunView, TaskView, UserView, WorkerView
@@ -346,6 +347,7 @@ class TaskService:
                 with refusals.checking(index):
                     check_known(spec.notify or [], channels)
         now = self.now()
+        memo = ScheduleMemo()
         views: dict[int, TaskView] = {}
         fresh: dict[int, TaskFields] = {}
         repeated: dict[int, int] = {}  # a request's index -> the earlier one with its key
@@ -361,14 +363,14 @@ class TaskService:
                 key = spec.idempotency_key
                 with refusals.checking(index):
                     if key is not None and key in existing:
-                        self._check_same_request(owner, spec, user.timezone, existing[key])
+                        self._check_same_request(owner, spec, user.timezone, existing[key], memo)
                         views[index] = existing[key]
                     elif key is not None and key in first_with:
-                        again = self._build(owner, spec, user.timezone, now)
+                        again = self._build(owner, spec, user.timezone, now, memo)
                         _check_same_in_batch(key, again, fresh[first_with[key]], first_with[key])
                         repeated[index] = first_with[key]
                     else:
-                        fresh[index] = self._build(owner, spec, user.timezone, now)
+                        fresh[index] = self._build(owner, spec, user.timezone, now, memo)
                         if key is not None:
                             first_with[key] = index
                 if on_checked is not None:
@@ -388,12 +390,12 @@ class TaskService:
         return [(views[index], index in fresh) for index in range(refusals.total)]
 
     def _check_same_request(
-        self, owner: str, spec: NewTask, user_zone: str, existing: TaskView
+        self, owner: str, spec: NewTask, user_zone: str, existing: TaskView, memo: ScheduleMemo
     ) -> None:
         """A reused idempotency key must come with the request that made its task: the
         request is built again as it was then (a 'when' such as 'in 1 hour' read at the
         task's creation) and its fields compared with the task's."""
-        again = self._build(owner, spec, user_zone, existing.created_at)
+        again = self._build(owner, spec, user_zone, existing.created_at, memo)
         differ = [name for name in REQUEST_FIELDS if again[name] != getattr(existing, name)]
         if differ:
             raise ConflictError(
@@ -402,8 +404,10 @@ class TaskService:
                 "to get the task, or use a new key."
             )
 
-    def _build(self, owner: str, spec: NewTask, user_zone: str, now: datetime) -> TaskFields:
-        schedule = parse(spec.when, spec.timezone or user_zone, now)
+    def _build(
+        self, owner: str, spec: NewTask, user_zone: str, now: datetime, memo: ScheduleMemo
+    ) -> TaskFields:
+        schedule = memo.parse(spec.when, spec.timezone or user_zone, now)
         action = self.actions.get(spec.action)
         options = spec.model_dump(exclude_unset=True, include=set(TaskOptions.model_fields))
         task: TaskFields = {
@@ -429,8 +433,8 @@ class TaskService:
             **options,
         }
         _check_bounds(task)
-        task["next_run_at"] = first_occurrence(schedule, task, now)
-        self._check_agent_interval(task["action"], schedule, now)
+        task["next_run_at"] = first_occurrence(schedule, task, now, memo)
+        self._check_agent_interval(task["action"], schedule, now, memo)
         return task
 
     async def get(self, owner: str, task_id: int) -> TaskView:
@@ -726,11 +730,13 @@ class TaskService:
             )
         return self.actions.get(action_name).validate(payload)
 
-    def _check_agent_interval(self, action: str, schedule: Schedule, now: datetime) -> None:
+    def _check_agent_interval(
+        self, action: str, schedule: Schedule, now: datetime, memo: ScheduleMemo | None = None
+    ) -> None:
         minimum = self.settings.min_agent_interval_seconds
         if action != "agent" or minimum <= 0:
             return
-        upcoming = schedule.preview(4, now)
+        upcoming = schedule.preview(4, now) if memo is None else memo.preview(schedule, 4, now)
         gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(upcoming)]
         if gaps and min(gaps) < minimum:
             raise LimitError(
@@ -849,13 +855,16 @@ def _check_bounds(task: TaskFields) -> None:
         raise InvalidInputError("ends_at must be after starts_at.")
 
 
-def first_occurrence(schedule: Schedule, task: TaskFields, now: datetime) -> datetime:
-    """The first occurrence after ``now`` within the task's bounds."""
+def first_occurrence(
+    schedule: Schedule, task: TaskFields, now: datetime, memo: ScheduleMemo | None = None
+) -> datetime:
+    """The first occurrence after ``now`` within the task's bounds (``memo``: a batch's
+    schedules, whose occurrences are computed once)."""
     after = now
     starts_at, ends_at = task.get("starts_at"), task.get("ends_at")
     if starts_at is not None and starts_at > now:
         after = starts_at - timedelta(microseconds=1)
-    occurrence = schedule.next_after(after)
+    occurrence = schedule.next_after(after) if memo is None else memo.next_after(schedule, after)
     if occurrence is None or (ends_at is not None and occurrence > ends_at):
         raise InvalidInputError("The schedule has no occurrence within the task's bounds.")
     max_runs = task.get("max_runs")
