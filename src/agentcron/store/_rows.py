@@ -99,13 +99,14 @@ class Sql:
         return self._connection.dialect
 
     async def execute_many(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
-        """One driver statement for each row, values as the driver takes them: on PostgreSQL
-        psycopg pipelines them, where SQLAlchemy's INSERT of many rows would be one long
-        statement that psycopg takes seconds to convert."""
-        if isinstance(self._connection, Connection):
-            self._connection.exec_driver_sql(statement, rows)
-        else:
+        """One driver statement for each row, values as the driver takes them (on SQLite a
+        batch of many rows in a thread, as in ``execute``)."""
+        if not isinstance(self._connection, Connection):
             await self._connection.exec_driver_sql(statement, rows)
+        elif len(rows) > IN_PLACE_ROWS:
+            await asyncio.to_thread(self._connection.exec_driver_sql, statement, rows)
+        else:
+            self._connection.exec_driver_sql(statement, rows)
 
 
 def upsert_into(table: Table, sqlite: bool) -> Any:

@@ -18,7 +18,6 @@ from sqlalchemy import (
     cast,
     delete,
     func,
-    insert,
     null,
     select,
     text,
@@ -49,7 +48,7 @@ _GET = select(TASKS).where(
 _GET_FOR_UPDATE = _GET.with_for_update()
 _KEYS_PER_QUERY = 500
 """Idempotency keys looked up per query (SQLite bounds the parameters of a statement)."""
-_INSERT = insert(TASKS).returning(TASKS.c.id, sort_by_parameter_order=True)
+_LARGEST_ID = select(func.max(TASKS.c.id))
 _NEW_IDS = text(
     "SELECT nextval(pg_get_serial_sequence('tasks', 'id')) AS id "
     "FROM generate_series(1, :n) ORDER BY id"
@@ -66,7 +65,8 @@ def _plain_insert(
     instants as SQLAlchemy's column types bind them)."""
     quote = dialect.identifier_preparer.quote
     columns = ", ".join(quote(name) for name in ("id", *names))
-    marks = ", ".join(["%s"] * (len(names) + 1))
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    marks = ", ".join([mark] * (len(names) + 1))
     statement = f"INSERT INTO {quote(TASKS.name)} ({columns}) VALUES ({marks})"
     processors: tuple[BindProcessor, ...] = tuple(
         TASKS.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
@@ -143,31 +143,33 @@ class SqlTasks:
         if not tasks:
             return []
         try:
-            if self._sqlite:
-                ids = [row.id for row in await self._session.execute(_INSERT, list(tasks))]
-            else:
-                ids = await self._add_many_postgresql(tasks)
+            ids = await self._new_ids(len(tasks))
+            names = list(tasks[0])  # every task has the same columns
+            statement, processors = _plain_insert(self._session.dialect, tuple(names))
+            rows = [
+                (task_id, *[
+                    task[name] if process is None else process(task[name])
+                    for name, process in zip(names, processors, strict=True)
+                ])
+                for task_id, task in zip(ids, tasks, strict=True)
+            ]  # fmt: skip
+            await self._session.execute_many(statement, rows)
         except IntegrityError:
             raise DuplicateError("A task with this idempotency key exists already.") from None
         # The stored task is what was given, with its id: no need to read every column back.
         return [TaskView(id=task_id, **task) for task_id, task in zip(ids, tasks, strict=True)]
 
-    async def _add_many_postgresql(self, tasks: Sequence[dict[str, Any]]) -> list[int]:
-        """The ids taken from the sequence first, then one INSERT a row, pipelined by psycopg:
-        SQLAlchemy's INSERT of many rows with RETURNING is a statement of thousands of
-        parameters, which psycopg takes longer to convert than PostgreSQL to run."""
-        ids = list((await self._session.execute(_NEW_IDS, {"n": len(tasks)})).scalars())
-        names = list(tasks[0])  # every task has the same columns (as SQLAlchemy's INSERT wants)
-        statement, processors = _plain_insert(self._session.dialect, tuple(names))
-        rows = [
-            (task_id, *[
-                task[name] if process is None else process(task[name])
-                for name, process in zip(names, processors, strict=True)
-            ])
-            for task_id, task in zip(ids, tasks, strict=True)
-        ]  # fmt: skip
-        await self._session.execute_many(statement, rows)
-        return ids
+    async def _new_ids(self, count: int) -> list[int]:
+        """Ids for ``count`` new tasks, ascending, taken before the rows are written: one
+        INSERT a row then runs as a batch of the driver's (psycopg pipelines it, sqlite3
+        steps it in C), where SQLAlchemy's INSERT of many rows with RETURNING is a statement
+        of thousands of parameters, which psycopg takes longer to convert than PostgreSQL
+        to run. SQLite: the ids it would give (the largest one's successors), known since
+        this transaction holds the write lock; PostgreSQL: from the sequence."""
+        if self._sqlite:
+            largest = int(await self._session.scalar(_LARGEST_ID) or 0)
+            return list(range(largest + 1, largest + 1 + count))
+        return list((await self._session.execute(_NEW_IDS, {"n": count})).scalars())
 
     async def update(self, task_id: int, changes: dict[str, Any]) -> None:
         await self._session.execute(update(TASKS).where(TASKS.c.id == task_id).values(changes))
