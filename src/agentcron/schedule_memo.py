@@ -20,7 +20,7 @@ class ScheduleMemo:
 
     def __init__(self) -> None:
         self._parsed: dict[tuple[str, str, datetime], Schedule] = {}
-        # By id, each answer beside its schedule: held, so that no other takes its id.
+        # By id, each answer beside its schedule, held so that no other takes its id.
         self._next: dict[tuple[int, datetime], tuple[Schedule, datetime | None]] = {}
         self._previews: dict[tuple[int, int, datetime], tuple[Schedule, list[datetime]]] = {}
 
@@ -36,13 +36,13 @@ class ScheduleMemo:
     def next_after(self, schedule: Schedule, after: datetime) -> datetime | None:
         key = (id(schedule), after)
         known = self._next.get(key)
-        if known is None or known[0] is not schedule:
+        if known is None:
             known = self._next[key] = (schedule, schedule.next_after(after))
         return known[1]
 
     def preview(self, schedule: Schedule, n: int, after: datetime) -> list[datetime]:
         key = (id(schedule), n, after)
         known = self._previews.get(key)
-        if known is None or known[0] is not schedule:
+        if known is None:
             known = self._previews[key] = (schedule, schedule.preview(n, after))
         return list(known[1])
