@@ -94,9 +94,10 @@ def test_a_full_disk_is_waited_out(sixteen_mb: Path, tmp_path: Path) -> None:
     env = environment(sixteen_mb)
     serve = Serve(env, tmp_path / "serve.log")
     try:
-        during = add(env, "due while the disk is full", "in 4 seconds")
+        # Due after the disk is surely full, even on a busy machine.
+        during = add(env, "due while the disk is full", "in 7 seconds")
         filler = fill(sixteen_mb)
-        time.sleep(5.5)
+        time.sleep(8.5)
         assert fired(env, during) is None  # nothing could be written
         filler.unlink()
         wait_for(lambda: fired(env, during), 10, "the task due while the disk was full")
