@@ -102,6 +102,25 @@ class Settings(BaseSettings):
     scheduler_max_sleep_seconds: float = Field(default=60.0, gt=0)
     """Safety net: the scheduler looks at the store at least this often."""
 
+    broker_url: SecretUrl = None
+    """Redis URL of the Celery broker (``redis://HOST:6379/0``): the distributed shape's
+    ``agentcron scheduler`` and ``agentcron worker`` need it; ``serve`` does not."""
+
+    run_message_size: int = Field(default=500, ge=1, le=10_000)
+    """Run ids carried by one broker message: a burst is handed over in a few messages."""
+
+    redispatch_after_seconds: float = Field(default=30.0, ge=1.0)
+    """A run handed to the broker and not taken by a worker within this long is handed over
+    again (its message was lost: the broker restarted, or was flushed)."""
+
+    maintenance_seconds: float = Field(default=5.0, gt=0, le=3600)
+    """How often a scheduler does the upkeep of the distributed shape: runs whose worker
+    vanished, runs handed over and never taken, queue depths, old history."""
+
+    retention_days: float = Field(default=90.0, ge=0)
+    """Finished runs (with their attempts and deliveries) older than this are deleted by a
+    scheduler's upkeep; 0 keeps them forever."""
+
     heartbeat_seconds: float = Field(default=5.0, gt=0, le=300)
     """How often ``serve`` tells the store it is alive, with its loops' states."""
 

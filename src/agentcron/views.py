@@ -82,6 +82,8 @@ class RunView:
     result: dict[str, Any] | None
     error: str | None
     usage: dict[str, Any] | None
+    dispatched_at: datetime | None = None
+    """When it was last handed to the broker (the distributed shape), if it was."""
 
     @property
     def lateness_seconds(self) -> float | None:
@@ -126,6 +128,8 @@ class WorkerView:
     started_at: datetime
     seen_at: datetime
     loops: list[dict[str, Any]]
+    details: dict[str, Any] | None = None
+    """What kind of work it takes: a worker's queues and concurrency, for example."""
 
     def to_dict(self) -> dict[str, Any]:
         """Its fields, with the host and pid its id names (None for an id that names none)."""

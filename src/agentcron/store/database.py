@@ -252,6 +252,13 @@ class SqlStore:
                         connection.commit()
                 return
             async with self.engine.begin() as connection:
+                if await connection.run_sync(_revision) == HEAD:
+                    return
+                # Schedulers and workers starting together: one migrates, the others wait
+                # for it (the lock ends with the transaction), then find the schema there.
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                )
                 if await connection.run_sync(_revision) != HEAD:
                     await connection.run_sync(_upgrade)
         except AgentCronError:
@@ -324,6 +331,9 @@ def _checkpoint(database: Path) -> None:
     """Copy the write-ahead log into the database, without blocking writers (PASSIVE)."""
     with contextlib.closing(sqlite3.connect(database, timeout=_IN_PLACE_WAIT_SECONDS)) as db:
         db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+_MIGRATION_LOCK = 0x61676D67  # "agmg": the advisory lock key migrations take on PostgreSQL
 
 
 def _revision(connection: Connection) -> str | None:

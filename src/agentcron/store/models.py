@@ -104,6 +104,8 @@ tasks: Final = Table(
     Index("ix_tasks_owner_id_status", "owner_id", "status"),
 )
 
+_OUTBOX = "status IN ('queued', 'retrying') AND dispatched_at IS NULL"
+
 runs: Final = Table(
     "runs",
     metadata,
@@ -124,9 +126,18 @@ runs: Final = Table(
     _optional("result", JSON),
     _optional("error", Text),
     _optional("usage", JSON),
+    _optional("dispatched_at", UTCDateTime()),
     UniqueConstraint("task_id", "scheduled_for"),
     Index("ix_runs_status_not_before", "status", "not_before"),
+    Index(
+        "ix_runs_outbox",
+        "not_before",
+        postgresql_where=text(_OUTBOX),
+        sqlite_where=text(_OUTBOX),
+    ),
 )
+"""``dispatched_at``: when the run was last handed to the broker (the distributed shape);
+unset while it waits to be, so that the outbox index holds only the runs still to hand over."""
 
 run_attempts: Final = Table(
     "run_attempts",
@@ -186,6 +197,15 @@ deliveries: Final = Table(
 finished): a retried run finds it and sends nothing twice. ``channel`` keeps the channel's
 name when the channel is removed (``channel_id`` then names nothing)."""
 
+queue_depths: Final = Table(
+    "queue_depths",
+    metadata,
+    Column("queue", String(64), primary_key=True),
+    _required("depth", Integer),
+    _required("measured_at", UTCDateTime()),
+)
+"""Messages waiting in each broker queue, as a scheduler last counted them."""
+
 workers: Final = Table(
     "workers",
     metadata,
@@ -194,6 +214,7 @@ workers: Final = Table(
     _required("started_at", UTCDateTime()),
     _required("seen_at", UTCDateTime()),
     _required("loops", JSON),
+    _optional("details", JSON),
 )
 """The processes serving the store, each seen at its last heartbeat, with its loops' states."""
 

@@ -23,7 +23,11 @@ class SqlWorkers:
         await self._session.execute(
             insert.on_conflict_do_update(
                 index_elements=[WORKERS.c.id],
-                set_={"seen_at": insert.excluded.seen_at, "loops": insert.excluded.loops},
+                set_={
+                    "seen_at": insert.excluded.seen_at,
+                    "loops": insert.excluded.loops,
+                    "details": insert.excluded.details,
+                },
             )
         )
 
