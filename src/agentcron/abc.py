@@ -338,6 +338,59 @@ class RunRepository(Protocol):
         ...
 
 
+class HandoverRepository(Protocol):
+    """Runs handed to workers in other processes through the broker (the distributed shape).
+
+    The runs table is the outbox: a waiting run not yet handed over has no
+    ``dispatched_at``. Writes that make a run wait again (a retry, a recovery, a retry by
+    hand) clear it, so the run is handed over again when it comes due.
+    """
+
+    async def to_dispatch(
+        self, now: datetime, horizon: datetime, limit: int
+    ) -> list[tuple[int, str]]:
+        """Waiting runs due by ``horizon``, not handed over, unclaimed and allowed to start,
+        oldest first, locked for this transaction (others skip them): ids and actions."""
+        ...
+
+    async def mark_dispatched(self, run_ids: Sequence[int], now: datetime) -> None:
+        """Record that these runs' ids were sent to the broker."""
+        ...
+
+    async def next_dispatch(self) -> datetime | None:
+        """The earliest start of a waiting run not handed over yet."""
+        ...
+
+    async def forget_stale(self, now: datetime, before: datetime) -> int:
+        """Runs handed over before ``before``, due since then and still not taken by any
+        worker (their message was lost): to be handed over again. How many."""
+        ...
+
+    async def release_lapsed(self, now: datetime) -> int:
+        """Waiting runs whose worker reserved them and let its lease run out (it died): free
+        again, and to be handed over. How many."""
+        ...
+
+    async def purge_finished(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` runs that finished before ``before``, with their attempts
+        and deliveries. How many."""
+        ...
+
+    async def try_lock(self, key: int) -> bool:
+        """Take the transaction-long lock ``key`` if no other transaction holds it: one
+        scheduler at a time does each kind of upkeep."""
+        ...
+
+    async def reserve(
+        self, run_ids: Sequence[int], now: datetime, until: datetime, worker_id: str
+    ) -> tuple[list[tuple[ClaimedRun, datetime]], list[tuple[int, datetime]]]:
+        """Of ``run_ids``, those still waiting, unclaimed and allowed to start, held by
+        ``worker_id`` until ``until`` (each with its start); and those of tasks whose runs
+        queue behind each other, with their starts, to claim when they come due. Runs
+        finished, cancelled or held by another live lease are left alone."""
+        ...
+
+
 class WorkerRepository(Protocol):
     """Processes serving the store, each known by the heartbeat it writes."""
 
@@ -351,6 +404,14 @@ class WorkerRepository(Protocol):
 
     async def seen_since(self, since: datetime) -> list[WorkerView]:
         """Workers whose last heartbeat is at or after ``since``, oldest first."""
+        ...
+
+    async def record_queue_depths(self, depths: dict[str, int], now: datetime) -> None:
+        """Store how many messages wait in each broker queue, counted at ``now``."""
+        ...
+
+    async def queue_depths(self) -> dict[str, tuple[int, datetime]]:
+        """Each queue's last counted depth, and when it was counted."""
         ...
 
     async def forget_before(self, before: datetime) -> None:
@@ -512,6 +573,9 @@ class Repositories(Protocol):
 
     @property
     def deliveries(self) -> DeliveryRepository: ...
+
+    @property
+    def handover(self) -> HandoverRepository: ...
 
     async def announce_change(self) -> None:
         """Tell schedulers in other processes, as this transaction commits, that tasks or runs

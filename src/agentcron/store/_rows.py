@@ -27,6 +27,7 @@ USERS: Final[Table] = models.users
 CONVERSATIONS: Final[Table] = models.conversations
 ATTEMPTS: Final[Table] = models.run_attempts
 WORKERS: Final[Table] = models.workers
+QUEUE_DEPTHS: Final[Table] = models.queue_depths
 CHANNELS: Final[Table] = models.channels
 DELIVERIES: Final[Table] = models.deliveries
 

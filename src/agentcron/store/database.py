@@ -31,6 +31,7 @@ from agentcron.store._rows import Sql
 from agentcron.store.channels import SqlChannels
 from agentcron.store.conversations import SqlConversations
 from agentcron.store.deliveries import SqlDeliveries
+from agentcron.store.handover import SqlHandover
 from agentcron.store.migrations import HEAD
 from agentcron.store.runs import SqlRuns
 from agentcron.store.tasks import SqlTasks
@@ -71,8 +72,8 @@ class Repositories:
     """The repositories of one session (a transaction or a snapshot read)."""
 
     __slots__ = (
-        "_session", "_sqlite", "channels", "conversations", "deliveries", "runs", "tasks",
-        "users", "workers",
+        "_session", "_sqlite", "channels", "conversations", "deliveries", "handover", "runs",
+        "tasks", "users", "workers",
     )  # fmt: skip
 
     def __init__(self, connection: AsyncConnection | Connection, sqlite: bool) -> None:
@@ -85,6 +86,7 @@ class Repositories:
         self.workers = SqlWorkers(session, sqlite)
         self.channels = SqlChannels(session, sqlite)
         self.deliveries = SqlDeliveries(session, sqlite)
+        self.handover = SqlHandover(session, sqlite)
 
     async def announce_change(self) -> None:
         if not self._sqlite:  # SQLite: the wake socket beside the file does it

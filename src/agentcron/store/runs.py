@@ -148,6 +148,7 @@ class SqlRuns:
                 lease_expires_at=None,
                 worker_id=None,
                 reason=reason,
+                dispatched_at=None,
             )
         )
 
@@ -315,7 +316,9 @@ class SqlRuns:
         )
         failed = await self._session.execute(
             update(RUNS)
-            .where(RUNS.c.id.in_(lost), RUNS.c.attempt >= exhausted)
+            .where(
+                RUNS.c.id.in_(lost), RUNS.c.status == RunStatus.RUNNING, RUNS.c.attempt >= exhausted
+            )
             .values(
                 status=RunStatus.FAILED,
                 finished_at=now,
@@ -334,9 +337,10 @@ class SqlRuns:
                 lease_expires_at=None,
                 worker_id=None,
                 error="the worker running it stopped; retrying",
+                dispatched_at=None,
             )
         )
-        return len(lost), await self._with_tasks(failed_runs) if failed_runs else []
+        return len(lost), await with_tasks(self._session, failed_runs) if failed_runs else []
 
     async def next_lease_expiry(self) -> datetime | None:
         expiry: datetime | None = await self._session.scalar(
@@ -394,26 +398,7 @@ class SqlRuns:
         if not runs:
             return []
         await self._open_attempts([(run.id, run.attempt) for run in runs], now, worker_id)
-        return await self._with_tasks(runs)
-
-    async def _with_tasks(self, runs: Sequence[Row[Any]]) -> list[ClaimedRun]:
-        """Runs (rows of id, task_id, scheduled_for, attempt) with their tasks' fields."""
-        tasks: dict[int, dict[str, Any]] = {
-            row.id: dict(row._mapping) | {"notify": tuple(row.notify or ())}
-            for row in await self._session.execute(
-                select(TASKS.c.id, *_CLAIMED_TASK_COLUMNS).where(
-                    TASKS.c.id.in_({run.task_id for run in runs})
-                )
-            )
-        }
-        return [
-            ClaimedRun(
-                **tasks[run.task_id] | {"id": run.id, "task_id": run.task_id},
-                scheduled_for=run.scheduled_for,
-                attempt=run.attempt,
-            )
-            for run in runs
-        ]
+        return await with_tasks(self._session, runs)
 
     async def begin(
         self, run_ids: Sequence[int], now: datetime, lease: timedelta, worker_id: str
@@ -546,6 +531,26 @@ class SqlRuns:
         )
 
 
+async def with_tasks(session: Sql, runs: Sequence[Row[Any]]) -> list[ClaimedRun]:
+    """Runs (rows of id, task_id, scheduled_for, attempt) with their tasks' fields."""
+    tasks: dict[int, dict[str, Any]] = {
+        row.id: dict(row._mapping) | {"notify": tuple(row.notify or ())}
+        for row in await session.execute(
+            select(TASKS.c.id, *_CLAIMED_TASK_COLUMNS).where(
+                TASKS.c.id.in_({run.task_id for run in runs})
+            )
+        )
+    }
+    return [
+        ClaimedRun(
+            **tasks[run.task_id] | {"id": run.id, "task_id": run.task_id},
+            scheduled_for=run.scheduled_for,
+            attempt=run.attempt,
+        )
+        for run in runs
+    ]
+
+
 def _starting(now: datetime, lease: timedelta, worker_id: str) -> Any:
     """The UPDATE that starts runs: a new attempt, under a lease, committed before the
     action's first side effect. The first start is kept: lateness is the first attempt's."""
@@ -583,6 +588,7 @@ _RECORD = (
         error=bindparam("error"),
         usage=bindparam("usage"),
         lease_expires_at=None,
+        dispatched_at=None,  # a retry is handed over again when it comes due
     )
 )
 """An attempt's outcome; its start too, for a run started from memory (the first start

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
-from agentcron.store._rows import WORKERS, Sql, upsert_into, worker_view
+from agentcron.store._rows import QUEUE_DEPTHS, WORKERS, Sql, upsert_into, worker_view
 from agentcron.views import WorkerView
 
 
@@ -40,3 +40,19 @@ class SqlWorkers:
 
     async def forget_before(self, before: datetime) -> None:
         await self._session.execute(delete(WORKERS).where(WORKERS.c.seen_at < before))
+
+    async def record_queue_depths(self, depths: dict[str, int], now: datetime) -> None:
+        if not depths:
+            return
+        insert = upsert_into(QUEUE_DEPTHS, self._sqlite)
+        await self._session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[QUEUE_DEPTHS.c.queue],
+                set_={"depth": insert.excluded.depth, "measured_at": insert.excluded.measured_at},
+            ),
+            [{"queue": q, "depth": n, "measured_at": now} for q, n in sorted(depths.items())],
+        )
+
+    async def queue_depths(self) -> dict[str, tuple[int, datetime]]:
+        rows = await self._session.execute(select(QUEUE_DEPTHS).order_by(QUEUE_DEPTHS.c.queue))
+        return {row.queue: (row.depth, row.measured_at) for row in rows}
