@@ -357,8 +357,9 @@ class HandoverRepository(Protocol):
         """Record that these runs' ids were sent to the broker."""
         ...
 
-    async def next_dispatch(self) -> datetime | None:
-        """The earliest start of a waiting run not handed over yet."""
+    async def next_dispatch(self, now: datetime) -> datetime | None:
+        """The earliest start of a waiting run not handed over yet (unclaimed, and allowed
+        to start)."""
         ...
 
     async def forget_stale(self, now: datetime, before: datetime) -> int:
@@ -369,6 +370,11 @@ class HandoverRepository(Protocol):
     async def release_lapsed(self, now: datetime) -> int:
         """Waiting runs whose worker reserved them and let its lease run out (it died): free
         again, and to be handed over. How many."""
+        ...
+
+    async def release(self, run_ids: Sequence[int], worker_id: str) -> int:
+        """Give back runs ``worker_id`` reserved and did not start (it is stopping): free,
+        and to be handed over again at once. How many."""
         ...
 
     async def purge_finished(self, before: datetime, limit: int) -> int:
@@ -732,6 +738,15 @@ class Action(ABC):
     @abstractmethod
     async def run(self, context: ActionContext) -> ActionResult:
         """Do the work once. Raise ActionFailed on failure; the runner enforces the timeout."""
+
+
+class Dispatcher(Protocol):
+    """Hands runs waiting in the store to workers in other processes (the distributed
+    shape: the broker); the scheduler then writes every run unclaimed."""
+
+    async def dispatch(self, now: datetime) -> int:
+        """Send the waiting runs due by the lookahead that were not sent yet; how many."""
+        ...
 
 
 class Executor(Protocol):

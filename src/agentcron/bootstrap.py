@@ -15,9 +15,8 @@ import logging
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from agentcron.abc import Clock, Wakeup
 from agentcron.actions import ActionRegistry
@@ -29,7 +28,6 @@ from agentcron.errors import AgentCronError, ConfigurationError
 from agentcron.processes import worker_name
 from agentcron.service import ChangeSignal, TaskService
 from agentcron.store import SqlStore, database_url, private_file, tighten_store
-from agentcron.views import WorkerView
 
 if TYPE_CHECKING:
     from agentcron.domain import Outcome
@@ -38,8 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("agentcron.engine")
 UPKEEP_SECONDS = 1.0
 """How often serve has the store do its housekeeping (SQLite: a WAL checkpoint)."""
-FORGET_WORKERS_AFTER = timedelta(days=1)
-"""A worker not seen for this long died without saying so: its row is removed."""
 
 
 def open_store(settings: Settings, *, database_clock: bool = True) -> SqlStore:
@@ -153,9 +149,11 @@ class Engine:
         store: SqlStore | None = None,
         on_output: Recorded | None = None,
         kind: str = "serve",
+        details: dict[str, Any] | None = None,
     ) -> None:
         # The engine loads with the command that serves, not with every command.
         from agentcron.engine.executor import InProcessExecutor  # noqa: PLC0415
+        from agentcron.engine.heartbeat import Heartbeat  # noqa: PLC0415
         from agentcron.engine.recorder import Recorder  # noqa: PLC0415
         from agentcron.engine.runner import Runner  # noqa: PLC0415
         from agentcron.engine.scheduler import Scheduler  # noqa: PLC0415
@@ -164,8 +162,6 @@ class Engine:
         from agentcron.notify.deliverer import Deliverer  # noqa: PLC0415
 
         self.settings = settings
-        self.kind = kind
-        """What the heartbeat says this process is: 'serve', or 'serve --once'."""
         self.clock = clock or SystemClock()
         self.store = store or open_store(settings)
         self.wakeup = WakeEvent()
@@ -204,12 +200,15 @@ class Engine:
             give_up_seconds=settings.loop_give_up_seconds,
             on_change=self._beat_soon,
         )
+        self.heartbeat = Heartbeat(
+            self.store, self.clock, self.supervisor, self.worker_id, kind,
+            interval=settings.heartbeat_seconds, details=details,
+        )  # fmt: skip
+        """What it says this process is: 'serve', 'serve --once' or 'worker'."""
         self._on_output = on_output
         self._background: list[asyncio.Task[None]] = []
         self._transport: asyncio.DatagramTransport | None = None
         self._lock: StoreLock | None = None
-        self._beat = asyncio.Event()
-        self._started_at = self.clock.now()
 
     @property
     def done(self) -> asyncio.Event:
@@ -247,7 +246,7 @@ class Engine:
             self._transport = await listen_on_socket(socket_path(database_file), self.wakeup)
         elif self.store.shared:
             self._keep("listener", lambda: self.store.listen_for_changes(self.wakeup))
-        await self._heartbeat()
+        await self.heartbeat.beat()
         self._background.append(
             asyncio.create_task(preload_apprise(), name="agentcron-preload-apprise")
         )
@@ -260,7 +259,7 @@ class Engine:
         self.executor.start(self.supervisor)
         if scheduling:
             self._keep("scheduler", self.scheduler.step)
-        self._keep("heartbeat", self._heartbeat_step)
+        self._keep("heartbeat", self.heartbeat.step)
         self._keep("upkeep", self._upkeep_step)
         self._beat_soon()  # the first heartbeat had no loops yet: tell them now
 
@@ -273,23 +272,7 @@ class Engine:
         await self.store.upkeep()
 
     def _beat_soon(self) -> None:
-        self._beat.set()
-
-    async def _heartbeat_step(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.settings.heartbeat_seconds):
-                await self._beat.wait()
-        self._beat.clear()
-        await self._heartbeat()
-
-    async def _heartbeat(self) -> None:
-        """Tell the store this process is alive, and how its loops are doing."""
-        now = self.clock.now()
-        loops = self.supervisor.snapshot()
-        me = WorkerView(self.worker_id, self.kind, self._started_at, now, loops)
-        async with self.store.transaction() as store:
-            await store.workers.heartbeat(me)
-            await store.workers.forget_before(now - FORGET_WORKERS_AFTER)
+        self.heartbeat.soon()
 
     async def run_due(self) -> int:
         """``serve --once``, after ``start(scheduling=False)``: one scheduler pass over what
@@ -318,8 +301,7 @@ class Engine:
         if self._transport is not None:
             self._transport.close()
         with contextlib.suppress(AgentCronError):  # the store may be the reason for stopping
-            async with self.store.transaction() as store:
-                await store.workers.remove(self.worker_id)
+            await self.heartbeat.remove()
         await self.store.close()
         if self._lock is not None:
             self._lock.release()

@@ -14,6 +14,7 @@
     ├── ConfigurationError         the operator's setup is wrong or incomplete        exit 78
     └── RuntimeFailure             something failed while running; may work on retry  exit 1
         ├── StoreError             the store could not be read or written now
+        ├── BrokerError            the broker (Redis) could not be reached now
         ├── ActionFailed           a run's action failed (``retryable`` says if worth again)
         ├── DeliveryFailed         a notification did not go out (the transport's words)
         └── ChatError              the chat assistant could not answer this turn
@@ -134,6 +135,13 @@ class StoreError(RuntimeFailure):
     """The store could not be read or written just now."""
 
     code = "store_unavailable"
+
+
+class BrokerError(RuntimeFailure):
+    """The broker could not be reached just now; what was to go through it waits in the
+    database (the outbox) and goes when it is back."""
+
+    code = "broker_unavailable"
 
 
 class ActionFailed(RuntimeFailure):

@@ -70,6 +70,25 @@ class InProcessExecutor:
             return True
         return bool(self._timed) and self._timed[0][0] <= self.clock.now()
 
+    def backlog(self) -> int:
+        """Runs due and not started yet: more of them than slots means this worker is full."""
+        now = self.clock.now()
+        due = sum(1 for start, run_id in self._timed if start <= now and run_id in self._waiting)
+        return len(self._ready) + len(self._to_claim) + due
+
+    async def room(self) -> None:
+        """Wait until fewer runs are due and waiting here than there are slots: a worker
+        takes more runs from the broker only when it can start them."""
+        while self.backlog() >= self.concurrency:
+            self._settled.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):  # runs come due by the clock, unannounced
+                    await self._settled.wait()
+
+    def held(self) -> list[int]:
+        """Runs held here under this worker's lease and not started: given back on stopping."""
+        return [run_id for run_id, claimed in self._waiting.items() if claimed is not None]
+
     def _known(self, run_id: int) -> bool:
         return run_id in self._waiting or run_id in self._running
 

@@ -7,6 +7,10 @@ them), advances the tasks, commits, and only then hands run ids to the
 executor. It also hands over runs that wait in the store (retries, manual
 runs, runs of a crashed worker), so losing the executor's queue loses nothing.
 
+In the distributed shape a ``Dispatcher`` takes the executor's place: runs are written
+unclaimed and handed to the broker through the outbox once committed, and the recovery
+of lost runs is done by one scheduler at a time.
+
 A wake-up with nothing due costs a few indexed reads: the write lock is taken only
 when a pass has work.
 """
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from agentcron.abc import Clock, Executor, Notices, Repositories, Store, Wakeup
+from agentcron.abc import Clock, Dispatcher, Executor, Notices, Repositories, Store, Wakeup
 from agentcron.config import Settings
 from agentcron.domain import (
     GAVE_UP_ON_LOST_WORKER,
@@ -40,6 +44,7 @@ log = logging.getLogger("agentcron.scheduler")
 _SWEEP_LIMIT = 5000
 _AFTER_FULL_SWEEP_SECONDS = 0.5
 _PLAN_SLICE = 50
+RECOVERY_LOCK = 0x61677263  # "agrc": one scheduler at a time recovers runs of lost workers
 
 
 @dataclass
@@ -61,12 +66,17 @@ class Scheduler:
         store: Store,
         clock: Clock,
         settings: Settings,
-        executor: Executor,
+        executor: Executor | None,
         *,
         wakeup: Wakeup | None = None,
         rng: random.Random | None = None,
         notices: Notices | None = None,
+        dispatcher: Dispatcher | None = None,
     ) -> None:
+        if (executor is None) == (dispatcher is None):
+            raise ValueError("a scheduler hands runs to an executor or to a dispatcher")
+        self.dispatcher = dispatcher
+        """Who hands runs to workers elsewhere (the distributed shape), instead of an executor."""
         self.notices = notices
         """Who tells the owners of runs that failed for good when their worker vanished."""
         self.store = store
@@ -104,6 +114,9 @@ class Scheduler:
             due = await store.tasks.next_due()
             if due is not None and due <= now + self._lookahead:
                 return True
+            if self.dispatcher is not None:
+                start = await store.handover.next_dispatch(now)
+                return start is not None and start <= now + self._lookahead
             return bool(await store.runs.dispatchable(now, 1))
 
     async def seconds_to_next(self) -> float:
@@ -111,7 +124,11 @@ class Scheduler:
         now = await self.store.now(self.clock)
         async with self.store.reading() as store:
             task_due = await store.tasks.next_due()
-            run_due = await store.runs.next_start(now)
+            if self.dispatcher is not None:  # handed over ahead, as occurrences are
+                run_due = await store.handover.next_dispatch(now)
+                run_due = run_due - self._lookahead if run_due is not None else None
+            else:
+                run_due = await store.runs.next_start(now)
             expiry = await store.runs.next_lease_expiry()
         candidates = [run_due] if run_due is not None else []
         if task_due is not None:
@@ -139,7 +156,7 @@ class Scheduler:
             report.dispatched += batch_report.dispatched
             if not full:
                 break
-        report.dispatched += await self._sweep(now)
+        report.dispatched += await self._hand_over(now)
         if report.tasks:
             log.info(
                 "pass: %d tasks, %d runs, %d skipped, %d dispatched, %d completed",
@@ -165,6 +182,8 @@ class Scheduler:
         if expiry is None or expiry >= now:
             return
         async with self.store.transaction() as store:
+            if not await store.handover.try_lock(RECOVERY_LOCK):
+                return  # another scheduler is at it
             recovered, failed = await store.runs.recover_expired(now)
             jobs = await settle_failed(store, failed, now, self.notices)
         if jobs and self.notices is not None:
@@ -209,12 +228,17 @@ class Scheduler:
             for run in inserted
             if run.status == RunStatus.QUEUED and run.worker_id is None
         ]
-        self.executor.submit_claimed(claimed)
-        self.executor.submit_at(waiting)
         report.tasks = len(tasks)
         report.runs = len(waiting) + len(claimed)
         report.skipped = len(inserted) - report.runs
-        report.dispatched = report.runs
+        if self.executor is not None:
+            self.executor.submit_claimed(claimed)
+            self.executor.submit_at(waiting)
+            report.dispatched = report.runs
+        elif self.dispatcher is not None and report.runs:
+            report.dispatched = await self.dispatcher.dispatch(
+                now
+            )  # on the way while the next batch is planned
         return report, len(tasks) == limit
 
     def _plan_task(
@@ -247,7 +271,8 @@ class Scheduler:
             rng=self.rng,
         )
         rows = []
-        owner = self.executor.claim_for if not busy or task.overlap_policy == "allow" else None
+        claim_for = self.executor.claim_for if self.executor is not None else None
+        owner = claim_for if not busy or task.overlap_policy == "allow" else None
         for run in decided.runs:
             claimed = owner is not None and not run.skipped
             rows.append(
@@ -281,8 +306,12 @@ class Scheduler:
         }
         return rows, change
 
-    async def _sweep(self, now: datetime) -> int:
-        """Hand over runs waiting in the store (the executor ignores those it has)."""
+    async def _hand_over(self, now: datetime) -> int:
+        """Hand over runs waiting in the store: to the broker, those not sent yet; to the
+        executor, every one due (it ignores those it has)."""
+        if self.dispatcher is not None:
+            return await self.dispatcher.dispatch(now)
+        assert self.executor is not None
         async with self.store.reading() as store:
             waiting = await store.runs.dispatchable(now, _SWEEP_LIMIT)
         self._swept_full = len(waiting) == _SWEEP_LIMIT

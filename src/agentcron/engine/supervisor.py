@@ -1,8 +1,8 @@
 """Keeping a process's long-lived loops alive: each loop is a step called again and again;
 a step that raises is logged with its cause and called again after a growing pause.
 
-A store that is locked, full or unreachable is waited out for as long as it takes (the
-scheduler carries on when it comes back). Any other error that keeps recurring, with no
+A store that is locked, full or unreachable, or a broker that is down, is waited out for as
+long as it takes (the scheduler carries on when it comes back). Any other error that keeps recurring, with no
 step of that loop succeeding for ``give_up_seconds``, or a configuration error at once,
 stops the process: ``done`` is set with one line saying why, and ``serve`` exits non-zero
 rather than stay up doing nothing.
@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from agentcron.abc import Clock
-from agentcron.errors import AgentCronError, ConfigurationError, StoreError
+from agentcron.errors import AgentCronError, BrokerError, ConfigurationError, StoreError
 
 log = logging.getLogger("agentcron.supervisor")
 
@@ -117,7 +117,9 @@ class Supervisor:
         failing_for = (now - state.failing_since).total_seconds()
         if isinstance(error, ConfigurationError):
             reason = describe(error)
-        elif not isinstance(error, StoreError) and failing_for >= self.give_up_seconds:
+        elif (
+            not isinstance(error, StoreError | BrokerError) and failing_for >= self.give_up_seconds
+        ):
             reason = f"it kept failing for {failing_for:.0f} s: {describe(error)}"
         else:
             if first:

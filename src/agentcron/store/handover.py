@@ -62,10 +62,13 @@ class SqlHandover:
                 update(RUNS).where(RUNS.c.id.in_(run_ids)).values(dispatched_at=now)
             )
 
-    async def next_dispatch(self) -> datetime | None:
+    async def next_dispatch(self, now: datetime) -> datetime | None:
         start: datetime | None = await self._session.scalar(
             select(func.min(RUNS.c.not_before)).where(
-                RUNS.c.status.in_(CLAIMABLE_RUN_STATUSES), RUNS.c.dispatched_at.is_(None)
+                RUNS.c.status.in_(CLAIMABLE_RUN_STATUSES),
+                RUNS.c.dispatched_at.is_(None),
+                unclaimed(now),
+                may_start(),
             )
         )
         return start
@@ -88,6 +91,21 @@ class SqlHandover:
         released = await self._session.execute(
             update(RUNS)
             .where(RUNS.c.status.in_(CLAIMABLE_RUN_STATUSES), RUNS.c.lease_expires_at < now)
+            .values(worker_id=None, lease_expires_at=None, dispatched_at=None)
+            .returning(RUNS.c.id)
+        )
+        return len(released.all())
+
+    async def release(self, run_ids: Sequence[int], worker_id: str) -> int:
+        if not run_ids:
+            return 0
+        released = await self._session.execute(
+            update(RUNS)
+            .where(
+                RUNS.c.id.in_(run_ids),
+                RUNS.c.worker_id == worker_id,
+                RUNS.c.status.in_(CLAIMABLE_RUN_STATUSES),
+            )
             .values(worker_id=None, lease_expires_at=None, dispatched_at=None)
             .returning(RUNS.c.id)
         )
