@@ -19,6 +19,7 @@ from agentcron.cli import (
     chat,
     config,
     deliveries,
+    distributed,
     profile,
     runs,
     schedule,
@@ -45,6 +46,8 @@ app = typer.Typer(
 app.add_typer(schedule.app, name="schedule")
 app.add_typer(config.app, name="config")
 app.command("serve")(serve.serve)
+app.command("scheduler")(distributed.scheduler)
+app.command("worker")(distributed.worker)
 app.command("chat")(chat.chat)
 for name, command in (tasks.COMMANDS | runs.COMMANDS | transfer.COMMANDS).items():
     app.command(name)(command)  # type: ignore[type-var]

@@ -2,10 +2,10 @@
 a step that raises is logged with its cause and called again after a growing pause.
 
 A store that is locked, full or unreachable, or a broker that is down, is waited out for as
-long as it takes (the scheduler carries on when it comes back). Any other error that keeps recurring, with no
-step of that loop succeeding for ``give_up_seconds``, or a configuration error at once,
-stops the process: ``done`` is set with one line saying why, and ``serve`` exits non-zero
-rather than stay up doing nothing.
+long as it takes (the scheduler carries on when it comes back). Any other error that keeps
+recurring, with no step of that loop succeeding for ``give_up_seconds``, or a configuration
+error at once, stops the process: ``done`` is set with one line saying why, and the
+process exits non-zero rather than stay up doing nothing.
 """
 
 from __future__ import annotations

@@ -13,11 +13,19 @@ its age and dispatched again.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 
-from agentcron.domain import CLAIMABLE_RUN_STATUSES, ClaimedRun, OverlapPolicy, RunStatus
+from agentcron.domain import (
+    ASKED_FOR_TRIGGERS,
+    CLAIMABLE_RUN_STATUSES,
+    ClaimedRun,
+    OverlapPolicy,
+    RunStatus,
+    TaskStatus,
+)
 from agentcron.store._rows import RUNS, TASKS, Sql
 from agentcron.store.runs import may_start, unclaimed, with_tasks
 
@@ -47,7 +55,7 @@ class SqlHandover:
                 RUNS.c.dispatched_at.is_(None),
                 RUNS.c.not_before <= horizon,
                 unclaimed(now),
-                may_start(),
+                or_(RUNS.c.trigger.in_(ASKED_FOR_TRIGGERS), TASKS.c.status == TaskStatus.ACTIVE),
             )
             .order_by(RUNS.c.not_before)
             .limit(limit)
@@ -169,7 +177,7 @@ class SqlHandover:
         )
         starts = {row.id: row.not_before for row in reserved}
         claimed = await with_tasks(self._session, reserved) if reserved else []
-        return (
-            [(run, starts[run.id]) for run in claimed],
+        return (  # the attempt it is about to make (one started from memory records it)
+            [(replace(run, attempt=run.attempt + 1), starts[run.id]) for run in claimed],
             [(row.id, row.not_before) for row in in_line],
         )

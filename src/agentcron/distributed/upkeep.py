@@ -1,0 +1,104 @@
+"""The distributed shape's upkeep, done by the schedulers (no separate beat process): one
+scheduler at a time, every ``maintenance_seconds``.
+
+- Runs a dead worker had reserved, and whose lease ran out, are freed and handed over
+  again (runs it had started are recovered by the scheduler's own pass, as embedded).
+- Runs handed to the broker and never taken within ``redispatch_after_seconds`` (their
+  message was lost: a broker restarted empty, or flushed) are handed over again.
+- Each queue's depth is counted and stored, for ``agentcron status``.
+- Once an hour, a purge of the history past ``retention_days`` goes to the
+  ``maintenance`` queue, for a worker to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from agentcron.abc import Clock, Store, Wakeup
+from agentcron.config import Settings
+from agentcron.distributed.queues import MAINTENANCE, PURGE_TASK, QUEUES
+from agentcron.errors import BrokerError
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+log = logging.getLogger("agentcron.upkeep")
+UPKEEP_LOCK = 0x61677570  # "agup": one scheduler at a time does the upkeep
+PURGE_EVERY = timedelta(hours=1)
+
+
+@dataclass
+class UpkeepReport:
+    """What one round of upkeep found and did (None: another scheduler was at it)."""
+
+    lapsed: int = 0
+    stale: int = 0
+    depths: dict[str, int] = field(default_factory=dict)
+    purge_sent: bool = False
+
+
+class Upkeep:
+    """The periodic upkeep of one scheduler process."""
+
+    def __init__(
+        self, store: Store, clock: Clock, settings: Settings, app: Celery, wakeup: Wakeup
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+        self.app = app
+        self.wakeup = wakeup
+        self._last_purge: datetime | None = None
+
+    async def step(self) -> None:
+        await asyncio.sleep(self.settings.maintenance_seconds)
+        await self.run()
+
+    async def run(self) -> UpkeepReport | None:
+        now = await self.store.now(self.clock)
+        bound = timedelta(seconds=self.settings.redispatch_after_seconds)
+        report = UpkeepReport()
+        async with self.store.transaction() as store:
+            if not await store.handover.try_lock(UPKEEP_LOCK):
+                return None
+            report.lapsed = await store.handover.release_lapsed(now)
+            report.stale = await store.handover.forget_stale(now, now - bound)
+            report.depths = await asyncio.to_thread(self._depths)
+            await store.workers.record_queue_depths(report.depths, now)
+        if report.lapsed or report.stale:
+            log.warning(
+                "handing over again %d runs whose worker stopped and %d whose message was "
+                "lost", report.lapsed, report.stale,
+            )  # fmt: skip
+            self.wakeup.wake()  # the scheduler hands them over now
+        if self._purge_due(now):
+            await asyncio.to_thread(self._send_purge)
+            self._last_purge = now
+            report.purge_sent = True
+        return report
+
+    def _purge_due(self, now: datetime) -> bool:
+        if self.settings.retention_days <= 0:
+            return False
+        return self._last_purge is None or now - self._last_purge >= PURGE_EVERY
+
+    def _depths(self) -> dict[str, int]:
+        """Messages waiting in each queue, counted on the broker."""
+        try:
+            with self.app.connection_for_read() as connection:
+                client = connection.default_channel.client  # type: ignore[attr-defined]
+                return {queue: int(client.llen(queue)) for queue in QUEUES}
+        except Exception as error:
+            raise BrokerError(f"could not count the queues ({type(error).__name__})") from error
+
+    def _send_purge(self) -> None:
+        try:
+            self.app.send_task(
+                PURGE_TASK, queue=MAINTENANCE, exchange="", routing_key=MAINTENANCE, retry=False
+            )
+        except Exception as error:
+            raise BrokerError(f"could not send the purge ({type(error).__name__})") from error
