@@ -1,0 +1,137 @@
+"""agentcron's distributed shape as one more system of the anchors burst harness.
+
+The system under test is the product as shipped: one ``agentcron scheduler`` and two
+``agentcron worker`` processes (default settings: concurrency 64 each, every queue) on
+the machine's PostgreSQL (a private schema per trial, in the ``test`` database) and
+Redis (its own db, 3: the harness uses 0 to 2). Jobs are tasks created through
+``TaskService.create_many`` from the harness process, 1,000 per call, as an API import
+would; each task's action is the harness's sink (``agentcron_system.SinkAction``).
+
+Run through ``bench/anchors/run.sh`` with
+``SYSTEMS_AGENTCRON=agentcron_distributed:two_workers``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterable
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import redis
+from anchorbench.harness import System, terminate_tree  # type: ignore[import-not-found]
+from agentcron_system import HERE, AgentcronSystem
+
+from agentcron.bootstrap import build_service
+from agentcron.config import Settings
+from agentcron.store import SqlStore
+
+PG_SERVER = os.environ.get("ANCHORS_AGENTCRON_PG", "postgresql://postgres@127.0.0.1:5432/test")
+BROKER = os.environ.get("ANCHORS_AGENTCRON_BROKER", "redis://127.0.0.1:6379/3")
+_BATCH = 1000
+
+
+class DistributedSystem(System):  # type: ignore[misc]
+    """One scheduler and ``workers`` worker processes on a fresh schema per trial."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.name = f"agentcron-distributed-{workers}w"
+        self.home = Path(tempfile.mkdtemp(prefix="anchors-agentcron-dist-"))
+        self.schema = f"anchors_{uuid.uuid4().hex[:10]}"
+        self.url = f"{PG_SERVER}?options=-csearch_path%3D{self.schema}"
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def _env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTCRON_")}
+        return env | {
+            "AGENTCRON_HOME": str(self.home),
+            "AGENTCRON_TIMEZONE": "UTC",
+            "AGENTCRON_DATABASE_URL": self.url,
+            "AGENTCRON_BROKER_URL": BROKER,
+            "AGENTCRON_ACTIONS": json.dumps({"sink": "agentcron_system:SinkAction"}),
+            "PYTHONPATH": os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")]),
+        }
+
+    def _settings(self) -> Settings:
+        return Settings(
+            timezone="UTC",
+            home=self.home,
+            database_url=self.url,
+            max_active_tasks=1_000_000,
+            actions={"sink": "agentcron_system:SinkAction"},
+        )
+
+    def start(self) -> list[int]:
+        with psycopg.connect(PG_SERVER, autocommit=True) as connection:
+            connection.execute(f'CREATE SCHEMA "{self.schema}"')
+        redis.Redis.from_url(BROKER).flushdb()
+        asyncio.run(self._prepare())
+        commands = [["scheduler"]] + [["worker"] for _ in range(self.workers)]
+        for number, command in enumerate(commands):
+            log = (self.home / f"{command[0]}-{number}.log").open("ab")
+            self.procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "agentcron", *command],
+                    env=self._env(),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+        return [proc.pid for proc in self.procs]
+
+    async def _prepare(self) -> None:
+        store = SqlStore(self.url)
+        await store.migrate()
+        service = build_service(self._settings(), store)
+        await service.ensure_user("local", timezone="UTC")
+        await store.close()
+
+    def schedule(self, run_id: str, jobs: Iterable[tuple[str, float]]) -> None:
+        asyncio.run(self._schedule(run_id, jobs))
+
+    async def _schedule(self, run_id: str, jobs: Iterable[tuple[str, float]]) -> None:
+        store = SqlStore(self.url)
+        service = build_service(self._settings(), store)
+        try:
+            iterator = iter(jobs)
+            while chunk := list(itertools.islice(iterator, _BATCH)):
+                requests = [AgentcronSystem._request(run_id, job, due) for job, due in chunk]
+                await service.create_many("local", requests)
+        finally:
+            await store.close()
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            terminate_tree(proc)
+        self.procs = []
+        with psycopg.connect(PG_SERVER, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+        redis.Redis.from_url(BROKER).flushdb()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "agentcron": version("agentcron"),
+            "celery": version("celery"),
+            "notes": (
+                f"agentcron distributed: 1 scheduler + {self.workers} workers (default "
+                "concurrency 64 each, every queue), PostgreSQL store, Redis broker; jobs "
+                "created through TaskService in batches of 1000 (create_many)"
+            ),
+        }
+
+
+def two_workers() -> DistributedSystem:
+    return DistributedSystem(workers=2)
