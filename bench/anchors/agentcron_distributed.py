@@ -29,8 +29,8 @@ from typing import Any
 
 import psycopg
 import redis
-from anchorbench.harness import System, terminate_tree  # type: ignore[import-not-found]
 from agentcron_system import HERE, AgentcronSystem
+from anchorbench.harness import System, terminate_tree  # type: ignore[import-not-found]
 
 from agentcron.bootstrap import build_service
 from agentcron.config import Settings
@@ -39,14 +39,19 @@ from agentcron.store import SqlStore
 PG_SERVER = os.environ.get("ANCHORS_AGENTCRON_PG", "postgresql://postgres@127.0.0.1:5432/test")
 BROKER = os.environ.get("ANCHORS_AGENTCRON_BROKER", "redis://127.0.0.1:6379/3")
 _BATCH = 1000
+LOG_DIR = Path(os.environ.get("ANCHORS_LOG_DIR", "/tmp/anchors-logs"))
+"""Where the processes' logs go (kept after the trial, beside the harness's own)."""
 
 
 class DistributedSystem(System):  # type: ignore[misc]
     """One scheduler and ``workers`` worker processes on a fresh schema per trial."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, concurrency: int | None = None) -> None:
         self.workers = workers
-        self.name = f"agentcron-distributed-{workers}w"
+        self.concurrency = concurrency
+        self.name = f"agentcron-distributed-{workers}w" + (
+            f"-c{concurrency}" if concurrency else ""
+        )
         self.home = Path(tempfile.mkdtemp(prefix="anchors-agentcron-dist-"))
         self.schema = f"anchors_{uuid.uuid4().hex[:10]}"
         self.url = f"{PG_SERVER}?options=-csearch_path%3D{self.schema}"
@@ -59,6 +64,7 @@ class DistributedSystem(System):  # type: ignore[misc]
             "AGENTCRON_TIMEZONE": "UTC",
             "AGENTCRON_DATABASE_URL": self.url,
             "AGENTCRON_BROKER_URL": BROKER,
+            "AGENTCRON_LOG_LEVEL": os.environ.get("ANCHORS_AGENTCRON_LOG_LEVEL", "WARNING"),
             "AGENTCRON_ACTIONS": json.dumps({"sink": "agentcron_system:SinkAction"}),
             "PYTHONPATH": os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")]),
         }
@@ -77,9 +83,11 @@ class DistributedSystem(System):  # type: ignore[misc]
             connection.execute(f'CREATE SCHEMA "{self.schema}"')
         redis.Redis.from_url(BROKER).flushdb()
         asyncio.run(self._prepare())
-        commands = [["scheduler"]] + [["worker"] for _ in range(self.workers)]
+        worker = ["worker"] + (["--concurrency", str(self.concurrency)] if self.concurrency else [])
+        commands = [["scheduler"]] + [worker for _ in range(self.workers)]
         for number, command in enumerate(commands):
-            log = (self.home / f"{command[0]}-{number}.log").open("ab")
+            LOG_DIR.mkdir(parents=True, exist_ok=True)
+            log = (LOG_DIR / f"{self.name}-{command[0]}-{number}.log").open("ab")
             self.procs.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "agentcron", *command],
@@ -126,8 +134,9 @@ class DistributedSystem(System):  # type: ignore[misc]
             "agentcron": version("agentcron"),
             "celery": version("celery"),
             "notes": (
-                f"agentcron distributed: 1 scheduler + {self.workers} workers (default "
-                "concurrency 64 each, every queue), PostgreSQL store, Redis broker; jobs "
+                f"agentcron distributed: 1 scheduler + {self.workers} workers (concurrency "
+                f"{self.concurrency or 'default, 64'} each, every queue), PostgreSQL store, "
+                "Redis broker; jobs "
                 "created through TaskService in batches of 1000 (create_many)"
             ),
         }
@@ -135,3 +144,7 @@ class DistributedSystem(System):  # type: ignore[misc]
 
 def two_workers() -> DistributedSystem:
     return DistributedSystem(workers=2)
+
+
+def two_workers_c1000() -> DistributedSystem:
+    return DistributedSystem(workers=2, concurrency=1000)

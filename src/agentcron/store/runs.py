@@ -7,7 +7,8 @@ costs a few round trips, not one transaction per row.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import (
@@ -22,6 +23,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 
@@ -261,6 +263,8 @@ class SqlRuns:
     async def write_planned(self, runs: Sequence[dict[str, Any]]) -> list[WrittenRun]:
         if not runs:
             return []
+        if not self._sqlite:
+            return await self._write_planned_unnested(runs)
         insert_ = upsert_into(RUNS, self._sqlite)
         statement = insert_.on_conflict_do_nothing(
             index_elements=[RUNS.c.task_id, RUNS.c.scheduled_for]
@@ -270,6 +274,24 @@ class SqlRuns:
         )  # fmt: skip
         result = await self._session.execute(statement, list(runs))
         return [WrittenRun(**row._mapping) for row in result]
+
+    async def _write_planned_unnested(self, runs: Sequence[dict[str, Any]]) -> list[WrittenRun]:
+        """PostgreSQL: one column array per field, so a batch of hundreds of runs is a short
+        statement with a dozen parameters (a multi-row VALUES list of thousands of parameters
+        costs more to build and parse than to insert)."""
+        columns = {name: [_plain(run[name]) for run in runs] for name in _PLANNED_COLUMNS}
+        result = await self._session.execute(_INSERT_PLANNED, columns)
+        return [
+            WrittenRun(
+                id=row.id,
+                task_id=row.task_id,
+                scheduled_for=row.scheduled_for.astimezone(UTC),
+                status=row.status,
+                not_before=row.not_before.astimezone(UTC),
+                worker_id=row.worker_id,
+            )
+            for row in result
+        ]
 
     async def dispatchable(self, now: datetime, limit: int) -> list[int]:
         query = (
@@ -405,7 +427,7 @@ class SqlRuns:
     ) -> dict[int, int]:
         if not run_ids:
             return {}
-        begun = await self._session.execute(
+        starting = (
             _starting(now, lease, worker_id)
             .where(
                 RUNS.c.id.in_(run_ids),
@@ -413,8 +435,26 @@ class SqlRuns:
                 RUNS.c.status.in_(CLAIMABLE_RUN_STATUSES),
                 may_start(),
             )
-            .returning(RUNS.c.id, RUNS.c.attempt)
+            .returning(RUNS.c.id, RUNS.c.attempt, RUNS.c.worker_id)
         )
+        if not self._sqlite:  # one statement: the runs started and their attempts opened
+            started = starting.cte("started")
+            opened = await self._session.execute(
+                insert(ATTEMPTS)
+                .from_select(
+                    ["run_id", "attempt", "worker_id", "started_at", "status"],
+                    select(
+                        started.c.id,
+                        started.c.attempt,
+                        started.c.worker_id,
+                        bindparam("started", now, type_=UTCDateTime()),
+                        bindparam("running", RunStatus.RUNNING.value),
+                    ),
+                )
+                .returning(ATTEMPTS.c.run_id, ATTEMPTS.c.attempt)
+            )
+            return {row.run_id: row.attempt for row in opened}
+        begun = await self._session.execute(starting)
         attempts = {row.id: row.attempt for row in begun}
         await self._open_attempts(list(attempts.items()), now, worker_id)
         return attempts
@@ -549,6 +589,25 @@ async def with_tasks(session: Sql, runs: Sequence[Row[Any]]) -> list[ClaimedRun]
         )
         for run in runs
     ]
+
+
+def _plain(value: Any) -> Any:
+    """An enum member as its value (the driver would write a bare enum's name)."""
+    return value.value if isinstance(value, Enum) else value
+
+
+_PLANNED_COLUMNS: dict[str, str] = {
+    "task_id": "bigint", "scheduled_for": "timestamptz", "trigger": "varchar",
+    "status": "varchar", "reason": "text", "attempt": "integer", "not_before": "timestamptz",
+    "queued_at": "timestamptz", "finished_at": "timestamptz", "worker_id": "varchar",
+    "lease_expires_at": "timestamptz",
+}  # fmt: skip
+_INSERT_PLANNED = text(
+    f"INSERT INTO runs ({', '.join(_PLANNED_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _PLANNED_COLUMNS.items())
+    + ") ON CONFLICT (task_id, scheduled_for) DO NOTHING "
+    "RETURNING id, task_id, scheduled_for, status, not_before, worker_id"
+)
 
 
 def _starting(now: datetime, lease: timedelta, worker_id: str) -> Any:
