@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import Connection, CursorResult, Dialect, Executable, Row, Table
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    CursorResult,
+    Dialect,
+    Executable,
+    Row,
+    Table,
+    any_,
+    bindparam,
+)
 
 from agentcron.store import models
 from agentcron.views import (
@@ -108,6 +119,19 @@ class Sql:
             await asyncio.to_thread(self._connection.exec_driver_sql, statement, rows)
         else:
             self._connection.exec_driver_sql(statement, rows)
+
+
+def among(column: ColumnElement[Any], values: Iterable[Any], sqlite: bool) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL ``column = ANY(one array parameter)``: a prepared
+    statement's generic plan for an IN list of hundreds of parameters may filter every row
+    of the table against the list, and the array keeps the primary key's index in use."""
+    listed = list(values)
+    if sqlite:
+        return column.in_(listed)
+    from sqlalchemy.dialects.postgresql import ARRAY  # noqa: PLC0415
+
+    array = bindparam(f"among_{column.key}", listed, type_=ARRAY(column.type), unique=True)
+    return column == any_(array)
 
 
 def upsert_into(table: Table, sqlite: bool) -> Any:

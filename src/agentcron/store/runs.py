@@ -45,6 +45,7 @@ from agentcron.store._rows import (
     RUNS,
     TASKS,
     Sql,
+    among,
     attempt_view,
     run_view,
     storable_id,
@@ -466,7 +467,7 @@ class SqlRuns:
             return set()
         await self._lock_tasks_of([o.run.id for o in outcomes])
         query = select(RUNS.c.id, RUNS.c.status).where(
-            RUNS.c.id.in_([o.run.id for o in outcomes]),
+            among(RUNS.c.id, [o.run.id for o in outcomes], self._sqlite),
             RUNS.c.status.in_(ACTIVE_RUN_STATUSES),
             RUNS.c.worker_id == worker_id,
             # a run started from memory (its start comes with its outcome) must still be
@@ -516,7 +517,7 @@ class SqlRuns:
         then its runs, so whoever also ends tasks must take the same order, or deadlock."""
         if self._sqlite:  # one writer at a time already
             return
-        of_runs = select(RUNS.c.task_id).where(RUNS.c.id.in_(run_ids))
+        of_runs = select(RUNS.c.task_id).where(among(RUNS.c.id, run_ids, self._sqlite))
         await self._session.execute(
             select(TASKS.c.id).where(TASKS.c.id.in_(of_runs)).order_by(TASKS.c.id).with_for_update()
         )
@@ -551,7 +552,9 @@ class SqlRuns:
         status = of_run(run.c.status)
         await self._session.execute(
             update(ATTEMPTS)
-            .where(ATTEMPTS.c.run_id.in_(run_ids), ATTEMPTS.c.finished_at.is_(None))
+            .where(
+                among(ATTEMPTS.c.run_id, run_ids, self._sqlite), ATTEMPTS.c.finished_at.is_(None)
+            )
             .values(
                 status=case((status == RunStatus.RETRYING, RunStatus.FAILED.value), else_=status),
                 finished_at=func.coalesce(

@@ -36,6 +36,7 @@ from agentcron.store._rows import (
     TASKS,
     USERS,
     Sql,
+    among,
     storable_id,
     task_view,
 )
@@ -222,7 +223,10 @@ class SqlTasks:
         if task_ids:
             await self._session.execute(
                 update(TASKS)
-                .where(TASKS.c.id.in_(task_ids), TASKS.c.status.in_(LIVE_TASK_STATUSES))
+                .where(
+                    among(TASKS.c.id, task_ids, self._sqlite),
+                    TASKS.c.status.in_(LIVE_TASK_STATUSES),
+                )
                 .values(status=TaskStatus.COMPLETED, next_run_at=None, updated_at=now)
             )
 
@@ -245,7 +249,7 @@ class SqlTasks:
         await self._session.execute(
             update(TASKS)
             .where(
-                TASKS.c.id.in_(task_ids),
+                among(TASKS.c.id, task_ids, self._sqlite),
                 TASKS.c.next_run_at.is_(None),
                 TASKS.c.status.in_([TaskStatus.ACTIVE, TaskStatus.FAILED]),
                 ~outstanding,
