@@ -129,6 +129,7 @@ runs: Final = Table(
     _optional("dispatched_at", UTCDateTime()),
     UniqueConstraint("task_id", "scheduled_for"),
     Index("ix_runs_status_not_before", "status", "not_before"),
+    Index("ix_runs_task_id_status", "task_id", "status"),
     Index(
         "ix_runs_outbox",
         "not_before",

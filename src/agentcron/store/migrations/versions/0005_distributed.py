@@ -1,4 +1,5 @@
-"""the distributed shape: runs handed to the broker, workers' details, queue depths
+"""the distributed shape: runs handed to the broker, workers' details, queue depths, runs
+by task and status
 
 Revision ID: 0005
 Revises: 0004
@@ -28,6 +29,9 @@ def upgrade() -> None:
         postgresql_where=sa.text(WAITING),
         sqlite_where=sa.text(WAITING),
     )
+    # "Does this task have a run still going?", asked for every recorded run: answered from
+    # one index even before the planner has statistics (a fresh store's first burst).
+    op.create_index("ix_runs_task_id_status", "runs", ["task_id", "status"])
     with op.batch_alter_table("workers") as workers:
         workers.add_column(sa.Column("details", sa.JSON(), nullable=True))
     op.create_table(
@@ -43,6 +47,7 @@ def downgrade() -> None:
     op.drop_table("queue_depths")
     with op.batch_alter_table("workers") as workers:
         workers.drop_column("details")
+    op.drop_index("ix_runs_task_id_status", table_name="runs")
     op.drop_index("ix_runs_outbox", table_name="runs")
     with op.batch_alter_table("runs") as runs:
         runs.drop_column("dispatched_at")
