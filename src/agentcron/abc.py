@@ -608,8 +608,12 @@ class Store(Protocol):
         """True when other machines may use the store at once (PostgreSQL)."""
         ...
 
-    def transaction(self) -> AbstractAsyncContextManager[Repositories]:
-        """One atomic unit of work: committed on leaving, rolled back on an exception."""
+    def transaction(self, *, flush: bool = True) -> AbstractAsyncContextManager[Repositories]:
+        """One atomic unit of work: committed on leaving, rolled back on an exception.
+
+        ``flush=False`` (PostgreSQL) returns from the commit before it reaches the disk:
+        for writes whose loss in a database crash costs nothing but doing them again (a
+        run's start, a reservation, a dispatch mark), never for an outcome."""
         ...
 
     def reading(self) -> AbstractAsyncContextManager[Repositories]:

@@ -43,7 +43,7 @@ class Outbox:
         sent = 0
         limit = self.size * _LOCKED_PER_PASS
         while True:
-            async with self.store.transaction() as store:
+            async with self.store.transaction(flush=False) as store:  # at worst, sent twice
                 runs = await store.handover.to_dispatch(now, now + self.ahead, limit)
                 if not runs:
                     return sent

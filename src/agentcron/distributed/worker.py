@@ -133,7 +133,7 @@ class WorkerBridge:
                 until = now + timedelta(
                     seconds=self.settings.lease_seconds + self.settings.scheduler_lookahead_seconds
                 )
-                async with engine.store.transaction() as store:
+                async with engine.store.transaction(flush=False) as store:
                     reserved, in_line = await store.handover.reserve(
                         run_ids, now, until, engine.worker_id
                     )

@@ -57,7 +57,8 @@ class Runner:
         """Start runs written as claimed by this worker; when, and the attempt number of
         each one started (one missing was cancelled, paused or rescheduled: skip it)."""
         now = await self.store.now(self.clock)
-        async with self.store.transaction() as store:
+        # A start lost with the database is only made again: the run is retried either way.
+        async with self.store.transaction(flush=False) as store:
             return now, await store.runs.begin(run_ids, now, self.lease, self.worker_id)
 
     async def with_payloads(self, runs: Sequence[ClaimedRun]) -> list[ClaimedRun]:

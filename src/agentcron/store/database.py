@@ -184,10 +184,12 @@ class SqlStore:
         private_file(path)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Repositories]:
+    async def transaction(self, *, flush: bool = True) -> AsyncIterator[Repositories]:
         try:
             if not self.is_sqlite:
                 async with self.engine.begin() as connection:
+                    if not flush:
+                        await connection.execute(_COMMIT_UNFLUSHED)
                     yield Repositories(connection, sqlite=False)
                 return
             await asyncio.sleep(0)  # in place, nothing else yields: let other work in first
@@ -335,6 +337,7 @@ def _checkpoint(database: Path) -> None:
         db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
+_COMMIT_UNFLUSHED = text("SET LOCAL synchronous_commit TO OFF")
 _MIGRATION_LOCK = 0x61676D67  # "agmg": the advisory lock key migrations take on PostgreSQL
 
 
