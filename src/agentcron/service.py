@@ -48,7 +48,15 @@ from agentcron.processes import gone
 from agentcron.schedule_memo import ScheduleMemo
 from agentcron.schedules import Schedule, get_zone, parse, parse_normalized
 from agentcron.schedules._zones import zone_name
-from agentcron.views import AttemptView, Briefing, RunView, TaskView, UserView, WorkerView
+from agentcron.views import (
+    AttemptView,
+    Briefing,
+    QueueDepths,
+    RunView,
+    TaskView,
+    UserView,
+    WorkerView,
+)
 
 MAX_PAYLOAD_BYTES = 1_000_000
 ChangeSignal = Callable[[], Awaitable[None]]
@@ -183,7 +191,8 @@ class WaitingRun:
 class Overview:
     """The owner's tasks by status, their runs by status (outstanding, or since ``since``),
     the task due next, the run waiting longest, and the processes serving the store now
-    (``stale``: those whose heartbeat is recent but whose process is gone)."""
+    (``stale``: those whose heartbeat is recent but whose process is gone); in the
+    distributed shape, the broker's queue depths (None: never counted)."""
 
     tasks: dict[str, int]
     runs: dict[str, int]
@@ -192,6 +201,9 @@ class Overview:
     workers: list[WorkerView]
     waiting: WaitingRun | None = None
     stale: list[WorkerView] = field(default_factory=list)
+    queues: QueueDepths | None = None
+    distributed: bool = False
+    """Whether a broker is configured: schedulers and workers serve the store, not serve."""
 
     def to_dict(self) -> dict[str, Any]:
         task = self.next_task
@@ -209,6 +221,8 @@ class Overview:
             "oldest_waiting": self.waiting.to_dict() if self.waiting is not None else None,
             "serving": [worker.to_dict() for worker in self.workers],
             "stale": [worker.to_dict() for worker in self.stale],
+            "shape": "distributed" if self.distributed else "embedded",
+            "queues": self.queues.to_dict() if self.queues is not None else None,
         }
 
 
@@ -690,11 +704,20 @@ class TaskService:
             next_task = await store.tasks.next_due_for(owner)
             oldest = await store.runs.oldest_waiting(owner, now)
             waiting_task = await store.tasks.get(owner, oldest.task_id) if oldest else None
+            recorded = await store.workers.queue_depths()
         waiting = None
         if oldest is not None and waiting_task is not None:
             waiting = WaitingRun(oldest, waiting_task.title, now - oldest.not_before)
         live, stale = await self._heard_from()
-        return Overview(tasks, runs, next_task, since, live, waiting, stale)
+        queues = None
+        if recorded:
+            measured = min(at for _, at in recorded.values())
+            depths = {queue: depth for queue, (depth, _) in recorded.items()}
+            queues = QueueDepths(depths, "recorded", measured, max(now - measured, timedelta()))
+        return Overview(
+            tasks, runs, next_task, since, live, waiting, stale, queues,
+            distributed=bool(self.settings.broker_url),
+        )  # fmt: skip
 
     async def serving(self) -> list[WorkerView]:
         """The processes that serve this store now (their heartbeat is recent, and their

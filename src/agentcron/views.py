@@ -5,7 +5,7 @@ builds one straight from a row."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -136,6 +136,29 @@ class WorkerView:
         process = process_of(self.id)
         where = {"host": process.host, "pid": process.pid} if process else {}
         return _jsonable(asdict(self)) | {"host": None, "pid": None} | where
+
+
+@dataclass(frozen=True)
+class QueueDepths:
+    """Messages waiting in each of the broker's queues: counted on the broker now
+    (``source`` 'broker'), or as a scheduler's upkeep last recorded them ('recorded', the
+    oldest count ``age`` old), or not known ('none': the broker did not answer and nothing
+    was recorded). ``broker_error``: why the broker could not be asked."""
+
+    depths: dict[str, int]
+    source: str
+    measured_at: datetime
+    age: timedelta
+    broker_error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "depths": dict(self.depths),
+            "measured_at": self.measured_at.isoformat(),
+            "age_seconds": round(self.age.total_seconds(), 3),
+            "broker_error": self.broker_error,
+        }
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ NO_MODEL_FOR_TASK = (
 )
 """Why an agent task is refused at creation: with no model its every run would fail."""
 PROVIDERS = ("openai", "anthropic", "ollama", "test")
+OLLAMA_URL = "http://127.0.0.1:11434/v1"
+"""Where ``ollama:`` models are served when AGENTCRON_OPENAI_BASE_URL is not set."""
 PROVIDER_MODULES = {
     "openai": ("openai", "pydantic_ai.models.openai", "pydantic_ai.providers.openai"),
     "ollama": ("openai", "pydantic_ai.models.openai", "pydantic_ai.providers.openai"),

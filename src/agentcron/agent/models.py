@@ -18,13 +18,10 @@ from typing import Any
 from pydantic_ai.models import Model
 from pydantic_ai.models.test import TestModel
 
-from agentcron.agent import model_name
+from agentcron.agent import OLLAMA_URL, model_name
 from agentcron.agent.clients import on_close
 from agentcron.config import Settings
 from agentcron.errors import ConfigurationError
-
-OLLAMA_URL = "http://127.0.0.1:11434/v1"
-
 
 # Models by event loop, then by name and endpoint: runs of one loop share connection pools,
 # and a loop's HTTP clients are closed on that loop (``clients.close_clients``) rather than

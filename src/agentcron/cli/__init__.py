@@ -20,6 +20,7 @@ from agentcron.cli import (
     config,
     deliveries,
     distributed,
+    doctor,
     profile,
     runs,
     schedule,
@@ -52,6 +53,7 @@ app.command("chat")(chat.chat)
 for name, command in (tasks.COMMANDS | runs.COMMANDS | transfer.COMMANDS).items():
     app.command(name)(command)  # type: ignore[type-var]
 app.command("status")(status.status)
+app.command("doctor")(doctor.doctor)
 app.add_typer(channels.app, name="channels")
 app.add_typer(deliveries.app, name="deliveries")
 app.add_typer(profile.app, name="profile")

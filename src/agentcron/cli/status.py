@@ -1,5 +1,6 @@
-"""``agentcron status``: whether a ``serve`` runs on this store, what comes due next, what
-waits, and your runs of the last day, at a glance."""
+"""``agentcron status``: whether a ``serve`` runs on this store (or, distributed, which
+schedulers and workers, with each worker's queues), what comes due next, what waits, the
+broker's queue depths, and your runs of the last day, at a glance."""
 
 from __future__ import annotations
 
@@ -13,17 +14,20 @@ from agentcron.plurals import plural, rough_span
 
 if TYPE_CHECKING:
     from agentcron.service import Overview, TaskService
-    from agentcron.views import WorkerView
+    from agentcron.views import QueueDepths, WorkerView
 
 RECENT = timedelta(days=1)
 
 
 def status(as_json: JsonFlag = False) -> None:
-    """Whether a serve runs (pid, since when), what is due next, what waits, the last 24 h."""
+    """Who serves the store (pid, since when; a worker's queues), what is due next, what
+    waits, the queues' depths, the last 24 h."""
 
     async def work(service: TaskService, owner: str) -> tuple[Overview, str, datetime]:
+        from agentcron import cluster  # noqa: PLC0415 - Celery, only in the distributed shape
+
         now = service.now()
-        overview = await service.overview(owner, since=now - RECENT)
+        overview = await cluster.overview(service, owner, since=now - RECENT)
         return overview, (await service.profile(owner)).timezone, now
 
     overview, zone, now = run_with_service(work)
@@ -43,7 +47,9 @@ def show_overview(overview: Overview, zone: str, now: datetime) -> None:
         return ", ".join(f"{n} {status_markup(s)}" for s, n in sorted(values.items())) or "none"
 
     out = console()
-    if not overview.workers:
+    if overview.distributed:
+        _show_missing_processes(overview)
+    elif not overview.workers:
         out.print(
             "serve: [yellow]not running[/] on this store; tasks fire once 'agentcron serve' "
             "runs (or at each 'agentcron serve --once').",
@@ -79,8 +85,64 @@ def show_overview(overview: Overview, zone: str, now: datetime) -> None:
             f"{rough_span(waiting.waited)})",
             soft_wrap=True,
         )
+    if overview.queues is not None:
+        out.print(_queues_line(overview.queues), soft_wrap=True)
     out.print(f"runs (outstanding, or in the last 24 h): {counts(overview.runs)}")
     out.print(f"tasks: {counts(overview.tasks)}")
+
+
+def _show_missing_processes(overview: Overview) -> None:
+    """In the distributed shape, say which of the two kinds of process nothing runs."""
+    kinds = {worker.kind for worker in overview.workers}
+    if "serve" in kinds:
+        return
+    if "scheduler" not in kinds:
+        console().print(
+            "scheduler: [yellow]none running[/] on this store; no run is made until "
+            "'agentcron scheduler' runs.",
+            soft_wrap=True,
+        )
+    if "worker" not in kinds:
+        console().print(
+            "worker: [yellow]none running[/] on this store; runs wait in the queues until "
+            "'agentcron worker' runs.",
+            soft_wrap=True,
+        )
+
+
+def _queues_line(queues: QueueDepths) -> str:
+    """'queues (counted on the broker now): agent 0, notify 2, ...', or how old the count is."""
+    from rich.markup import escape  # noqa: PLC0415
+
+    from agentcron.distributed.queues import QUEUES  # noqa: PLC0415 - names only
+
+    names = [q for q in QUEUES if q in queues.depths] + sorted(set(queues.depths) - set(QUEUES))
+    shown = ", ".join(f"{name} {queues.depths[name]}" for name in names)
+    trouble = (
+        f"the broker did not answer: {escape(queues.broker_error)}" if queues.broker_error else ""
+    )
+    if queues.source == "broker":
+        return f"queues (counted on the broker now): {shown}"
+    if queues.source == "recorded":
+        where = f"as a scheduler counted them {rough_span(queues.age)} ago"
+        return f"queues ({where}{'; ' + trouble if trouble else ''}): {shown}"
+    return f"queues: [yellow]unknown[/] ({trouble or 'never counted'})"
+
+
+def _serves(worker: WorkerView) -> str:
+    """'; queues agent, notify; concurrency 64; node NAME' for a worker that says so."""
+    details = worker.details or {}
+    parts = []
+    queues = details.get("queues")
+    if isinstance(queues, list):
+        parts.append(f"queues {', '.join(map(str, queues))}")
+    elif isinstance(queues, str):
+        parts.append(f"queues {queues}")
+    if details.get("concurrency") is not None:
+        parts.append(f"concurrency {details['concurrency']}")
+    if details.get("node"):
+        parts.append(f"node {details['node']}")
+    return "".join(f"; {part}" for part in parts)
 
 
 def _process(worker: WorkerView) -> str:
@@ -98,7 +160,7 @@ def _show_worker(worker: WorkerView, zone: str, now: datetime) -> None:
     console().print(
         f"{worker.kind}: [green]running[/], {escape(_process(worker))}, since "
         f"{when(worker.started_at, zone)} (up {up}; last heard from "
-        f"{rough_span(max(now - worker.seen_at, timedelta()))} ago)",
+        f"{rough_span(max(now - worker.seen_at, timedelta()))} ago){escape(_serves(worker))}",
         soft_wrap=True,
     )
     for loop in worker.loops:

@@ -19,7 +19,7 @@ from agentcron.abc import Message
 from agentcron.errors import DeliveryFailed, InvalidInputError
 from agentcron.notify import channels
 from agentcron.notify.messages import SMS_LIMIT, fit_sms, flatten_markdown
-from agentcron.secrets import mask_text, remember_secrets, url_secrets
+from agentcron.secrets import mask_text, mask_url, remember_secrets, url_secrets
 
 if TYPE_CHECKING:
     from agentcron.config import Settings
@@ -67,8 +67,25 @@ class AppriseNotifier:
             return channels.shown_shorthand(url)
         return shown(plugin.url(privacy=True))
 
-    def _plugin(self, expanded: str, given: str) -> tuple[Any, Shape]:
-        """Apprise's plugin for the URL (made once), and the shape of its service."""
+    def check_transport(self, kind: str) -> str:
+        """The operator's ``email`` or ``sms`` transport, masked, once Apprise takes a channel
+        sent through it (a probe address); else an InvalidInputError saying why it cannot,
+        or a ConfigurationError when it is not set."""
+        settings = self.settings
+        transport = settings.email_transport if kind == "email" else settings.sms_transport
+        probe = "email:probe@example.com" if kind == "email" else "sms:+15555550100"
+        expanded = channels.expand(
+            probe, email_transport=settings.email_transport, sms_transport=settings.sms_transport
+        )
+        variable = f"AGENTCRON_{kind.upper()}_TRANSPORT"
+        self._plugin(expanded, probe, subject=f"{variable} ({shown_given(transport or '')})")
+        return mask_text(channels.mask_phones(mask_url(transport or "")))
+
+    def _plugin(
+        self, expanded: str, given: str, *, subject: str | None = None
+    ) -> tuple[Any, Shape]:
+        """Apprise's plugin for the URL (made once), and the shape of its service; what it
+        refuses is named as ``subject`` (by default, the channel URL given)."""
         kept = self._plugins.get(expanded)
         if kept is not None:
             self._plugins.move_to_end(expanded)
@@ -82,8 +99,9 @@ class AppriseNotifier:
             reason = said[-1] if said else ""
             if not reason or reason.startswith(_NO_SUCH_SERVICE):
                 reason = f"no service is known by '{scheme}://'"
+            subject = subject or f"The channel URL {shown_given(given)}"
             raise InvalidInputError(
-                f"The channel URL {shown_given(given)} cannot be used: {mask_text(reason)}. "
+                f"{subject} cannot be used: {mask_text(reason)}. "
                 "https://appriseit.com/services/ lists the URL forms."
             )
         kept = self._plugins[expanded] = (plugin, Shape.of(plugin))

@@ -270,6 +270,20 @@ class SqlStore:
         except _errors.STORE_ERRORS as error:
             raise _errors.translate(error, self.url) from error
 
+    async def revision(self) -> str | None:
+        """The schema's migration revision (None: never migrated), read without migrating
+        anything: ``agentcron doctor`` compares it with ``migrations.HEAD``."""
+        try:
+            if self.is_sqlite:
+                with self._sqlite.connect() as reader:
+                    return _revision(reader)
+            async with self.engine.connect() as connection:
+                return await connection.run_sync(_revision)
+        except AgentCronError:
+            raise
+        except _errors.STORE_ERRORS as error:
+            raise _errors.translate(error, self.url) from error
+
     async def now(self, clock: Clock) -> datetime:
         """The database's clock on PostgreSQL (tests driving a fake clock turn
         ``database_clock`` off), else ``clock``'s."""
