@@ -27,7 +27,7 @@ from agentcron.secrets import mask_text, mask_url, remember_secrets, url_secrets
 from agentcron.store.migrations import HEAD
 
 if TYPE_CHECKING:
-    from agentcron.cluster import CeleryNode
+    from agentcron.distributed.broker import CeleryNode
     from agentcron.notify.notifier import AppriseNotifier
     from agentcron.store import SqlStore
 
@@ -201,7 +201,7 @@ async def _check_shape(settings: Settings, store: SqlStore | None, report: Repor
 
 
 async def _check_broker(settings: Settings, url: str, report: Report) -> None:
-    from agentcron.cluster import Broker, unserved  # noqa: PLC0415 - Celery is heavy
+    from agentcron.distributed.broker import Broker, unserved  # noqa: PLC0415 - Celery is heavy
     from agentcron.distributed.queues import QUEUES  # noqa: PLC0415
 
     broker = Broker(settings)

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from agentcron.cluster import Broker
 from agentcron.config import Settings
+from agentcron.distributed.broker import Broker
 from agentcron.distributed.queues import QUEUES
 from tests.acceptance.test_cli_doctor import SECRET, doctor
 from tests.acceptance.test_cli_status import ok

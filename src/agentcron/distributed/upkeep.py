@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from agentcron.abc import Clock, Store, Wakeup
 from agentcron.config import Settings
+from agentcron.distributed.broker import Broker
 from agentcron.distributed.queues import MAINTENANCE, PURGE_TASK, QUEUES
 from agentcron.errors import BrokerError
 
@@ -87,13 +88,7 @@ class Upkeep:
         return self._last_purge is None or now - self._last_purge >= PURGE_EVERY
 
     def _depths(self) -> dict[str, int]:
-        """Messages waiting in each queue, counted on the broker."""
-        try:
-            with self.app.connection_for_read() as connection:
-                client = connection.default_channel.client  # type: ignore[attr-defined]
-                return {queue: int(client.llen(queue)) for queue in QUEUES}
-        except Exception as error:
-            raise BrokerError(f"could not count the queues ({type(error).__name__})") from error
+        return Broker(self.settings, self.app).depths(QUEUES)
 
     def _send_purge(self) -> None:
         try:
