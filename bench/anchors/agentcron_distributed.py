@@ -146,5 +146,6 @@ def two_workers() -> DistributedSystem:
     return DistributedSystem(workers=2)
 
 
-def two_workers_c1000() -> DistributedSystem:
-    return DistributedSystem(workers=2, concurrency=1000)
+def two_workers_c100() -> DistributedSystem:
+    """As many runs in flight per worker as the harness's asyncio sink has connections."""
+    return DistributedSystem(workers=2, concurrency=100)

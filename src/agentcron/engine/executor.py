@@ -22,6 +22,9 @@ from agentcron.engine.runner import Runner
 
 log = logging.getLogger("agentcron.executor")
 _COALESCE_SECONDS = 0.002
+_GATHER_SECONDS = 0.02
+"""Longest wait for half the slots to come free before starting what is free: a start is
+one transaction, on PostgreSQL a few milliseconds however many runs it starts."""
 _ROOM_CHECK_SECONDS = 0.02
 
 
@@ -186,11 +189,13 @@ class InProcessExecutor:
                     await self._wake.wait()
 
     async def _gathered(self, free: int, waiting: int) -> int:
-        """Free slots, after a moment's wait when only a few are free: runs finish in bursts,
+        """Free slots, after a short wait while only a few are free: runs finish in bursts,
         and gathering the slots they free makes one transaction per batch, not per run."""
-        if self._running and free < min(waiting, self.concurrency // 2):
+        wanted = min(waiting, self.concurrency // 2)
+        deadline = time.monotonic() + _GATHER_SECONDS
+        while self._running and free < wanted and time.monotonic() < deadline:
             await asyncio.sleep(_COALESCE_SECONDS)
-            return self.concurrency - len(self._running)
+            free = self.concurrency - len(self._running)
         return free
 
     async def _begin(self, free: int) -> None:
