@@ -2,7 +2,9 @@
 scheduler at a time, every ``maintenance_seconds``.
 
 - Runs a dead worker had reserved, and whose lease ran out, are freed and handed over
-  again (runs it had started are recovered by the scheduler's own pass, as embedded).
+  again. Runs it had started are recovered by the scheduler's own pass, as embedded: the
+  upkeep wakes its scheduler when it sees one whose lease ran out, since the scheduler
+  may have gone to sleep before the run started, knowing of no lease to wait for.
 - Runs handed to the broker and never taken within ``redispatch_after_seconds`` (their
   message was lost: a broker restarted empty, or flushed) are handed over again.
 - Each queue's depth is counted and stored, for ``agentcron status``.
@@ -38,6 +40,8 @@ class UpkeepReport:
 
     lapsed: int = 0
     stale: int = 0
+    expired: bool = False
+    """Whether a running run's lease ran out (its worker died): the pass recovers it."""
     depths: dict[str, int] = field(default_factory=dict)
     purge_sent: bool = False
 
@@ -68,6 +72,8 @@ class Upkeep:
                 return None
             report.lapsed = await store.handover.release_lapsed(now)
             report.stale = await store.handover.forget_stale(now, now - bound)
+            expiry = await store.runs.next_lease_expiry()
+            report.expired = expiry is not None and expiry < now
             report.depths = await asyncio.to_thread(self._depths)
             await store.workers.record_queue_depths(report.depths, now)
         if report.lapsed or report.stale:
@@ -76,6 +82,8 @@ class Upkeep:
                 "lost", report.lapsed, report.stale,
             )  # fmt: skip
             self.wakeup.wake()  # the scheduler hands them over now
+        elif report.expired:
+            self.wakeup.wake()  # the scheduler recovers them now
         if self._purge_due(now):
             await asyncio.to_thread(self._send_purge)
             self._last_purge = now

@@ -107,12 +107,16 @@ class Scheduler:
         """After a wake-up: whether a task is due by the horizon or a waiting run is due now.
 
         Tasks created one by one, far from their first runs, wake the scheduler once each:
-        each wake-up then costs two indexed reads, not a pass.
+        each wake-up then costs a few indexed reads, not a pass. A running run whose lease
+        ran out is work too: its worker died, and the pass recovers it.
         """
         now = await self.store.now(self.clock)
         async with self.store.reading() as store:
             due = await store.tasks.next_due()
             if due is not None and due <= now + self._lookahead:
+                return True
+            expiry = await store.runs.next_lease_expiry()
+            if expiry is not None and expiry < now:  # a worker died running it: recover it
                 return True
             if self.dispatcher is not None:
                 start = await store.handover.next_dispatch(now)
