@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from agentcron.actions import ActionRegistry
@@ -16,24 +13,18 @@ from agentcron.config import Settings
 from agentcron.service import TaskService
 from agentcron.store import SqlStore
 from agentcron.testing import FakeClock
+from tests.support.sql import private_schema
 
 pytest_plugins = ["tests.guard"]
 
-PG_SERVER = os.environ.get("AGENTCRON_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 START = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def pg_schema() -> Iterator[str]:
     """A fresh schema on the test server, dropped afterwards; its URL selects it."""
-    schema = f"agentcron_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_SERVER, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_SERVER, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with private_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

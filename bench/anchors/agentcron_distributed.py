@@ -14,15 +14,12 @@ Run through ``bench/anchors/run.sh`` with
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import uuid
-from collections.abc import Iterable
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -30,11 +27,9 @@ from typing import Any
 import psycopg
 import redis
 from agentcron_system import HERE, AgentcronSystem
-from anchorbench.harness import System, terminate_tree  # type: ignore[import-not-found]
+from anchorbench.harness import terminate_tree  # type: ignore[import-not-found]
 
-from agentcron.bootstrap import build_service
 from agentcron.config import Settings
-from agentcron.store import SqlStore
 
 PG_SERVER = os.environ.get("ANCHORS_AGENTCRON_PG", "postgresql://postgres@127.0.0.1:5432/test")
 BROKER = os.environ.get("ANCHORS_AGENTCRON_BROKER", "redis://127.0.0.1:6379/3")
@@ -43,16 +38,17 @@ LOG_DIR = Path(os.environ.get("ANCHORS_LOG_DIR", "/tmp/anchors-logs"))
 """Where the processes' logs go (kept after the trial, beside the harness's own)."""
 
 
-class DistributedSystem(System):  # type: ignore[misc]
-    """One scheduler and ``workers`` worker processes on a fresh schema per trial."""
+class DistributedSystem(AgentcronSystem):
+    """One scheduler and ``workers`` worker processes on a fresh schema per trial; tasks
+    are created as ``agentcron-batch`` creates them (``AgentcronSystem.schedule``)."""
 
     def __init__(self, workers: int, concurrency: int | None = None) -> None:
+        super().__init__(batch=True)
         self.workers = workers
         self.concurrency = concurrency
         self.name = f"agentcron-distributed-{workers}w" + (
             f"-c{concurrency}" if concurrency else ""
         )
-        self.home = Path(tempfile.mkdtemp(prefix="anchors-agentcron-dist-"))
         self.schema = f"anchors_{uuid.uuid4().hex[:10]}"
         self.url = f"{PG_SERVER}?options=-csearch_path%3D{self.schema}"
         self.procs: list[subprocess.Popen[bytes]] = []
@@ -98,27 +94,6 @@ class DistributedSystem(System):  # type: ignore[misc]
                 )
             )
         return [proc.pid for proc in self.procs]
-
-    async def _prepare(self) -> None:
-        store = SqlStore(self.url)
-        await store.migrate()
-        service = build_service(self._settings(), store)
-        await service.ensure_user("local", timezone="UTC")
-        await store.close()
-
-    def schedule(self, run_id: str, jobs: Iterable[tuple[str, float]]) -> None:
-        asyncio.run(self._schedule(run_id, jobs))
-
-    async def _schedule(self, run_id: str, jobs: Iterable[tuple[str, float]]) -> None:
-        store = SqlStore(self.url)
-        service = build_service(self._settings(), store)
-        try:
-            iterator = iter(jobs)
-            while chunk := list(itertools.islice(iterator, _BATCH)):
-                requests = [AgentcronSystem._request(run_id, job, due) for job, due in chunk]
-                await service.create_many("local", requests)
-        finally:
-            await store.close()
 
     def stop(self) -> None:
         for proc in self.procs:

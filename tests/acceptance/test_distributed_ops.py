@@ -26,11 +26,11 @@ from tests.support.distributed import (
     BROKER,
     DEAD_BROKER,
     Process,
-    private_schema,
     scheduler,
     with_password,
     worker,
 )
+from tests.support.sql import private_schema
 
 
 @dataclass

@@ -10,33 +10,13 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-
-import psycopg
-
-from tests.conftest import PG_SERVER
 
 REDIS_DB = 13
 """The Redis database the tests' brokers use (the others are left alone)."""
 BROKER = f"redis://127.0.0.1:6379/{REDIS_DB}"
 DEAD_BROKER = f"redis://127.0.0.1:6390/{REDIS_DB}"
 """A port where no Redis listens: a broker that is down."""
-
-
-@contextmanager
-def private_schema() -> Iterator[str]:
-    """A fresh schema on the test server, as a URL that selects it; dropped afterwards."""
-    schema = f"agentcron_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_SERVER, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_SERVER, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def with_password(url: str, password: str) -> str:
