@@ -124,3 +124,9 @@ def two_workers() -> DistributedSystem:
 def two_workers_c100() -> DistributedSystem:
     """As many runs in flight per worker as the harness's asyncio sink has connections."""
     return DistributedSystem(workers=2, concurrency=100)
+
+
+def two_workers_c1000() -> DistributedSystem:
+    """Many runs in flight per worker, as for LLM calls; the sink's 100 connections per
+    process are shared among them (``agentcron_system.SinkAction``)."""
+    return DistributedSystem(workers=2, concurrency=1000)

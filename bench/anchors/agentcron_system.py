@@ -52,15 +52,25 @@ class SinkPayload(BaseModel):
     due: float
 
 
+_SINK_CONNECTIONS = 100
+"""The harness's asyncio sink opens at most this many Redis connections per process (the
+client's pool refuses more): a worker with more runs in flight waits for one, and the
+wait counts as lateness, since the sink takes the start instant once it has one."""
+
+
 class SinkAction(Action):
     """The harness's job body: record the start in the shared Redis sink, first thing."""
 
     name: ClassVar[str] = "sink"
     payload_model = SinkPayload
+    _connections: ClassVar[asyncio.Semaphore | None] = None
 
     async def run(self, context: ActionContext) -> ActionResult:
         payload = context.payload
-        await sink.arecord(payload["run_id"], payload["job_id"], payload["due"])
+        if SinkAction._connections is None:
+            SinkAction._connections = asyncio.Semaphore(_SINK_CONNECTIONS)
+        async with SinkAction._connections:
+            await sink.arecord(payload["run_id"], payload["job_id"], payload["due"])
         return ActionResult(output=payload["job_id"])
 
 

@@ -35,6 +35,9 @@ from agentcron.masking import Secret, mask_url, mask_values, shown
 SecretUrl = Annotated[str | None, Secret(mask_url)]
 """A URL that may carry a password (shown as ``user:****@host``); unset, None."""
 
+_LOOKAHEAD_SECONDS = 2.0
+_DISTRIBUTED_LOOKAHEAD_SECONDS = 10.0
+
 
 class McpServer(BaseModel):
     """An MCP server whose tools agent tasks may be allowed: a command (stdio) or a URL."""
@@ -96,8 +99,9 @@ class Settings(BaseSettings):
     scheduler_batch_size: int = Field(default=500, ge=1, le=50_000)
     """Due tasks claimed per scheduler transaction."""
 
-    scheduler_lookahead_seconds: float = Field(default=2.0, ge=0, le=60)
-    """Runs are written this long before their occurrence, then started on time."""
+    scheduler_lookahead_seconds: float | None = Field(default=None, ge=0, le=60)
+    """Runs are written this long before their occurrence, then started on time; unset,
+    ``lookahead_seconds`` picks it for the shape."""
 
     scheduler_max_sleep_seconds: float = Field(default=60.0, gt=0)
     """Safety net: the scheduler looks at the store at least this often."""
@@ -217,6 +221,15 @@ class Settings(BaseSettings):
 
     delivery_concurrency: int = Field(default=200, ge=1, le=10_000)
     """Deliveries being sent at once by one process (one channel takes at most a tenth)."""
+
+    @property
+    def lookahead_seconds(self) -> float:
+        """How long before its instant a run is written: 2 s in one process; with a broker,
+        10 s, since runs then cross to other processes, many to a message, and a burst of
+        thousands is handed over while it is still being created, not in its last seconds."""
+        if self.scheduler_lookahead_seconds is not None:
+            return self.scheduler_lookahead_seconds
+        return _DISTRIBUTED_LOOKAHEAD_SECONDS if self.broker_url else _LOOKAHEAD_SECONDS
 
     @field_validator("shell_allow", "http_get_allow_hosts", mode="before")
     @classmethod

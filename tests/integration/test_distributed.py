@@ -168,8 +168,10 @@ def test_runs_in_flight_on_a_killed_worker_are_recovered_and_succeed_once(
 
 def test_a_broker_flushed_in_the_middle_of_a_burst_loses_no_run(rig: Cluster) -> None:
     # Calls that come due faster than the workers can make them: a worker full of due runs
-    # takes no more messages, so the later ones wait in Redis when it is flushed.
+    # takes no more messages, so the later ones wait in Redis when it is flushed. Runs are
+    # handed over 2 s ahead (not the distributed 10 s), so the workers fill up with runs due.
     rig.settings["AGENTCRON_RUN_MESSAGE_SIZE"] = "10"
+    rig.settings["AGENTCRON_SCHEDULER_LOOKAHEAD_SECONDS"] = "2"
     receiver = Receiver(delay=0.5)
     with receiver.running():
         rig.start(schedulers=1, workers=2, concurrency=8)

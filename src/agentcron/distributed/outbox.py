@@ -36,7 +36,7 @@ class Outbox:
         self.store = store
         self.app = app
         self.size = settings.run_message_size
-        self.ahead = timedelta(seconds=settings.scheduler_lookahead_seconds)
+        self.ahead = timedelta(seconds=settings.lookahead_seconds)
 
     async def dispatch(self, now: datetime) -> int:
         """Send every waiting run due by the lookahead and not sent yet; how many went."""

@@ -131,7 +131,7 @@ class WorkerBridge:
             try:
                 now = await engine.store.now(engine.clock)
                 until = now + timedelta(
-                    seconds=self.settings.lease_seconds + self.settings.scheduler_lookahead_seconds
+                    seconds=self.settings.lease_seconds + self.settings.lookahead_seconds
                 )
                 async with engine.store.transaction(flush=False) as store:
                     reserved, in_line = await store.handover.reserve(

@@ -74,16 +74,21 @@ class InProcessExecutor:
             return True
         return bool(self._timed) and self._timed[0][0] <= self.clock.now()
 
-    def backlog(self) -> int:
-        """Runs due and not started yet: more of them than slots means this worker is full."""
+    def backlog(self, enough: int | None = None) -> int:
+        """Runs due and not started yet: more of them than slots means this worker is full.
+        Counting stops at ``enough``, when given."""
+        count = len(self._ready) + len(self._to_claim)
         now = self.clock.now()
-        due = sum(1 for start, run_id in self._timed if start <= now and run_id in self._waiting)
-        return len(self._ready) + len(self._to_claim) + due
+        for start, run_id in self._timed:
+            if enough is not None and count >= enough:
+                break
+            count += start <= now and run_id in self._waiting
+        return count
 
     async def room(self) -> None:
         """Wait until fewer runs are due and waiting here than there are slots: a worker
         takes more runs from the broker only when it can start them."""
-        while self.backlog() >= self.concurrency:
+        while self.backlog(enough=self.concurrency) >= self.concurrency:
             await asyncio.sleep(_ROOM_CHECK_SECONDS)  # counting is linear: not on every run
 
     def held(self) -> list[int]:
@@ -188,10 +193,12 @@ class InProcessExecutor:
                 async with asyncio.timeout(timeout):
                     await self._wake.wait()
 
-    async def _gathered(self, free: int, waiting: int) -> int:
+    async def _gathered(self, free: int, released: int) -> int:
         """Free slots, after a short wait while only a few are free: runs finish in bursts,
-        and gathering the slots they free makes one transaction per batch, not per run."""
-        wanted = min(waiting, self.concurrency // 2)
+        and gathering the slots they free makes one transaction per batch, not per run.
+        ``released``: the runs due in their queue; more are due while the heap's first is."""
+        more_due = bool(self._timed) and self._timed[0][0] <= self.clock.now()
+        wanted = self.concurrency // 2 if more_due else min(released, self.concurrency // 2)
         deadline = time.monotonic() + _GATHER_SECONDS
         while self._running and free < wanted and time.monotonic() < deadline:
             await asyncio.sleep(_COALESCE_SECONDS)

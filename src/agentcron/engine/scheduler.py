@@ -85,7 +85,7 @@ class Scheduler:
         self.executor = executor
         self.wakeup = wakeup or WakeEvent()
         self.rng = rng or random.Random()
-        self._lookahead = timedelta(seconds=settings.scheduler_lookahead_seconds)
+        self._lookahead = timedelta(seconds=settings.lookahead_seconds)
         self._last_recovery: datetime | None = None
         self._swept_full = False
         self._pass_due = True

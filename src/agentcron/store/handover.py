@@ -26,7 +26,7 @@ from agentcron.domain import (
     RunStatus,
     TaskStatus,
 )
-from agentcron.store._rows import RUNS, TASKS, Sql
+from agentcron.store._rows import RUNS, TASKS, Sql, among
 from agentcron.store.runs import may_start, unclaimed, with_tasks
 
 FINISHED_RUN_STATUSES = (
@@ -67,7 +67,9 @@ class SqlHandover:
     async def mark_dispatched(self, run_ids: Sequence[int], now: datetime) -> None:
         if run_ids:
             await self._session.execute(
-                update(RUNS).where(RUNS.c.id.in_(run_ids)).values(dispatched_at=now)
+                update(RUNS)
+                .where(among(RUNS.c.id, run_ids, self._sqlite))
+                .values(dispatched_at=now)
             )
 
     async def next_dispatch(self, now: datetime) -> datetime | None:
@@ -110,7 +112,7 @@ class SqlHandover:
         released = await self._session.execute(
             update(RUNS)
             .where(
-                RUNS.c.id.in_(run_ids),
+                among(RUNS.c.id, run_ids, self._sqlite),
                 RUNS.c.worker_id == worker_id,
                 RUNS.c.status.in_(CLAIMABLE_RUN_STATUSES),
             )
@@ -146,7 +148,7 @@ class SqlHandover:
         if not run_ids:
             return [], []
         waiting = and_(
-            RUNS.c.id.in_(run_ids),
+            among(RUNS.c.id, run_ids, self._sqlite),
             RUNS.c.status.in_(CLAIMABLE_RUN_STATUSES),
             unclaimed(now),
             may_start(),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from enum import Enum
 from typing import Any
 
 from sqlalchemy import (
@@ -46,9 +45,11 @@ from agentcron.store._rows import (
     TASKS,
     Sql,
     among,
+    as_columns,
     attempt_view,
     run_view,
     storable_id,
+    unnested,
     upsert_into,
 )
 from agentcron.store._types import UTCDateTime
@@ -280,8 +281,7 @@ class SqlRuns:
         """PostgreSQL: one column array per field, so a batch of hundreds of runs is a short
         statement with a dozen parameters (a multi-row VALUES list of thousands of parameters
         costs more to build and parse than to insert)."""
-        columns = {name: [_plain(run[name]) for run in runs] for name in _PLANNED_COLUMNS}
-        result = await self._session.execute(_INSERT_PLANNED, columns)
+        result = await self._session.execute(_INSERT_PLANNED, as_columns(runs, _PLANNED_COLUMNS))
         return [
             WrittenRun(
                 id=row.id,
@@ -408,7 +408,7 @@ class SqlRuns:
         claimed = await self._session.execute(
             _starting(now, lease, worker_id)
             .where(
-                RUNS.c.id.in_(run_ids),
+                among(RUNS.c.id, run_ids, self._sqlite),
                 RUNS.c.status.in_(CLAIMABLE_RUN_STATUSES),
                 RUNS.c.not_before <= now,
                 unclaimed(now),
@@ -431,7 +431,7 @@ class SqlRuns:
         starting = (
             _starting(now, lease, worker_id)
             .where(
-                RUNS.c.id.in_(run_ids),
+                among(RUNS.c.id, run_ids, self._sqlite),
                 RUNS.c.worker_id == worker_id,
                 RUNS.c.status.in_(CLAIMABLE_RUN_STATUSES),
                 may_start(),
@@ -490,7 +490,11 @@ class SqlRuns:
                     for o in unstarted
                 ],
             )  # fmt: skip
-        await self._session.execute(_RECORD, [_outcome_row(o) for o in mine])
+        rows = [_outcome_row(o) for o in mine]
+        if self._sqlite:
+            await self._session.execute(_RECORD, rows)
+        else:  # one statement of column arrays, not one per outcome
+            await self._session.execute(_RECORD_UNNESTED, as_columns(rows, _RECORD_COLUMNS))
         await self._end_attempts_as_runs([o.run.id for o in mine], now)
         return set(owned)
 
@@ -502,7 +506,7 @@ class SqlRuns:
         renewed = await self._session.execute(
             update(RUNS)
             .where(
-                RUNS.c.id.in_(run_ids),
+                among(RUNS.c.id, run_ids, self._sqlite),
                 RUNS.c.status.in_(ACTIVE_RUN_STATUSES),
                 RUNS.c.worker_id == worker_id,
                 or_(RUNS.c.status == RunStatus.RUNNING, may_start()),
@@ -533,7 +537,7 @@ class SqlRuns:
                     bindparam("started", now, type_=UTCDateTime()),
                     bindparam("running", RunStatus.RUNNING.value),
                 )
-                .where(RUNS.c.id.in_([run_id for run_id, _ in attempts]))
+                .where(among(RUNS.c.id, [run_id for run_id, _ in attempts], self._sqlite))
             )  # fmt: skip
             await self._session.execute(
                 insert(ATTEMPTS).from_select(
@@ -569,7 +573,9 @@ class SqlRuns:
     ) -> None:
         await self._session.execute(
             update(ATTEMPTS)
-            .where(ATTEMPTS.c.run_id.in_(run_ids), ATTEMPTS.c.finished_at.is_(None))
+            .where(
+                among(ATTEMPTS.c.run_id, run_ids, self._sqlite), ATTEMPTS.c.finished_at.is_(None)
+            )
             .values(finished_at=now, status=status, error=error)
         )
 
@@ -580,7 +586,7 @@ async def with_tasks(session: Sql, runs: Sequence[Row[Any]]) -> list[ClaimedRun]
         row.id: dict(row._mapping) | {"notify": tuple(row.notify or ())}
         for row in await session.execute(
             select(TASKS.c.id, *_CLAIMED_TASK_COLUMNS).where(
-                TASKS.c.id.in_({run.task_id for run in runs})
+                among(TASKS.c.id, {run.task_id for run in runs}, session.sqlite)
             )
         )
     }
@@ -594,11 +600,6 @@ async def with_tasks(session: Sql, runs: Sequence[Row[Any]]) -> list[ClaimedRun]
     ]
 
 
-def _plain(value: Any) -> Any:
-    """An enum member as its value (the driver would write a bare enum's name)."""
-    return value.value if isinstance(value, Enum) else value
-
-
 _PLANNED_COLUMNS: dict[str, str] = {
     "task_id": "bigint", "scheduled_for": "timestamptz", "trigger": "varchar",
     "status": "varchar", "reason": "text", "attempt": "integer", "not_before": "timestamptz",
@@ -606,9 +607,8 @@ _PLANNED_COLUMNS: dict[str, str] = {
     "lease_expires_at": "timestamptz",
 }  # fmt: skip
 _INSERT_PLANNED = text(
-    f"INSERT INTO runs ({', '.join(_PLANNED_COLUMNS)}) SELECT * FROM unnest("
-    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _PLANNED_COLUMNS.items())
-    + ") ON CONFLICT (task_id, scheduled_for) DO NOTHING "
+    f"INSERT INTO runs ({', '.join(_PLANNED_COLUMNS)}) SELECT * FROM {unnested(_PLANNED_COLUMNS)} "
+    "ON CONFLICT (task_id, scheduled_for) DO NOTHING "
     "RETURNING id, task_id, scheduled_for, status, not_before, worker_id"
 )
 
@@ -655,6 +655,21 @@ _RECORD = (
 )
 """An attempt's outcome; its start too, for a run started from memory (the first start
 is kept: lateness is the first attempt's)."""
+
+
+_RECORD_COLUMNS: dict[str, str] = {
+    "run_id": "bigint", "number": "integer", "first_start": "timestamptz", "status": "varchar",
+    "finished_at": "timestamptz", "not_before": "timestamptz", "output": "text",
+    "result": "json", "error": "text", "usage": "json",
+}  # fmt: skip
+_RECORD_UNNESTED = text(
+    "UPDATE runs SET status = u.status, attempt = u.number, "
+    "started_at = coalesce(runs.started_at, u.first_start), finished_at = u.finished_at, "
+    "not_before = u.not_before, output = u.output, result = u.result, error = u.error, "
+    "usage = u.usage, lease_expires_at = NULL, dispatched_at = NULL "
+    f"FROM {unnested(_RECORD_COLUMNS)} WHERE runs.id = u.run_id"
+)
+"""``_RECORD`` for a batch on PostgreSQL."""
 
 
 def _outcome_row(outcome: Outcome) -> dict[str, Any]:

@@ -37,8 +37,10 @@ from agentcron.store._rows import (
     USERS,
     Sql,
     among,
+    as_columns,
     storable_id,
     task_view,
+    unnested,
 )
 from agentcron.views import TaskView, UserView
 
@@ -48,6 +50,11 @@ _GET = select(TASKS).where(
 )
 _GET_FOR_UPDATE = _GET.with_for_update()
 _KEYS_PER_QUERY = 500
+_ADVANCED_TYPES = {
+    "next_run_at": "timestamptz", "status": "varchar", "run_count": "integer",
+    "updated_at": "timestamptz",
+}  # fmt: skip
+"""PostgreSQL types of the columns a scheduler pass moves on (``advance``)."""
 """Idempotency keys looked up per query (SQLite bounds the parameters of a statement)."""
 _LARGEST_ID = select(func.max(TASKS.c.id))
 _NEW_IDS = text(
@@ -201,13 +208,23 @@ class SqlTasks:
     async def payloads(self, task_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         if not task_ids:
             return {}
-        query = select(TASKS.c.id, TASKS.c.payload).where(TASKS.c.id.in_(set(task_ids)))
+        query = select(TASKS.c.id, TASKS.c.payload).where(
+            among(TASKS.c.id, set(task_ids), self._sqlite)
+        )
         return {row.id: row.payload for row in await self._session.execute(query)}
 
     async def advance(self, changes: Sequence[dict[str, Any]]) -> None:
         if not changes:
             return
         columns = [key for key in changes[0] if key != "id"]  # every change sets the same ones
+        if not self._sqlite:  # one statement of column arrays
+            kinds = {"id": "bigint"} | {column: _ADVANCED_TYPES[column] for column in columns}
+            assignments = ", ".join(f"{column} = u.{column}" for column in columns)
+            arrays = text(
+                f"UPDATE tasks SET {assignments} FROM {unnested(kinds)} WHERE tasks.id = u.id"
+            )
+            await self._session.execute(arrays, as_columns(changes, kinds))
+            return
         statement = (
             update(TASKS)
             .where(TASKS.c.id == bindparam("task_id"))
