@@ -362,9 +362,14 @@ class HandoverRepository(Protocol):
         to start)."""
         ...
 
-    async def forget_stale(self, now: datetime, before: datetime) -> int:
+    async def stale(self, now: datetime, before: datetime) -> list[tuple[int, str]]:
         """Runs handed over before ``before``, due since then and still not taken by any
-        worker (their message was lost): to be handed over again. How many."""
+        worker (their message lost, or still waiting behind others), locked for this
+        transaction: ids and actions."""
+        ...
+
+    async def hand_over_again(self, run_ids: Sequence[int]) -> int:
+        """Mark these waiting runs as not handed over: the next pass sends them. How many."""
         ...
 
     async def release_lapsed(self, now: datetime) -> int:

@@ -5,8 +5,10 @@ scheduler at a time, every ``maintenance_seconds``.
   again. Runs it had started are recovered by the scheduler's own pass, as embedded: the
   upkeep wakes its scheduler when it sees one whose lease ran out, since the scheduler
   may have gone to sleep before the run started, knowing of no lease to wait for.
-- Runs handed to the broker and never taken within ``redispatch_after_seconds`` (their
-  message was lost: a broker restarted empty, or flushed) are handed over again.
+- Runs handed to the broker and never taken within ``redispatch_after_seconds`` are handed
+  over again when their queue is empty: their message was lost (a broker restarted empty,
+  or flushed). While messages wait in their queue, the workers are only busy: sending the
+  runs again would only add to the line.
 - Each queue's depth is counted and stored, for ``agentcron status``.
 - Once an hour, a purge of the history past ``retention_days`` goes to the
   ``maintenance`` queue, for a worker to do.
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING
 from agentcron.abc import Clock, Store, Wakeup
 from agentcron.config import Settings
 from agentcron.distributed.broker import Broker
-from agentcron.distributed.queues import MAINTENANCE, PURGE_TASK, QUEUES
+from agentcron.distributed.queues import MAINTENANCE, PURGE_TASK, QUEUES, queue_for
 from agentcron.errors import BrokerError
 
 if TYPE_CHECKING:
@@ -40,6 +42,9 @@ class UpkeepReport:
 
     lapsed: int = 0
     stale: int = 0
+    """Runs whose message was lost, handed over again."""
+    in_line: int = 0
+    """Runs not taken within the bound whose queue still has messages waiting: left there."""
     expired: bool = False
     """Whether a running run's lease ran out (its worker died): the pass recovers it."""
     depths: dict[str, int] = field(default_factory=dict)
@@ -70,11 +75,14 @@ class Upkeep:
         async with self.store.transaction() as store:
             if not await store.handover.try_lock(UPKEEP_LOCK):
                 return None
+            report.depths = await asyncio.to_thread(self._depths)
             report.lapsed = await store.handover.release_lapsed(now)
-            report.stale = await store.handover.forget_stale(now, now - bound)
+            stale = await store.handover.stale(now, now - bound)
+            lost = [run_id for run_id, action in stale if not report.depths[queue_for(action)]]
+            report.stale = await store.handover.hand_over_again(lost)
+            report.in_line = len(stale) - len(lost)
             expiry = await store.runs.next_lease_expiry()
             report.expired = expiry is not None and expiry < now
-            report.depths = await asyncio.to_thread(self._depths)
             await store.workers.record_queue_depths(report.depths, now)
         if report.lapsed or report.stale:
             log.warning(
@@ -84,6 +92,8 @@ class Upkeep:
             self.wakeup.wake()  # the scheduler hands them over now
         elif report.expired:
             self.wakeup.wake()  # the scheduler recovers them now
+        if report.in_line:
+            log.info("%d runs handed over wait in line behind busy workers", report.in_line)
         if self._purge_due(now):
             await asyncio.to_thread(self._send_purge)
             self._last_purge = now

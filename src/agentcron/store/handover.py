@@ -83,19 +83,34 @@ class SqlHandover:
         )
         return start
 
-    async def forget_stale(self, now: datetime, before: datetime) -> int:
-        forgotten = await self._session.execute(
-            update(RUNS)
+    async def stale(self, now: datetime, before: datetime) -> list[tuple[int, str]]:
+        query = (
+            select(RUNS.c.id, TASKS.c.action)
+            .join(TASKS, TASKS.c.id == RUNS.c.task_id)
             .where(
                 RUNS.c.status.in_(CLAIMABLE_RUN_STATUSES),
                 RUNS.c.dispatched_at < before,
                 RUNS.c.not_before < before,
                 unclaimed(now),
             )
+        )
+        if not self._sqlite:
+            query = query.with_for_update(of=RUNS, skip_locked=True)
+        return [(row.id, row.action) for row in await self._session.execute(query)]
+
+    async def hand_over_again(self, run_ids: Sequence[int]) -> int:
+        if not run_ids:
+            return 0
+        again = await self._session.execute(
+            update(RUNS)
+            .where(
+                among(RUNS.c.id, run_ids, self._sqlite),
+                RUNS.c.status.in_(CLAIMABLE_RUN_STATUSES),
+            )
             .values(dispatched_at=None)
             .returning(RUNS.c.id)
         )
-        return len(forgotten.all())
+        return len(again.all())
 
     async def release_lapsed(self, now: datetime) -> int:
         released = await self._session.execute(
