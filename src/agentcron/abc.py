@@ -621,6 +621,13 @@ class Store(Protocol):
         run's start, a reservation, a dispatch mark), never for an outcome."""
         ...
 
+    def transaction_at(
+        self, clock: Clock, *, flush: bool = True
+    ) -> AbstractAsyncContextManager[tuple[datetime, Repositories]]:
+        """``transaction``, with the instant to act at by ``now``'s rules, read inside it:
+        no separate round trip to the store's clock."""
+        ...
+
     def reading(self) -> AbstractAsyncContextManager[Repositories]:
         """A consistent read that never waits for writers (no writes through it)."""
         ...

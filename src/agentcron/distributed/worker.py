@@ -127,15 +127,12 @@ class WorkerBridge:
         await engine.executor.room()
         deadline = time.monotonic() + self.settings.redispatch_after_seconds
         pause = 0.1
+        ahead = timedelta(seconds=self.settings.lease_seconds + self.settings.lookahead_seconds)
         while True:
             try:
-                now = await engine.store.now(engine.clock)
-                until = now + timedelta(
-                    seconds=self.settings.lease_seconds + self.settings.lookahead_seconds
-                )
-                async with engine.store.transaction(flush=False) as store:
+                async with engine.store.transaction_at(engine.clock, flush=False) as (now, store):
                     reserved, in_line = await store.handover.reserve(
-                        run_ids, now, until, engine.worker_id
+                        run_ids, now, now + ahead, engine.worker_id
                     )
                 break
             except StoreError as error:  # a connection cut: the pool opens another

@@ -277,8 +277,7 @@ class InProcessExecutor:
         owned = list(self._running) + [i for i, r in self._waiting.items() if r is not None]
         if not owned:
             return
-        now = await self.runner.store.now(self.clock)
-        async with self.runner.store.transaction() as store:
+        async with self.runner.store.transaction_at(self.clock) as (now, store):
             kept = await store.runs.renew_leases(
                 owned, now, self.runner.lease, self.runner.worker_id
             )

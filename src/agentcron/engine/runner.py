@@ -49,16 +49,14 @@ class Runner:
     async def claim(self, run_ids: Sequence[int]) -> tuple[datetime, list[ClaimedRun]]:
         """Claim and start those of ``run_ids`` still waiting and due (the others are left
         alone); when they started, and them. Committed before any of them is performed."""
-        now = await self.store.now(self.clock)
-        async with self.store.transaction() as store:
+        async with self.store.transaction_at(self.clock) as (now, store):
             return now, await store.runs.claim(run_ids, now, self.lease, self.worker_id)
 
     async def begin(self, run_ids: Sequence[int]) -> tuple[datetime, dict[int, int]]:
         """Start runs written as claimed by this worker; when, and the attempt number of
         each one started (one missing was cancelled, paused or rescheduled: skip it)."""
-        now = await self.store.now(self.clock)
         # A start lost with the database is only made again: the run is retried either way.
-        async with self.store.transaction(flush=False) as store:
+        async with self.store.transaction_at(self.clock, flush=False) as (now, store):
             return now, await store.runs.begin(run_ids, now, self.lease, self.worker_id)
 
     async def with_payloads(self, runs: Sequence[ClaimedRun]) -> list[ClaimedRun]:

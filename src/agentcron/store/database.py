@@ -185,19 +185,33 @@ class SqlStore:
 
     @asynccontextmanager
     async def transaction(self, *, flush: bool = True) -> AsyncIterator[Repositories]:
+        async with self._transaction(flush, None) as (_, repositories):
+            yield repositories
+
+    @asynccontextmanager
+    async def transaction_at(
+        self, clock: Clock, *, flush: bool = True
+    ) -> AsyncIterator[tuple[datetime, Repositories]]:
+        async with self._transaction(flush, clock) as (now, repositories):
+            assert now is not None
+            yield now, repositories
+
+    @asynccontextmanager
+    async def _transaction(
+        self, flush: bool, clock: Clock | None
+    ) -> AsyncIterator[tuple[datetime | None, Repositories]]:
         try:
             if not self.is_sqlite:
                 async with self.engine.begin() as connection:
-                    if not flush:
-                        await connection.execute(_COMMIT_UNFLUSHED)
-                    yield Repositories(connection, sqlite=False)
+                    now = await self._opening(connection, flush, clock)
+                    yield now, Repositories(connection, sqlite=False)
                 return
             await asyncio.sleep(0)  # in place, nothing else yields: let other work in first
             async with self._writer:
                 with self._sqlite.connect() as connection:
                     await self._begin_writing(connection)
                     try:
-                        yield Repositories(connection, sqlite=True)
+                        yield (clock.now() if clock else None), Repositories(connection, True)
                     except BaseException:
                         connection.rollback()
                         raise
@@ -206,6 +220,18 @@ class SqlStore:
             raise
         except _errors.STORE_ERRORS as error:
             raise _errors.translate(error, self.url) from error
+
+    async def _opening(
+        self, connection: AsyncConnection, flush: bool, clock: Clock | None
+    ) -> datetime | None:
+        """A PostgreSQL transaction's first statement, when it needs one: the database's
+        clock (``now``'s rules) and the commit mode, read and set in one round trip."""
+        if clock is not None and self.database_clock:
+            opened = await connection.execute(_CLOCK if flush else _CLOCK_UNFLUSHED)
+            return opened.scalar_one().astimezone(UTC)  # type: ignore[no-any-return]
+        if not flush:
+            await connection.execute(_COMMIT_UNFLUSHED)
+        return clock.now() if clock is not None else None
 
     async def _begin_writing(self, connection: Connection) -> None:
         """BEGIN IMMEDIATE on the driver, waiting for another process's write lock in asyncio
@@ -291,7 +317,8 @@ class SqlStore:
             return clock.now()
         try:
             async with self.engine.connect() as connection:
-                value = (await connection.execute(text("SELECT clock_timestamp()"))).scalar_one()
+                await connection.execution_options(isolation_level="AUTOCOMMIT")  # no BEGIN
+                value = (await connection.execute(_CLOCK)).scalar_one()
         except _errors.STORE_ERRORS as error:
             raise _errors.translate(error, self.url) from error
         return value.astimezone(UTC)  # type: ignore[no-any-return]
@@ -352,6 +379,8 @@ def _checkpoint(database: Path) -> None:
 
 
 _COMMIT_UNFLUSHED = text("SET LOCAL synchronous_commit TO OFF")
+_CLOCK = text("SELECT clock_timestamp()")
+_CLOCK_UNFLUSHED = text("SELECT clock_timestamp(), set_config('synchronous_commit', 'off', true)")
 _MIGRATION_LOCK = 0x61676D67  # "agmg": the advisory lock key migrations take on PostgreSQL
 
 
