@@ -3,23 +3,31 @@
 Each trial:
 
 1. measures the baseline: the same agent definition and model client driven by pydantic-ai
-   alone, N runs with the same concurrency, no store and no scheduling;
+   alone, N runs with as many in flight as agentcron may have (``--concurrency``, times
+   ``--workers`` in the distributed shape), no store and no scheduling;
 2. starts the model server in its own process (``ScriptedModelServer`` from
    ``agentcron.testing.model_server``, answering every request with the agent's report
    after ``--model-delay`` s);
-3. creates N one-off agent tasks due at ``T0 + delay`` in a fresh SQLite store;
-4. starts ``agentcron serve`` (embedded, ``--concurrency``) pointed at the server;
+3. creates N one-off agent tasks due at ``T0 + delay``: in a fresh SQLite store
+   (``--shape embedded``), or in a private schema of PostgreSQL's ``test`` database
+   (``--shape distributed``);
+4. starts ``agentcron serve`` (embedded, ``--concurrency``), or one ``agentcron scheduler``
+   and ``--workers`` ``agentcron worker --concurrency C`` processes (Celery over Redis,
+   ``AGENTCRON_BENCH_BROKER``, db 9 by default), pointed at the server;
 5. waits until every task has a succeeded run, then reads the runs.
 
 Figures: time from due to the last run finished, and its ratio to the baseline's; lateness
 (started - due); agentcron's own overhead per run = (finished - started) - the server's
 delay, i.e. time outside the model call (the HTTP round trip on loopback included), split at
-the moment the request reached the server; serve's CPU per run (from the due time) against
-the baseline's; peak RSS of serve (VmHWM).
+the moment the request reached the server; the CPU per run of agentcron's processes together
+(from the due time; PostgreSQL's and Redis's own not counted) against the baseline's; peak
+RSS (VmHWM) of the largest process; and both per process.
 
 Usage::
 
     uv run --frozen python bench/agent_burst.py --n 1000 --concurrency 200 --reps 5
+    uv run --frozen python bench/agent_burst.py --shape distributed --workers 2 \\
+        --n 1000 --concurrency 500 --reps 3
 """
 
 from __future__ import annotations
@@ -35,12 +43,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,7 +63,7 @@ from agentcron.domain import RunStatus
 from agentcron.store import SqlStore
 from agentcron.store.models import runs as RUNS
 from agentcron.store.models import tasks as TASKS
-from serve_process import cpu_seconds, memory_mb, percentile, start_serve
+from serve_process import agentcron_processes, cpu_seconds, memory_mb, percentile, store_url
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = """
@@ -86,6 +95,8 @@ with ScriptedModelServer() as server:
 
 @dataclass
 class Trial:
+    shape: str
+    workers: int
     n: int
     concurrency: int
     model_delay_s: float
@@ -100,9 +111,11 @@ class Trial:
     overhead_p99_ms: float
     before_request_p50_ms: float
     after_answer_p50_ms: float
-    serve_cpu_ms_per_run: float
+    cpu_ms_per_run: float
     baseline_cpu_ms_per_run: float
     peak_rss_mb: float
+    by_process: dict[str, tuple[float, float]]
+    """Each process's CPU ms per run and peak RSS (MB)."""
 
 
 async def create_tasks(url: str, n: int, due: datetime) -> None:
@@ -143,14 +156,19 @@ async def read_runs(
     return result
 
 
-def finished_count(database_file: Path) -> int:
-    """Runs done, read with the standard library: polling must cost serve's machine little."""
-    with closing(sqlite3.connect(database_file)) as connection:
-        (count,) = connection.execute(
-            "SELECT count(*) FROM runs WHERE status IN (?, ?)",
-            (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value),
-        ).fetchone()
-    return int(count)
+@contextmanager
+def finished_count(url: str) -> Iterator[Callable[[], int]]:
+    """How many runs are done, read with the drivers alone (the standard library's sqlite3, or
+    psycopg): polling must cost agentcron's machine little."""
+    done = (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value)
+    if url.startswith("sqlite:///"):
+        with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as connection:
+            query = "SELECT count(*) FROM runs WHERE status IN (?, ?)"
+            yield lambda: int(connection.execute(query, done).fetchone()[0])
+        return
+    with psycopg.connect(url, autocommit=True) as pg:
+        query = "SELECT count(*) FROM runs WHERE status IN (%s, %s)"
+        yield lambda: int(pg.execute(query, done).fetchone()[0])  # type: ignore[index]
 
 
 def server_env() -> dict[str, str]:
@@ -210,31 +228,44 @@ def run_baseline(n: int, concurrency: int, model_delay: float) -> tuple[float, f
         return runner.run(bare_agent_runs(base_url, n, concurrency))
 
 
-def run_trial(n: int, concurrency: int, model_delay: float, delay: float) -> Trial:
-    baseline_s, baseline_cpu = run_baseline(n, concurrency, model_delay)
+def run_trial(
+    shape: str, n: int, concurrency: int, *, workers: int, model_delay: float, delay: float
+) -> Trial:
+    in_flight = concurrency * (workers if shape == "distributed" else 1)
+    baseline_s, baseline_cpu = run_baseline(n, in_flight, model_delay)
     workdir = Path(tempfile.mkdtemp(prefix="agentcron-agent-burst-"))
-    url = f"sqlite:///{workdir / 'agentcron.db'}"
-    with model_server(model_delay) as (base_url, arrivals):
-        due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=delay)
-        asyncio.run(create_tasks(url, n, due))
-        env = server_env() | {
-            "AGENTCRON_HOME": str(workdir),
-            "AGENTCRON_TIMEZONE": "UTC",
-            "AGENTCRON_CONCURRENCY": str(concurrency),
-            "AGENTCRON_MODEL": "openai:scripted-model",
-            "AGENTCRON_OPENAI_BASE_URL": base_url,
-        }
-        serve = start_serve(env, workdir / "serve.log")
-        time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
-        cpu_before = cpu_seconds(serve.pid)  # from the due time: start-up is not the burst's
-        deadline = due + timedelta(seconds=180)
-        while datetime.now(UTC) < deadline and finished_count(workdir / "agentcron.db") < n:
-            time.sleep(0.1)
-        peak = memory_mb(serve.pid)
-        cpu = cpu_seconds(serve.pid) - cpu_before
-        serve.terminate()
-        serve.wait(30)
-    runs = asyncio.run(read_runs(url))
+    with store_url(shape, workdir) as url:
+        with model_server(model_delay) as (base_url, arrivals):
+            due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=delay)
+            asyncio.run(create_tasks(url, n, due))
+            env = server_env() | {
+                "AGENTCRON_HOME": str(workdir),
+                "AGENTCRON_TIMEZONE": "UTC",
+                "AGENTCRON_MODEL": "openai:scripted-model",
+                "AGENTCRON_OPENAI_BASE_URL": base_url,
+            }
+            with (
+                agentcron_processes(
+                    shape, env, url, workdir, workers=workers, concurrency=concurrency
+                ) as pids,
+                finished_count(url) as count_finished,
+            ):
+                if datetime.now(UTC) > due:
+                    raise SystemExit("agentcron started after the due time; use a larger --delay")
+                time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
+                # from the due time: start-up is not the burst's
+                cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+                deadline = due + timedelta(seconds=180)
+                while datetime.now(UTC) < deadline and count_finished() < n:
+                    time.sleep(0.1)
+                by_process = {
+                    name: (
+                        round((cpu_seconds(pid) - cpu_before[name]) * 1000 / n, 2),
+                        round(memory_mb(pid), 1),
+                    )
+                    for name, pid in pids.items()
+                }
+        runs = asyncio.run(read_runs(url))
     if all(r[0] == RunStatus.SUCCEEDED for r in runs) and len(runs) == n:
         shutil.rmtree(workdir)  # kept, with serve.log, only when something went wrong
     done = [r for r in runs if r[0] == RunStatus.SUCCEEDED and r[2] and r[3]]
@@ -254,6 +285,8 @@ def run_trial(n: int, concurrency: int, model_delay: float, delay: float) -> Tri
     last = max(r[3] for r in done) if done else None
     last_finish = (last - due).total_seconds() if last else float("nan")
     return Trial(
+        shape=shape,
+        workers=workers if shape == "distributed" else 0,
         n=n,
         concurrency=concurrency,
         model_delay_s=model_delay,
@@ -268,29 +301,51 @@ def run_trial(n: int, concurrency: int, model_delay: float, delay: float) -> Tri
         overhead_p99_ms=round(percentile(overhead, 0.99), 1),
         before_request_p50_ms=round(percentile(before, 0.5), 1),
         after_answer_p50_ms=round(percentile(after, 0.5), 1),
-        serve_cpu_ms_per_run=round(cpu * 1000 / n, 2),
+        cpu_ms_per_run=round(sum(cpu for cpu, _ in by_process.values()), 2),
         baseline_cpu_ms_per_run=round(baseline_cpu, 2),
-        peak_rss_mb=round(peak, 1),
+        peak_rss_mb=max(rss for _, rss in by_process.values()),
+        by_process=by_process,
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shape", choices=["embedded", "distributed"], default="embedded")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (distributed)")
     parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=200, help="per worker (distributed)")
     parser.add_argument("--model-delay", type=float, default=2.0)
-    parser.add_argument("--delay", type=float, default=6.0, help="seconds from creation to due")
+    parser.add_argument(
+        "--delay", type=float, help="seconds from creation to due (default: 6; distributed 20)"
+    )
     parser.add_argument("--reps", type=int, default=3)
     options = parser.parse_args()
     trials = []
     for rep in range(options.reps):
-        trial = run_trial(options.n, options.concurrency, options.model_delay, options.delay)
+        trial = run_trial(
+            options.shape,
+            options.n,
+            options.concurrency,
+            workers=options.workers,
+            model_delay=options.model_delay,
+            delay=options.delay or (6.0 if options.shape == "embedded" else 20.0),
+        )
         trials.append(trial)
         print(f"trial {rep + 1}: {json.dumps(asdict(trial))}", flush=True)
     print(f"\nmedians of {len(trials)} trials:")
     for name in asdict(trials[0]):
         values = [getattr(t, name) for t in trials]
-        print(f"  {name}: {statistics.median(values)}  (runs: {values})")
+        if name == "by_process":
+            for process in values[0]:
+                cpu, rss = zip(*(v[process] for v in values), strict=True)
+                print(
+                    f"  {process}: CPU ms per run {statistics.median(cpu)} (runs: {list(cpu)}), "
+                    f"peak RSS {statistics.median(rss)} MB (runs: {list(rss)})"
+                )
+        elif isinstance(values[0], str):
+            print(f"  {name}: {values[0]}")
+        else:
+            print(f"  {name}: {statistics.median(values)}  (runs: {values})")
 
 
 if __name__ == "__main__":
