@@ -189,6 +189,7 @@ class Engine:
             self.runner, self.recorder, self.clock, settings.concurrency
         )
         self.deliverer.defer_to = self.executor.starting
+        self.recorder.defer_to = self.executor.starting
         self.wakeup.also.append(self.executor.recheck)
         self.wakeup.also.append(self.deliverer.wake)  # a delivery retried by hand
         self.scheduler = Scheduler(

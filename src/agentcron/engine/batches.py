@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from agentcron.abc import Supervisor
 
 log = logging.getLogger("agentcron.engine")
 T = TypeVar("T")
+_DEFER_SECONDS = 0.005
+_DEFER_AT_MOST_SECONDS = 2.0
 
 
 class BatchWriter(ABC, Generic[T]):
@@ -27,6 +31,11 @@ class BatchWriter(ABC, Generic[T]):
     def __init__(self, *, batch: int = 500, interval: float = 0.01) -> None:
         self.batch = batch
         self.interval = interval
+        self.defer_to: Callable[[], bool] | None = None
+        """While this says so (runs of a burst are starting), writing waits, up to
+        ``_DEFER_AT_MOST_SECONDS`` after the oldest item pending: the starts are the promise
+        kept on time, and the writes would take the processor (and the store) from them."""
+        self._pending_since = 0.0
         self._pending: list[T] = []
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -41,6 +50,8 @@ class BatchWriter(ABC, Generic[T]):
         )
 
     def add(self, item: T) -> None:
+        if not self._pending:
+            self._pending_since = time.monotonic()
         self._pending.append(item)
         self._ready.set()
 
@@ -73,10 +84,18 @@ class BatchWriter(ABC, Generic[T]):
     async def _step(self) -> None:
         if not self._pending:
             await self._ready.wait()
+        if self._deferred():
+            await asyncio.sleep(_DEFER_SECONDS)
+            return
         if not self._closing and len(self._pending) < self.batch:
             await asyncio.sleep(self.interval)  # let a burst fill the batch
         self._ready.clear()
         await self.flush()
+
+    def _deferred(self) -> bool:
+        if self._closing or self.defer_to is None or not self.defer_to():
+            return False
+        return time.monotonic() - self._pending_since < _DEFER_AT_MOST_SECONDS
 
     @abstractmethod
     async def write(self, batch: list[T]) -> None:
