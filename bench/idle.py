@@ -101,7 +101,7 @@ def idle_calls(
     """What a distributed scheduler asks the store while nothing is due: its pass (due
     tasks, lapsed leases, the outbox), its sleep (the next occurrence, the next run to hand
     over, the next lease to expire) and the upkeep; with the embedded sweep's next start."""
-    ahead = now + timedelta(seconds=settings.scheduler_lookahead_seconds)
+    ahead = now + timedelta(seconds=settings.lookahead_seconds)
     stale = now - timedelta(seconds=settings.redispatch_after_seconds)
     return {
         "lock due tasks (tasks.lock_due)": lambda s: s.tasks.lock_due(ahead, 500),
@@ -115,9 +115,7 @@ def idle_calls(
         "upkeep: lapsed reservations (handover.release_lapsed)": lambda s: (
             s.handover.release_lapsed(now)
         ),
-        "upkeep: lost messages (handover.forget_stale)": lambda s: s.handover.forget_stale(
-            now, stale
-        ),
+        "upkeep: runs not taken (handover.stale)": lambda s: s.handover.stale(now, stale),
     }
 
 
