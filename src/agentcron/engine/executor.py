@@ -36,8 +36,9 @@ class InProcessExecutor:
     or withdrawn meanwhile is not started), or, for actions that do not act outside
     agentcron, from memory with their start written with their outcome; others are claimed
     and started together when a slot is free. Leases of every claimed run are renewed in
-    one statement, at a third of the lease and whenever the store changed (``recheck``); a
-    run found cancelled or lost then is dropped, or stopped if it started.
+    one statement at a third of the lease, and those of running runs whenever the store
+    changed (``recheck``); a run found cancelled or lost then is dropped, or stopped if it
+    started.
     """
 
     def __init__(self, runner: Runner, recorder: Recorder, clock: Clock, concurrency: int) -> None:
@@ -270,11 +271,18 @@ class InProcessExecutor:
             self._settled.set()
 
     async def _lease_step(self) -> None:
+        changed = False
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self.runner.lease.total_seconds() / 3):
-                await self._recheck.wait()
+                changed = await self._recheck.wait()
         self._recheck.clear()
-        owned = list(self._running) + [i for i, r in self._waiting.items() if r is not None]
+        # On a change, the running runs only: one cancelled must stop now. One held for its
+        # instant is checked as it starts (a cancelled one is not started), and renewing
+        # thousands held ahead at every change of a burst's creation would be work for
+        # nothing; their leases are renewed on the clock.
+        owned = list(self._running)
+        if not changed:
+            owned += [i for i, r in self._waiting.items() if r is not None]
         if not owned:
             return
         async with self.runner.store.transaction_at(self.clock) as (now, store):
