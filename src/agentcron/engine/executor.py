@@ -26,6 +26,9 @@ _GATHER_SECONDS = 0.02
 """Longest wait for half the slots to come free before starting what is free: a start is
 one transaction, on PostgreSQL a few milliseconds however many runs it starts."""
 _ROOM_CHECK_SECONDS = 0.02
+_BEGINS_AT_ONCE = 2
+"""Start transactions in flight at once: while the store commits one group's starts, the
+next group's is on its way (the store works on both, and this loop is free meanwhile)."""
 
 
 class InProcessExecutor:
@@ -51,6 +54,9 @@ class InProcessExecutor:
         self._timed: list[tuple[datetime, int]] = []  # a heap of (start, run id)
         self._waiting: dict[int, ClaimedRun | None] = {}  # runs not started; None: to claim
         self._running: dict[int, asyncio.Task[None]] = {}
+        self._beginning: set[asyncio.Task[None]] = set()  # start transactions in flight
+        self._starting = 0  # runs in them
+        self._begin_failed: BaseException | None = None
         self._wake = asyncio.Event()
         self._recheck = asyncio.Event()
         self._settled = asyncio.Event()  # a run left _waiting or _running
@@ -170,6 +176,7 @@ class InProcessExecutor:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._beginning, return_exceptions=True)  # a few milliseconds
         running = list(self._running.values())
         if running:
             _, late = await asyncio.wait(running, timeout=grace)
@@ -177,19 +184,24 @@ class InProcessExecutor:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
 
+    def _free(self) -> int:
+        return self.concurrency - len(self._running) - self._starting
+
     async def _dispatch_step(self) -> None:
-        free = self.concurrency - len(self._running)
+        if self._begin_failed is not None:  # the supervisor pauses, then this goes on
+            failed, self._begin_failed = self._begin_failed, None
+            raise failed
+        free = self._free()
         next_timed = self._release_timed(free - len(self._ready) - len(self._to_claim))
-        if free > 0 and self._ready:
+        if free > 0 and self._ready and len(self._beginning) < _BEGINS_AT_ONCE:
             await self._begin(free)
-            self._settled.set()  # some may have been withdrawn rather than started
             await asyncio.sleep(0)  # let the started runs begin before starting more
-        elif free > 0 and self._to_claim:
+        elif free > 0 and self._to_claim and not self._ready:
             await self._claim(free)
             self._settled.set()
-        else:
+        else:  # until a slot is free, a start transaction ends, or the next instant
             self._wake.clear()
-            timeout = next_timed if free > 0 else None
+            timeout = next_timed if free > 0 and not self._ready else None
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self._wake.wait()
@@ -201,14 +213,35 @@ class InProcessExecutor:
         more_due = bool(self._timed) and self._timed[0][0] <= self.clock.now()
         wanted = self.concurrency // 2 if more_due else min(released, self.concurrency // 2)
         deadline = time.monotonic() + _GATHER_SECONDS
-        while self._running and free < wanted and time.monotonic() < deadline:
+        while (self._running or self._starting) and free < wanted and time.monotonic() < deadline:
             await asyncio.sleep(_COALESCE_SECONDS)
-            free = self.concurrency - len(self._running)
+            free = self._free()
         return free
 
     async def _begin(self, free: int) -> None:
+        """Take a group of due runs and start it in a transaction of its own, in flight
+        while this loop goes on (``_BEGINS_AT_ONCE`` at most); their slots are theirs."""
         free = await self._gathered(free, len(self._ready))
         due = [self._ready.popleft() for _ in range(min(free, len(self._ready)))]
+        if not due:
+            return
+        self._starting += len(due)
+        task = asyncio.create_task(self._begin_group(due), name="agentcron-begin")
+        self._beginning.add(task)
+        task.add_done_callback(self._beginning.discard)
+
+    async def _begin_group(self, due: list[ClaimedRun]) -> None:
+        try:
+            await self._start_group(due)
+        except BaseException as error:  # the runs are back in line; the loop says why
+            if not isinstance(error, asyncio.CancelledError):
+                self._begin_failed = error
+        finally:
+            self._starting -= len(due)
+            self._wake.set()
+            self._settled.set()  # some may have been withdrawn rather than started
+
+    async def _start_group(self, due: list[ClaimedRun]) -> None:
         try:
             due = await self.runner.with_payloads(due)
         except BaseException:
