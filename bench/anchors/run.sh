@@ -17,7 +17,7 @@ ANCHORS_VENV=${ANCHORS_VENV:-/tmp/anchors-venv}
 OUT=${1:-$ROOT/bench/anchors/results/burst-$(date -u +%Y%m%dT%H%M%SZ).jsonl}
 NS=${NS:-1000,10000}
 REPS=${REPS:-3}
-SYSTEMS_AGENTCRON=${SYSTEMS_AGENTCRON:-agentcron_system:batch,agentcron_system:one_by_one,agentcron_distributed:two_workers,agentcron_distributed:two_workers_c100}
+SYSTEMS_AGENTCRON=${SYSTEMS_AGENTCRON:-agentcron_system:batch,agentcron_system:one_by_one,agentcron_distributed:two_workers,agentcron_distributed:two_workers_c1000}
 SYSTEMS_ANCHORS=${SYSTEMS_ANCHORS:-celery-prefork2,celery-threads8,aps-memory,aps-memory-nograce,procrastinate-batch,arq}
 mkdir -p "$(dirname "$OUT")"
 OUT=$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")
