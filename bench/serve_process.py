@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 import redis
+
+from agentcron.testing import postgres
 
 PG_SERVER = os.environ.get("AGENTCRON_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 BROKER = os.environ.get("AGENTCRON_BENCH_BROKER", "redis://127.0.0.1:6379/9")
@@ -49,14 +50,8 @@ def start_serve(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 @contextmanager
 def private_schema(server: str = PG_SERVER) -> Iterator[str]:
     """A fresh schema on ``server``, as a URL that selects it; dropped afterwards."""
-    schema = f"agentcron_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{server}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(server, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with postgres.private_schema(server, prefix="agentcron_bench") as url:
+        yield url
 
 
 @contextmanager
