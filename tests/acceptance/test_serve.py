@@ -232,10 +232,13 @@ def test_after_a_sigkill_10000_pending_runs_all_start_within_5_s_of_the_restart(
     at once by the next serve and drained at full speed, not 1,000 per safety-net sleep."""
     url = f"sqlite:///{home / 'agentcron.db'}"
     count = 10_000
-    # Room to write 10,000 tasks and have a serve write their runs ahead, on a busy machine.
+    # Room to write 10,000 tasks and have a serve write their runs ahead, on a busy machine:
+    # the first serve writes them 10 s ahead (not 2), so that it is killed well before their
+    # instant however long its pass takes.
     due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=15)
     asyncio.run(_create_reminders(url, count, due))
-    first = Serve(environment(home), home / "serve-1.log")
+    ahead = environment(home, AGENTCRON_SCHEDULER_LOOKAHEAD_SECONDS="10")
+    first = Serve(ahead, home / "serve-1.log")
     _wait_for(lambda: asyncio.run(_run_counts(url))[0] == count, timeout=30)  # written ahead
     first.kill()
     assert datetime.now(UTC) < due, "the kill should come before the runs' instant"

@@ -24,7 +24,9 @@ from agentcron.engine.wakeup import WakeEvent
 from agentcron.store import SqlStore
 
 BROKER = "redis://127.0.0.1:6379/12"
-"""This file's own Redis database."""
+"""This file's own Redis database, emptied by each test: the whole file in one process, under
+``pytest -n``."""
+pytestmark = pytest.mark.xdist_group("upkeep")
 
 
 @pytest.fixture

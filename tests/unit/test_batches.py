@@ -14,6 +14,14 @@ from agentcron.testing import FakeClock
 from tests.conftest import START
 
 
+async def written(writer: Collected, count: int) -> list[tuple[float, list[int]]]:
+    """The batches once ``count`` are written, polled for up to 5 s (a busy machine)."""
+    deadline = time.monotonic() + 5.0
+    while len(writer.written) < count and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
+    return writer.written
+
+
 class Collected(BatchWriter[int]):
     def __init__(self) -> None:
         super().__init__(batch=10, interval=0.001)
@@ -33,9 +41,9 @@ async def test_writes_wait_while_runs_start_and_go_once_they_have() -> None:
     assert writer.written == []  # the starts come first
     starting = False
     ended = time.monotonic()
-    await asyncio.sleep(0.05)
-    assert [items for _, items in writer.written] == [[1]]
-    assert writer.written[0][0] >= ended
+    done = await written(writer, 1)
+    assert [items for _, items in done] == [[1]]
+    assert done[0][0] >= ended
     await writer.close()
 
 
@@ -47,9 +55,9 @@ async def test_a_write_waits_at_most_its_bound(monkeypatch: pytest.MonkeyPatch) 
     added = time.monotonic()
     writer.add(1)
     writer.add(2)
-    await asyncio.sleep(0.3)
-    assert [items for _, items in writer.written] == [[1, 2]]
-    assert writer.written[0][0] - added >= 0.1
+    done = await written(writer, 1)
+    assert [items for _, items in done] == [[1, 2]]
+    assert done[0][0] - added >= 0.1
     await writer.close()
 
 
