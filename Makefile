@@ -19,8 +19,19 @@ run: bytecode
 install: bytecode
 	@sh scripts/install-launcher "$(BIN_DIR)" "$(CURDIR)"
 
+# The tests in two passes. First all but those marked serial, shared among TEST_PROCESSES
+# processes (pytest-xdist; the tests of a file with an xdist_group mark stay in one). Then
+# the serial ones, which bound lateness or elapsed time on the wall clock, alone. A pass that
+# finds no test (PYTEST_ARGS naming a few) fails only if the other finds none either.
+TEST_PROCESSES ?= 2
+
 test: lint bytecode
-	$(RUN) pytest $(PYTEST_ARGS)
+	$(RUN) pytest -n $(TEST_PROCESSES) --dist loadgroup -m "not serial" $(PYTEST_ARGS); \
+	shared=$$?; \
+	$(RUN) pytest -m serial $(PYTEST_ARGS); \
+	alone=$$?; \
+	if [ $$shared -eq 5 ] && [ $$alone -eq 5 ]; then exit 5; fi; \
+	for status in $$shared $$alone; do [ $$status -eq 0 ] || [ $$status -eq 5 ] || exit $$status; done
 
 lint: .venv/.synced
 	$(RUN) ruff check src tests bench

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,20 @@ from tests.support.sql import private_schema
 pytest_plugins = ["tests.guard"]
 
 START = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_worker_terminal_size() -> Iterator[None]:
+    """A pytest-xdist worker (``make test`` runs two) has COLUMNS=80 and LINES=24 in its
+    environment, where a single pytest process has neither; the commands the acceptance tests
+    start inherit it and would wrap their tables at 80 columns. The worker drops both."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("COLUMNS", raising=False)
+        patch.delenv("LINES", raising=False)
+        yield
 
 
 @pytest.fixture

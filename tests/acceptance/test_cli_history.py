@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.acceptance.test_cli_schedule import agentcron
 from tests.acceptance.test_serve import Serve, environment
 
@@ -37,6 +39,7 @@ def test_titles_and_payloads_are_shown_as_typed_never_as_markup(tmp_path: Path) 
     assert '{"message": "[bold]eggs[/]"}' in shown  # the payload as JSON, as it is
 
 
+@pytest.mark.serial  # a lateness bound on the wall clock
 def test_failures_show_history_is_kept_and_cancel_says_it_had_fired(tmp_path: Path) -> None:
     env = environment(tmp_path, AGENTCRON_SHELL_ALLOW="false")
     serve = Serve(env, tmp_path / "serve.log")

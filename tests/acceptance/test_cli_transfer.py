@@ -11,6 +11,9 @@ import pytest
 from tests.acceptance.test_cli_schedule import agentcron
 from tests.acceptance.test_cli_tasks import tasks_in_store
 
+# A module-wide source store, made once: the whole file in one process under `pytest -n`.
+pytestmark = pytest.mark.xdist_group("cli-transfer")
+
 TOKEN = "sekret-token-4711"
 PASSWORD = "hunter2pw"
 HOOK = {

@@ -32,6 +32,10 @@ from tests.support.distributed import (
 )
 from tests.support.sql import private_schema
 
+# One module-wide cluster on Redis database 13, the broker's queue depths read as they are:
+# the whole file in one process, under `pytest -n`.
+pytestmark = pytest.mark.xdist_group("distributed-ops")
+
 
 @dataclass
 class Shape:

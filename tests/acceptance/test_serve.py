@@ -70,6 +70,7 @@ def home(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.serial  # a lateness bound
 def test_add_while_serve_runs_fires_on_time_without_restart(home: Path) -> None:
     serve = Serve(environment(home), home / "serve.log")
     try:
@@ -198,6 +199,7 @@ async def _workers(url: str) -> dict[str, int]:
     return result
 
 
+@pytest.mark.serial  # both must get the CPU to claim
 def test_two_schedulers_on_postgresql_make_exactly_one_run_per_occurrence(
     home: Path, pg_schema: str
 ) -> None:
@@ -225,6 +227,7 @@ def test_two_schedulers_on_postgresql_make_exactly_one_run_per_occurrence(
     assert len(workers) == 2, f"both schedulers should have claimed occurrences: {workers}"
 
 
+@pytest.mark.serial  # a time bound
 def test_after_a_sigkill_10000_pending_runs_all_start_within_5_s_of_the_restart(
     home: Path,
 ) -> None:
@@ -264,6 +267,7 @@ async def _last_start(url: str) -> datetime:
     return last if last.tzinfo else last.replace(tzinfo=UTC)
 
 
+@pytest.mark.serial  # a time bound
 def test_on_postgresql_a_run_of_a_killed_worker_is_taken_over_once_its_lease_ends(
     home: Path, pg_schema: str
 ) -> None:

@@ -60,6 +60,7 @@ def then_a_new_task_fires_on_time(env: dict[str, str]) -> None:
     assert 0 <= run["lateness_seconds"] < ON_TIME_SECONDS, run
 
 
+@pytest.mark.serial  # timed outage, then on time
 def test_a_store_locked_past_its_busy_timeout_is_waited_out(tmp_path: Path) -> None:
     env = environment(tmp_path, AGENTCRON_STORE_BUSY_TIMEOUT_SECONDS="0.3")
     serve = Serve(env, tmp_path / "serve.log")
@@ -90,6 +91,7 @@ def sixteen_mb(tmp_path: Path) -> Iterator[Path]:
         yield folder
 
 
+@pytest.mark.serial  # timed outage, then on time
 def test_a_full_disk_is_waited_out(sixteen_mb: Path, tmp_path: Path) -> None:
     env = environment(sixteen_mb)
     serve = Serve(env, tmp_path / "serve.log")
@@ -161,6 +163,7 @@ class Outage:
         wait_for(lambda: not self.sockets, 5, "the proxy's connections to close")
 
 
+@pytest.mark.serial  # timed outage, then on time
 def test_a_postgresql_outage_is_waited_out(pg_schema: str, tmp_path: Path) -> None:
     proxy = Outage(("127.0.0.1", 5432))
     url = pg_schema.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")

@@ -25,7 +25,8 @@ from tests.support.agent_rig import report
 from tests.support.distributed_rig import Cluster, Receiver, cluster
 from tests.support.webhooks import WebhookReceiver
 
-pytestmark = pytest.mark.slow  # each test starts several processes and waits on real time
+# Each test starts several processes and waits on real time; Redis database 11 is theirs.
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 
 @pytest.fixture

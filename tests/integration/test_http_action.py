@@ -158,6 +158,7 @@ async def test_serve_closes_the_shared_client_when_it_stops(receiver: str, tmp_p
     assert client.is_closed
 
 
+@pytest.mark.serial  # an elapsed time bounded
 async def test_the_task_timeout_still_bounds_a_run_on_the_shared_client(
     rig: Rig, receiver: str
 ) -> None:

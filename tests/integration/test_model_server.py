@@ -36,6 +36,9 @@ from agentcron.testing.model_server import (
     ToolCalls,
 )
 
+# One module-wide server: the whole file in one process under `pytest -n`.
+pytestmark = pytest.mark.xdist_group("model-server")
+
 MODEL = "gpt-4o"
 
 
@@ -356,6 +359,7 @@ def test_the_model_list_through_the_sdk(server: ScriptedModelServer) -> None:
 # --- Delays and hangs ---------------------------------------------------------------------------
 
 
+@pytest.mark.serial  # elapsed times bounded
 async def test_delayed_replies_wait_concurrently(server: ScriptedModelServer) -> None:
     count = 200
     server.script(*(Delay(1.0, then=Text("late")) for _ in range(count)))
@@ -384,6 +388,7 @@ async def test_delayed_replies_wait_concurrently(server: ScriptedModelServer) ->
     assert 1.0 <= elapsed < count / 10
 
 
+@pytest.mark.serial  # elapsed times bounded
 def test_the_delay_field_delays_one_reply(server: ScriptedModelServer) -> None:
     server.script(Text("slow", delay=0.3), Text("fast"))
     with sync_client(server) as client:
@@ -396,6 +401,7 @@ def test_the_delay_field_delays_one_reply(server: ScriptedModelServer) -> None:
     assert durations[1] < 0.3
 
 
+@pytest.mark.serial  # elapsed times bounded
 def test_a_hanging_reply_times_the_client_out_and_the_server_still_stops_promptly() -> None:
     server = ScriptedModelServer().start()
     try:
@@ -415,6 +421,7 @@ def test_a_hanging_reply_times_the_client_out_and_the_server_still_stops_promptl
         assert time.monotonic() - started < 1.5
 
 
+@pytest.mark.serial  # elapsed times bounded
 async def test_stopping_wakes_requests_that_still_wait() -> None:
     async with contextlib.AsyncExitStack() as stack:
         server = await stack.enter_async_context(ScriptedModelServer())

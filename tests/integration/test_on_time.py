@@ -14,6 +14,9 @@ from agentcron.config import Settings
 from agentcron.domain import Outcome
 from agentcron.store import SqlStore
 
+# Lateness is measured on the wall clock: alone, after the other tests (see `make test`).
+pytestmark = pytest.mark.serial
+
 
 @pytest.fixture
 async def engine(database_url: str, tmp_path: Path) -> AsyncIterator[Engine]:

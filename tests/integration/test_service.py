@@ -547,6 +547,7 @@ async def test_briefing_tells_an_agent_whom_it_acts_for_and_what_earlier_runs_sa
         await service.briefing("bob", task.id, recent=3)
 
 
+@pytest.mark.serial  # an elapsed time bounded
 async def test_reads_do_not_wait_for_a_writer(service: TaskService, database_url: str) -> None:
     """On SQLite a write transaction holds the database's one write lock; reads go on."""
     task = await service.create("ann", {"title": "mine", "when": "in 1 hour", **REMINDER})
