@@ -24,9 +24,10 @@ from agentcron.engine.wakeup import WakeEvent
 from agentcron.store import SqlStore
 
 BROKER = "redis://127.0.0.1:6379/12"
-"""This file's own Redis database, emptied by each test: the whole file in one process, under
-``pytest -n``."""
-pytestmark = pytest.mark.xdist_group("upkeep")
+"""This file's own Redis database, emptied by each test. The tests read its queues' lengths
+as the upkeep leaves them, so they run alone (``serial``): under ``pytest -n``, a message once
+went missing from the queue between the upkeep and the check."""
+pytestmark = pytest.mark.serial
 
 
 @pytest.fixture

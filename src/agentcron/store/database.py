@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DisconnectionError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from agentcron.abc import Clock, Wakeup
 from agentcron.errors import AgentCronError, ConfigurationError
@@ -128,9 +127,8 @@ class SqlStore:
                 event.listen(self._sqlite, "connect", _tune_sqlite)
             else:
                 self._async_engine = _async_engine(
-                    self.url, echo=echo, pool_size=10, max_overflow=20
+                    self.url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
                 )
-                _ping_when_idle(self._async_engine)
         except (ArgumentError, NoSuchModuleError, ValueError) as error:
             raise ConfigurationError(
                 f"The database URL cannot be used ({error}); use {_SUPPORTED}."
@@ -358,34 +356,6 @@ def _async_engine(url: URL, **options: Any) -> AsyncEngine:
     return create_async_engine(url, **options)
 
 
-def _ping_when_idle(engine: AsyncEngine) -> None:
-    """Check a pooled connection before use only when it sat idle for a while: the server
-    may have closed it meanwhile (a restart, ``pg_terminate_backend``), and a ping then lets
-    the pool open a fresh one instead of failing the work. A connection back from use a
-    moment ago is taken as it is: a ping per transaction would cost a round trip each time,
-    and the few transactions that find theirs cut meanwhile fail as the store being away
-    does, and are done again."""
-    pool = engine.sync_engine
-
-    @event.listens_for(pool, "checkin")
-    def _returned(_connection: Any, record: Any) -> None:
-        record.info["returned"] = time.monotonic()
-
-    @event.listens_for(pool, "checkout")
-    def _checked(connection: Any, record: Any, _proxy: Any) -> None:
-        if time.monotonic() - record.info.get("returned", 0.0) < _FRESH_SECONDS:
-            return
-        try:
-            cursor = connection.cursor()
-            try:
-                cursor.execute("SELECT 1")
-            finally:
-                cursor.close()
-            connection.rollback()  # the driver began a transaction: leave none open
-        except Exception as error:  # the server closed it: the pool opens another
-            raise DisconnectionError(str(error)) from error
-
-
 def _tune_sqlite(dbapi_connection: Any, _record: object) -> None:
     # Transactions are begun by the dialect (deferred: a snapshot read in WAL mode, which
     # never waits) or by SqlStore._begin_writing (BEGIN IMMEDIATE), never by the driver.
@@ -409,8 +379,6 @@ def _checkpoint(database: Path) -> None:
 
 
 _COMMIT_UNFLUSHED = text("SET LOCAL synchronous_commit TO OFF")
-_FRESH_SECONDS = 1.0
-"""A pooled connection back from use more recently than this is not pinged (``_ping_when_idle``)."""
 _CLOCK = text("SELECT clock_timestamp()")
 _CLOCK_UNFLUSHED = text("SELECT clock_timestamp(), set_config('synchronous_commit', 'off', true)")
 _MIGRATION_LOCK = 0x61676D67  # "agmg": the advisory lock key migrations take on PostgreSQL
