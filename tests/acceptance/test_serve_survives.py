@@ -32,8 +32,8 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def add(env: dict[str, str], title: str, when: str) -> int:
-    done = agentcron("add", title, "--when", when, "--json", env=env)
+def add(env: dict[str, str], title: str, when: str, *options: str) -> int:
+    done = agentcron("add", title, "--when", when, *options, "--json", env=env)
     assert done.returncode == 0, done.stderr
     task_id: int = json.loads(done.stdout)["id"]
     return task_id
@@ -96,12 +96,24 @@ def test_a_full_disk_is_waited_out(sixteen_mb: Path, tmp_path: Path) -> None:
     env = environment(sixteen_mb)
     serve = Serve(env, tmp_path / "serve.log")
     try:
+        # Once a checkpoint has copied it, SQLite writes its write-ahead log over from the
+        # start, in space it holds already. A reader holding its snapshot keeps the log from
+        # starting over, and ballast outgrows the log: every later write then needs space.
+        reader = sqlite3.connect(sixteen_mb / "agentcron.db", isolation_level=None)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM tasks").fetchone()
+        ballast = json.dumps(
+            {"title": "ballast", "when": "in 1 day", "payload": {"message": "b" * 4_000}}
+        )
+        imported = agentcron("import", "-", env=env, stdin=f"{ballast}\n" * 125)  # 500 KB
+        assert imported.returncode == 0, imported.stderr
         # Due after the disk is surely full, even on a busy machine.
         during = add(env, "due while the disk is full", "in 7 seconds")
         filler = fill(sixteen_mb)
         time.sleep(8.5)
         assert fired(env, during) is None  # nothing could be written
         filler.unlink()
+        reader.close()
         wait_for(lambda: fired(env, during), 10, "the task due while the disk was full")
         then_a_new_task_fires_on_time(env)
         assert loops(env)["scheduler"]["state"] == "running"

@@ -44,10 +44,11 @@ def fill(folder: Path) -> Path:
     """Write into ``folder`` until its file system has no space left; the file written."""
     filler = folder / "filler"
     with filler.open("wb", buffering=0) as out:
-        try:
-            while True:
-                out.write(bytes(65536))
-        except OSError as error:
-            if error.errno != errno.ENOSPC:
-                raise
+        for chunk in (65536, 4096, 1):  # down to the last byte: a WAL frame fits in 4 KB
+            try:
+                while True:
+                    out.write(bytes(chunk))
+            except OSError as error:
+                if error.errno != errno.ENOSPC:
+                    raise
     return filler
