@@ -68,3 +68,33 @@ async def test_closing_writes_what_is_pending_at_once() -> None:
     writer.add(7)
     await writer.close(timeout=1.0)
     assert [items for _, items in writer.written] == [[7]]
+
+
+class Slow(Collected):
+    """Each write takes 50 ms; ``writing`` is set while one is on its way."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writing = asyncio.Event()
+
+    async def write(self, batch: list[int]) -> None:
+        self.writing.set()
+        await asyncio.sleep(0.05)
+        await super().write(batch)
+
+
+async def test_what_comes_while_a_batch_is_written_waits_its_own_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(batches, "_DEFER_AT_MOST_SECONDS", 0.2)
+    writer = Slow()
+    writer.defer_to = lambda: True
+    writer.start(Supervisor(FakeClock(START), give_up_seconds=60))
+    writer.add(1)
+    await asyncio.wait_for(writer.writing.wait(), 5)
+    added = time.monotonic()
+    writer.add(2)  # young: it does not follow the write of 1 in a batch of its own at once
+    done = await written(writer, 2)
+    assert [items for _, items in done] == [[1], [2]]
+    assert done[1][0] - added >= 0.2
+    await writer.close()

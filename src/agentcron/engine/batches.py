@@ -62,12 +62,15 @@ class BatchWriter(ABC, Generic[T]):
     async def flush(self) -> None:
         """Write everything pending now; what fails to be written stays pending."""
         while self._pending:
-            batch, self._pending = self._pending[: self.batch], self._pending[self.batch :]
-            try:
-                await self.write(batch)
-            except BaseException:
-                self._pending[:0] = batch
-                raise
+            await self._write_next()
+
+    async def _write_next(self) -> None:
+        batch, self._pending = self._pending[: self.batch], self._pending[self.batch :]
+        try:
+            await self.write(batch)
+        except BaseException:
+            self._pending[:0] = batch
+            raise
 
     async def close(self, timeout: float = 10.0) -> None:
         """Write what is pending, then stop; give up after ``timeout`` seconds."""
@@ -90,7 +93,10 @@ class BatchWriter(ABC, Generic[T]):
         if not self._closing and len(self._pending) < self.batch:
             await asyncio.sleep(self.interval)  # let a burst fill the batch
         self._ready.clear()
-        await self.flush()
+        # One batch a step, not all that is pending: what comes while it is written is
+        # young, and may wait (``defer_to``) to fill a batch of its own, rather than follow
+        # in a small one after each write.
+        await (self.flush() if self._closing else self._write_next())
 
     def _deferred(self) -> bool:
         if self._closing or self.defer_to is None or not self.defer_to():
