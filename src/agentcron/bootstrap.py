@@ -123,16 +123,13 @@ async def preload_agent(settings: Settings) -> None:
 
 
 async def preload_apprise() -> None:
-    """Load Apprise and its service plugins off the event loop (a second or more), so that
-    the first notification does not stall every run."""
-
-    def load() -> None:
-        import apprise  # noqa: PLC0415
-
-        apprise.Apprise.instantiate("json://localhost")
+    """Load Apprise and its service plugins off the event loop (a second or more), in a
+    process with no runs to start: serve and workers leave it to their first send, for the
+    load takes the interpreter from the runs starting after a restart."""
+    from agentcron.notify.notifier import load_apprise  # noqa: PLC0415
 
     try:
-        await asyncio.to_thread(load)
+        await asyncio.to_thread(load_apprise)
     except Exception:
         log.exception("loading Apprise failed; notifications will say why")
 
@@ -248,9 +245,6 @@ class Engine:
         elif self.store.shared:
             self._keep("listener", lambda: self.store.listen_for_changes(self.wakeup))
         await self.heartbeat.beat()
-        self._background.append(
-            asyncio.create_task(preload_apprise(), name="agentcron-preload-apprise")
-        )
         if self.settings.model is not None:
             self._background.append(
                 asyncio.create_task(preload_agent(self.settings), name="agentcron-preload")

@@ -117,7 +117,9 @@ class InProcessExecutor:
 
     def submit_claimed(self, runs: Iterable[tuple[ClaimedRun, datetime]]) -> None:
         for run, start in runs:
-            if not self._known(run.id):
+            if run.id in self._waiting and self._waiting[run.id] is None:
+                self._waiting[run.id] = run  # known as one to claim: it is held now
+            elif not self._known(run.id):
                 self._waiting[run.id] = run
                 heapq.heappush(self._timed, (start, run.id))
         self._wake.set()
@@ -283,8 +285,13 @@ class InProcessExecutor:
         except BaseException:
             self._to_claim.extendleft(reversed(batch))
             raise
+        taken = {run.id for run in claimed}
         for run_id in batch:
-            self._waiting.pop(run_id, None)
+            held = self._waiting.get(run_id)
+            if held is not None and run_id not in taken:  # reserved here meanwhile: start it
+                self._ready.append(held)
+            else:
+                self._waiting.pop(run_id, None)
         log.debug(
             "claimed %d of %d runs in %.1f ms (%d running)",
             len(claimed), len(batch), (time.perf_counter() - started) * 1e3, len(self._running),

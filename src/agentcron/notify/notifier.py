@@ -8,6 +8,7 @@ go over a pooled connection (``_webhook``); every other service through Apprise'
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -33,11 +34,21 @@ _NO_SUCH_SERVICE = "Unparseable URL "
 _NOISE = ("overflow", "retry", "wait", "optional", "format", "method", "image", "cto")
 
 
+@functools.cache
+def load_apprise() -> None:
+    """Import Apprise and load its service plugins: a second or more of the interpreter's
+    time, which a serving process spends in a thread (``send``), never on its event loop."""
+    import apprise  # noqa: PLC0415 - only when sending
+
+    apprise.Apprise.instantiate("json://localhost")
+
+
 class AppriseNotifier:
     """Checks channel URLs and sends messages through Apprise."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._loaded = False
         self._plugins: OrderedDict[str, tuple[Any, Shape]] = OrderedDict()
         self._expanded: dict[str, str] = {}
         self._webhooks: WebhookSender | None = None
@@ -119,6 +130,9 @@ class AppriseNotifier:
         return _THREADED_SENDS_PER_CHANNEL
 
     async def send(self, url: str, message: Message) -> None:
+        if not self._loaded:  # the first send loads Apprise off the loop; runs go on meanwhile
+            await asyncio.to_thread(load_apprise)
+            self._loaded = True
         plugin, shape = self._plugin(self.expand(url), url)
         title, body, body_format = fitted(shape, message, self.settings.sms_max_segments)
         if type(plugin).__name__ == "NotifyJSON":
