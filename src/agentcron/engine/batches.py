@@ -37,6 +37,7 @@ class BatchWriter(ABC, Generic[T]):
         kept on time, and the writes would take the processor (and the store) from them."""
         self._pending_since = 0.0
         self._pending: list[T] = []
+        self._writing: list[T] = []
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -59,6 +60,10 @@ class BatchWriter(ABC, Generic[T]):
     def pending(self) -> int:
         return len(self._pending)
 
+    def held(self) -> list[T]:
+        """Every item not written yet: the batch being written, then those pending."""
+        return [*self._writing, *self._pending]
+
     async def flush(self) -> None:
         """Write everything pending now; what fails to be written stays pending."""
         while self._pending:
@@ -66,11 +71,14 @@ class BatchWriter(ABC, Generic[T]):
 
     async def _write_next(self) -> None:
         batch, self._pending = self._pending[: self.batch], self._pending[self.batch :]
+        self._writing = batch
         try:
             await self.write(batch)
         except BaseException:
             self._pending[:0] = batch
             raise
+        finally:
+            self._writing = []
 
     async def close(self, timeout: float = 10.0) -> None:
         """Write what is pending, then stop; give up after ``timeout`` seconds."""

@@ -38,8 +38,9 @@ class InProcessExecutor:
     one statement per group (committed before any action begins: a run cancelled, paused
     or withdrawn meanwhile is not started), or, for actions that do not act outside
     agentcron, from memory with their start written with their outcome; others are claimed
-    and started together when a slot is free. Leases of every claimed run are renewed in
-    one statement at a third of the lease, and those of running runs whenever the store
+    and started together when a slot is free. Leases of every claimed run (and of each one
+    performed whose outcome the recorder has not written yet) are renewed in one statement
+    at a third of the lease, and those of running runs whenever the store
     changed (``recheck``); a run found cancelled or lost then is dropped, or stopped if it
     started.
     """
@@ -323,6 +324,9 @@ class InProcessExecutor:
         owned = list(self._running)
         if not changed:
             owned += [i for i, r in self._waiting.items() if r is not None]
+            # Performed, its outcome not written yet (the store unreachable, or a burst
+            # still starting): a lease run out now would have it performed again.
+            owned += self.recorder.run_ids()
         if not owned:
             return
         async with self.runner.store.transaction_at(self.clock) as (now, store):

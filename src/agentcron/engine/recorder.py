@@ -40,6 +40,11 @@ class Recorder(BatchWriter[Outcome]):
         self.on_recorded = on_recorded
         self.notices = notices
 
+    def run_ids(self) -> list[int]:
+        """The runs whose outcome is not written yet: still this worker's, their leases
+        renewed with those of the runs it is running."""
+        return [outcome.run.id for outcome in self.held()]
+
     async def write(self, batch: list[Outcome]) -> None:
         """Write ``batch`` in one transaction, end the tasks it ends, write its deliveries."""
         started = time.perf_counter()
