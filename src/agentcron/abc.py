@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from agentcron.domain import ClaimedRun, DeliveryJob, Outcome, WrittenRun
 from agentcron.views import (
+    ApiKeyView,
     AttemptView,
     Briefing,
     ChannelView,
@@ -107,6 +108,40 @@ class UserRepository(Protocol):
 
     async def set_quiet_hours(self, user_id: str, quiet_hours: str | None) -> None:
         """Set (or clear, with None) when the person is not to be disturbed."""
+        ...
+
+    async def present(self) -> list[UserView]:
+        """Every person not removed, by id."""
+        ...
+
+    async def restore(self, user_id: str, name: str, timezone: str) -> None:
+        """Bring a removed person back, with this name and zone."""
+        ...
+
+    async def mark_removed(self, user_id: str, now: datetime) -> None:
+        """Record the person as removed (their row stays: their tasks' history refers to it)."""
+        ...
+
+
+class KeyRepository(Protocol):
+    """API keys; their secrets only as hashes."""
+
+    async def add(self, key: ApiKeyView, secret_hash: str) -> None: ...
+
+    async def get(self, key_id: str) -> tuple[ApiKeyView, str] | None:
+        """The key and the hash of its secret, or None."""
+        ...
+
+    async def listed(self, user_id: str | None) -> list[ApiKeyView]:
+        """Keys, oldest first: one person's, or (None) everyone's."""
+        ...
+
+    async def revoke(self, key_id: str, now: datetime) -> bool:
+        """Revoke the key; False if it was revoked already."""
+        ...
+
+    async def revoke_of_user(self, user_id: str, now: datetime) -> int:
+        """Revoke every live key of the person; how many."""
         ...
 
 
@@ -566,6 +601,9 @@ class Repositories(Protocol):
 
     @property
     def users(self) -> UserRepository: ...
+
+    @property
+    def keys(self) -> KeyRepository: ...
 
     @property
     def tasks(self) -> TaskRepository: ...

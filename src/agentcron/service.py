@@ -43,6 +43,7 @@ from agentcron.errors import (
     UserError,
     summarize_problems,
 )
+from agentcron.people import PeopleService
 from agentcron.plurals import plural
 from agentcron.processes import gone
 from agentcron.schedule_memo import ScheduleMemo
@@ -246,6 +247,8 @@ class TaskService:
         self._on_change = on_change
         self.notifications = NotificationService(store, clock, settings, on_change=on_change)
         """Channels, profiles and deliveries, under the same rules."""
+        self.people = PeopleService(store, clock)
+        """People and their API keys, for the operator."""
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -266,6 +269,19 @@ class TaskService:
         async with self.store.transaction() as store:
             await store.users.add_if_absent(person)  # or created meanwhile by another process
         return await self.profile(owner)
+
+    async def remove_user(self, user_id: str) -> tuple[int, int]:
+        """Remove a person: their keys revoked and no new task theirs (one transaction), then
+        each live task cancelled as ``cancel`` does; (tasks cancelled, keys revoked). Their
+        history stays, per the retention. Run again after a failure, it finishes the job."""
+        revoked = await self.people.forget_user(user_id)
+        cancelled = 0
+        live = [str(status) for status in LIVE_TASK_STATUSES]
+        while tasks := await self.list_tasks(user_id, status=live, limit=500):
+            for task in tasks:
+                await self.cancel(user_id, task.id)
+            cancelled += len(tasks)
+        return cancelled, revoked
 
     async def profile(self, owner: str) -> UserView:
         """Who the owner is: name, zone and locale (what an agent acting for them is told)."""
@@ -367,7 +383,7 @@ class TaskService:
         repeated: dict[int, int] = {}  # a request's index -> the earlier one with its key
         async with self.store.transaction() as store:
             found = await store.users.get_counting_live(owner)
-            if found is None:
+            if found is None or found[0].removed_at is not None:
                 raise _no_person(owner)
             user, live = found
             keys = [spec.idempotency_key for spec in specs.values() if spec.idempotency_key]

@@ -172,6 +172,30 @@ class UserView:
     created_at: datetime
     quiet_hours: str | None = None
     """When not to be disturbed, in their zone ('22:00-07:00'); None: any time."""
+    removed_at: datetime | None = None
+    """When the person was removed (``users rm``); None: they are here."""
+
+
+@dataclass(frozen=True)
+class ApiKeyView:
+    """An API key as it is listed: never its secret, which only its maker saw, once."""
+
+    id: str
+    user_id: str
+    name: str
+    admin: bool
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "user": self.user_id,
+            "name": self.name,
+            "admin": self.admin,
+            "created_at": self.created_at.isoformat(),
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+        }
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from agentcron.cli import (
     deliveries,
     distributed,
     doctor,
+    people,
     profile,
     runs,
     schedule,
@@ -58,6 +59,8 @@ app.add_typer(channels.app, name="channels")
 app.add_typer(deliveries.app, name="deliveries")
 app.add_typer(profile.app, name="profile")
 app.add_typer(actions.app, name="actions")
+app.add_typer(people.users, name="users")
+app.add_typer(people.keys, name="keys")
 
 
 def _version(value: bool) -> None:

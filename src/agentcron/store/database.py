@@ -32,6 +32,7 @@ from agentcron.store.channels import SqlChannels
 from agentcron.store.conversations import SqlConversations
 from agentcron.store.deliveries import SqlDeliveries
 from agentcron.store.handover import SqlHandover
+from agentcron.store.keys import SqlKeys
 from agentcron.store.migrations import HEAD
 from agentcron.store.runs import SqlRuns
 from agentcron.store.tasks import SqlTasks
@@ -72,14 +73,15 @@ class Repositories:
     """The repositories of one session (a transaction or a snapshot read)."""
 
     __slots__ = (
-        "_session", "_sqlite", "channels", "conversations", "deliveries", "handover", "runs",
-        "tasks", "users", "workers",
+        "_session", "_sqlite", "channels", "conversations", "deliveries", "handover", "keys",
+        "runs", "tasks", "users", "workers",
     )  # fmt: skip
 
     def __init__(self, connection: AsyncConnection | Connection, sqlite: bool) -> None:
         session = Sql(connection)
         self._session, self._sqlite = session, sqlite
         self.users = SqlUsers(session, sqlite)
+        self.keys = SqlKeys(session, sqlite)
         self.tasks = SqlTasks(session, sqlite)
         self.runs = SqlRuns(session, sqlite)
         self.conversations = SqlConversations(session, sqlite)

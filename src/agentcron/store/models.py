@@ -60,7 +60,25 @@ users: Final = Table(
     _required("locale", String(35)),
     _required("created_at", UTCDateTime()),
     _optional("quiet_hours", String(11)),
+    _optional("removed_at", UTCDateTime()),
 )
+"""People. One removed keeps their row (and their tasks' history, per the retention): their
+tasks are cancelled and their keys revoked; ``users add`` brings them back."""
+
+api_keys: Final = Table(
+    "api_keys",
+    metadata,
+    _required("id", String(16), primary_key=True),
+    _required("user_id", String(64), ForeignKey("users.id")),
+    _required("name", String(200)),
+    _required("secret_hash", String(64)),
+    _required("admin", Boolean),
+    _required("created_at", UTCDateTime()),
+    _optional("revoked_at", UTCDateTime()),
+    Index("ix_api_keys_user_id", "user_id"),
+)
+"""Keys for the HTTP API: ``id`` is the key's public part, ``secret_hash`` the SHA-256 of its
+secret part (the key itself is shown once, when made, and never stored)."""
 
 tasks: Final = Table(
     "tasks",

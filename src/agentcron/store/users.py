@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 
 from sqlalchemy import bindparam, func, or_, select, update
 
@@ -52,4 +53,20 @@ class SqlUsers:
     async def set_quiet_hours(self, user_id: str, quiet_hours: str | None) -> None:
         await self._session.execute(
             update(USERS).where(USERS.c.id == user_id).values(quiet_hours=quiet_hours)
+        )
+
+    async def present(self) -> list[UserView]:
+        query = select(USERS).where(USERS.c.removed_at.is_(None)).order_by(USERS.c.id)
+        return [user_view(row) for row in await self._session.execute(query)]
+
+    async def restore(self, user_id: str, name: str, timezone: str) -> None:
+        await self._session.execute(
+            update(USERS)
+            .where(USERS.c.id == user_id)
+            .values(name=name, timezone=timezone, removed_at=None)
+        )
+
+    async def mark_removed(self, user_id: str, now: datetime) -> None:
+        await self._session.execute(
+            update(USERS).where(USERS.c.id == user_id).values(removed_at=now)
         )

@@ -1,0 +1,54 @@
+"""API keys: what one looks like, and how it is checked against what the store keeps.
+
+A key is ``agc_<id>_<secret>``. The id (12 hexadecimal characters) is its public part: it
+finds the key's row, and names the key in lists and logs. The secret (32 random bytes,
+URL-safe base64) is never stored: its SHA-256 is, compared in constant time. A plain hash
+is enough for 256 random bits, which leave nothing to guess, and costs a microsecond a
+request where a password hash (bcrypt, scrypt) would cost tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+PREFIX = "agc_"
+_ID_BYTES = 6
+_SECRET_BYTES = 32
+_KEY = re.compile(r"agc_(?P<id>[0-9a-f]{12})_(?P<secret>[A-Za-z0-9_-]{43})")
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A key just made: ``key`` is shown to its maker once, ``secret_hash`` is stored."""
+
+    id: str
+    key: str
+    secret_hash: str
+
+    def __repr__(self) -> str:  # the key stays out of tracebacks and logs
+        return f"NewKey(id={self.id!r})"
+
+
+def make_key() -> NewKey:
+    key_id = secrets.token_hex(_ID_BYTES)
+    secret = secrets.token_urlsafe(_SECRET_BYTES)
+    return NewKey(key_id, f"{PREFIX}{key_id}_{secret}", hash_secret(secret))
+
+
+def parse_key(key: str) -> tuple[str, str] | None:
+    """(id, secret) of a well-formed key, else None."""
+    found = _KEY.fullmatch(key.strip())
+    return (found["id"], found["secret"]) if found else None
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secret_matches(secret: str, secret_hash: str) -> bool:
+    """Whether ``secret`` is the one ``secret_hash`` was made from, in constant time."""
+    return hmac.compare_digest(hash_secret(secret), secret_hash)

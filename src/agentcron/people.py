@@ -1,0 +1,149 @@
+"""People and their API keys: who may use agentcron, and with which key.
+
+The operator adds people and makes their keys from the CLI (``agentcron users``,
+``agentcron keys``); the HTTP API knows a caller by key alone (``authenticate``). A key
+belongs to one person; an admin key may also act for anyone. Removing a person cancels
+their tasks and revokes their keys, and keeps their row and history.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from agentcron.errors import DuplicateError, InvalidInputError, NotFoundError
+from agentcron.keys import make_key, parse_key, secret_matches
+from agentcron.schedules import get_zone
+from agentcron.schedules._zones import zone_name
+from agentcron.views import ApiKeyView, UserView
+
+if TYPE_CHECKING:
+    from agentcron.abc import Clock, Repositories, Store
+
+_USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
+_MAX_NAME_CHARS = 200
+
+
+class PeopleService:
+    """People and keys, for the operator; ``authenticate`` for the API."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    async def add_user(self, user_id: str, *, name: str = "", timezone: str) -> UserView:
+        """A new person (or one removed, back with this name and zone)."""
+        check_user_id(user_id)
+        name = check_name(name, "name")
+        zone = zone_name(get_zone(timezone))
+        async with self.store.transaction() as store:
+            found = await store.users.get(user_id)
+            if found is not None and found.removed_at is None:
+                raise DuplicateError(f"A person named '{user_id}' exists already.")
+            if found is None:
+                person = UserView(
+                    id=user_id, name=name, timezone=zone, locale="en", created_at=self.clock.now()
+                )
+                await store.users.add_if_absent(person)
+            else:
+                await store.users.restore(user_id, name, zone)
+            return await _present(store, user_id)
+
+    async def users(self) -> list[UserView]:
+        """Everyone not removed, by id."""
+        async with self.store.reading() as store:
+            return await store.users.present()
+
+    async def get_user(self, user_id: str) -> UserView:
+        async with self.store.reading() as store:
+            return await _present(store, user_id)
+
+    async def forget_user(self, user_id: str) -> int:
+        """Mark the person removed (again is harmless) and revoke their keys; how many were
+        revoked. ``TaskService.remove_user`` then cancels their tasks."""
+        now = self.clock.now()
+        async with self.store.transaction() as store:
+            person = await store.users.get(user_id)
+            if person is None:
+                raise NotFoundError(f"No person named '{user_id}' is known ('agentcron users ls').")
+            revoked = await store.keys.revoke_of_user(user_id, now)
+            if person.removed_at is None:
+                await store.users.mark_removed(user_id, now)
+        return revoked
+
+    async def create_key(
+        self, user_id: str, *, admin: bool = False, name: str = ""
+    ) -> tuple[ApiKeyView, str]:
+        """A new key for the person: its listing, and the key itself, to show once."""
+        name = check_name(name, "key name")
+        made = make_key()
+        key = ApiKeyView(
+            id=made.id, user_id=user_id, name=name, admin=admin, created_at=self.clock.now()
+        )
+        async with self.store.transaction() as store:
+            await _present(store, user_id)
+            await store.keys.add(key, made.secret_hash)
+        return key, made.key
+
+    async def keys(self, user_id: str | None = None) -> list[ApiKeyView]:
+        """Keys, oldest first: one person's, or everyone's."""
+        async with self.store.reading() as store:
+            if user_id is not None:
+                await _present(store, user_id)
+            return await store.keys.listed(user_id)
+
+    async def revoke_key(self, key_id: str) -> ApiKeyView:
+        """Revoke a key: it opens nothing from now on. One revoked already stays so."""
+        now = self.clock.now()
+        async with self.store.transaction() as store:
+            found = await store.keys.get(key_id.strip())
+            if found is None:
+                raise NotFoundError(f"No API key has the id '{key_id}' ('agentcron keys ls').")
+            key, _ = found
+            if key.revoked_at is not None:
+                return key
+            await store.keys.revoke(key.id, now)
+        return replace(key, revoked_at=now)
+
+    async def authenticate(self, key: str) -> ApiKeyView | None:
+        """The live key ``key`` is, if it is one: well formed, known, not revoked, its
+        secret matching, its person not removed. None tells a caller nothing more."""
+        parsed = parse_key(key)
+        if parsed is None:
+            return None
+        key_id, secret = parsed
+        async with self.store.reading() as store:
+            found = await store.keys.get(key_id)
+            if found is None:
+                return None
+            listed, secret_hash = found
+            matches = secret_matches(secret, secret_hash)
+            if not matches or listed.revoked_at is not None:
+                return None
+            person = await store.users.get(listed.user_id)
+        return listed if person is not None and person.removed_at is None else None
+
+
+def check_user_id(user_id: str) -> None:
+    if not _USER_ID.fullmatch(user_id):
+        raise InvalidInputError(
+            f"'{user_id}' cannot be a person's id: use 1 to 64 letters, digits and . _ @ + -, "
+            "starting with a letter or digit."
+        )
+
+
+def check_name(name: str, what: str) -> str:
+    name = name.strip()
+    if len(name) > _MAX_NAME_CHARS:
+        raise InvalidInputError(
+            f"The {what} is {len(name):,} characters long; at most {_MAX_NAME_CHARS} are allowed."
+        )
+    return name
+
+
+async def _present(store: Repositories, user_id: str) -> UserView:
+    person = await store.users.get(user_id)
+    if person is None or person.removed_at is not None:
+        raise NotFoundError(f"No person named '{user_id}' is known ('agentcron users ls').")
+    return person

@@ -1,0 +1,57 @@
+"""API keys in the SQL store (their secrets hashed: ``agentcron.keys``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+
+from agentcron.store import models
+from agentcron.store._rows import Sql
+from agentcron.views import ApiKeyView
+
+KEYS = models.api_keys
+_LISTED = [c for c in KEYS.c if c.name != "secret_hash"]
+
+
+def _view(row: Row[Any]) -> ApiKeyView:
+    return ApiKeyView(**{c.name: row._mapping[c.name] for c in _LISTED})
+
+
+class SqlKeys:
+    def __init__(self, session: Sql, sqlite: bool) -> None:
+        self._session = session
+        self._sqlite = sqlite
+
+    async def add(self, key: ApiKeyView, secret_hash: str) -> None:
+        values = {c.name: getattr(key, c.name) for c in _LISTED}
+        await self._session.execute(insert(KEYS).values(**values, secret_hash=secret_hash))
+
+    async def get(self, key_id: str) -> tuple[ApiKeyView, str] | None:
+        row = (await self._session.execute(select(KEYS).where(KEYS.c.id == key_id))).first()
+        return (_view(row), row.secret_hash) if row is not None else None
+
+    async def listed(self, user_id: str | None) -> list[ApiKeyView]:
+        query = select(*_LISTED).order_by(KEYS.c.created_at, KEYS.c.id)
+        if user_id is not None:
+            query = query.where(KEYS.c.user_id == user_id)
+        return [_view(row) for row in await self._session.execute(query)]
+
+    async def revoke(self, key_id: str, now: datetime) -> bool:
+        revoked = await self._session.execute(
+            update(KEYS)
+            .where(KEYS.c.id == key_id, KEYS.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .returning(KEYS.c.id)
+        )
+        return revoked.first() is not None
+
+    async def revoke_of_user(self, user_id: str, now: datetime) -> int:
+        revoked = await self._session.execute(
+            update(KEYS)
+            .where(KEYS.c.user_id == user_id, KEYS.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .returning(KEYS.c.id)
+        )
+        return len(revoked.all())
