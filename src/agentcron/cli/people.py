@@ -149,7 +149,7 @@ def list_keys(
     from rich.table import Table  # noqa: PLC0415
 
     table = Table(show_edge=False, header_style="bold")
-    for column in ("id", "user", "name", "admin", "made", "revoked"):
+    for column in ("id", "user", "name", "admin", "made (UTC)", "revoked (UTC)"):
         table.add_column(column, overflow="fold")
     for key in found:
         revoked = key.revoked_at.strftime("%Y-%m-%d %H:%M") if key.revoked_at else ""

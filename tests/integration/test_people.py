@@ -1,0 +1,90 @@
+"""People and their API keys through the service, on SQLite and PostgreSQL: a key opens the
+API for its person only while it is live, its person present and its secret right."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from agentcron.errors import DuplicateError, InvalidInputError, NotFoundError, ScheduleError
+from agentcron.service import TaskService
+from agentcron.store import SqlStore
+from agentcron.store.models import api_keys
+from agentcron.testing import FakeClock
+from tests.support.sql import sessions
+
+REMINDER = {"action": "reminder", "payload": {"message": "hi"}}
+
+
+async def test_a_person_is_added_once_with_a_real_zone(service: TaskService) -> None:
+    people = service.people
+    carol = await people.add_user("carol", name="Carol", timezone="Asia/Tokyo")
+    assert (carol.id, carol.name, carol.timezone, carol.removed_at) == (
+        "carol", "Carol", "Asia/Tokyo", None
+    )  # fmt: skip
+    assert "carol" in [user.id for user in await people.users()]
+    with pytest.raises(DuplicateError, match="'carol' exists already"):
+        await people.add_user("carol", timezone="UTC")
+    with pytest.raises(InvalidInputError, match="cannot be a person's id"):
+        await people.add_user("no spaces", timezone="UTC")
+    with pytest.raises(InvalidInputError, match="at most 200"):
+        await people.add_user("dave", name="d" * 201, timezone="UTC")
+    with pytest.raises(ScheduleError, match="Mars/Base"):
+        await people.add_user("dave", timezone="Mars/Base")
+    assert "dave" not in [user.id for user in await people.users()]
+
+
+async def test_a_key_opens_only_while_live_and_only_with_its_secret(
+    service: TaskService, store: SqlStore
+) -> None:
+    people = service.people
+    listed, key = await people.create_key("ann", name="laptop")
+    assert (listed.user_id, listed.name, listed.admin, listed.revoked_at) == (
+        "ann", "laptop", False, None
+    )  # fmt: skip
+    assert await people.authenticate(key) == listed
+    assert await people.authenticate(key[:-1] + ("A" if key[-1] != "A" else "B")) is None
+    assert await people.authenticate("agc_000000000000_" + key.rsplit("_", 1)[1]) is None
+    assert await people.authenticate("not a key") is None
+    admin, admin_key = await people.create_key("bob", admin=True)
+    assert (await people.authenticate(admin_key)) == admin
+    assert admin.admin
+    assert [k.id for k in await people.keys("ann")] == [listed.id]
+    assert {k.id for k in await people.keys()} == {listed.id, admin.id}
+    revoked = await people.revoke_key(listed.id)
+    assert revoked.revoked_at is not None
+    assert await people.authenticate(key) is None
+    assert (await people.revoke_key(listed.id)).revoked_at == revoked.revoked_at  # stays so
+    with pytest.raises(NotFoundError, match="No API key has the id 'nope'"):
+        await people.revoke_key("nope")
+    with pytest.raises(NotFoundError, match="No person named 'zed'"):
+        await people.create_key("zed")
+    async with sessions(store)() as session:
+        stored = (await session.execute(select(api_keys))).all()
+    kept = repr(stored)
+    for made in (key, admin_key):
+        assert made not in kept and made.rsplit("_", 1)[1] not in kept  # hashes only
+
+
+async def test_removing_a_person_revokes_their_keys_and_cancels_their_tasks(
+    service: TaskService, clock: FakeClock
+) -> None:
+    _, key = await service.people.create_key("ann")
+    daily = await service.create("ann", {"title": "daily", "when": "every day at 9", **REMINDER})
+    later = await service.create("ann", {"title": "later", "when": "in 2 hours", **REMINDER})
+    bobs = await service.create("bob", {"title": "bob's", "when": "in 2 hours", **REMINDER})
+    assert await service.remove_user("ann") == (2, 1)
+    assert await service.people.authenticate(key) is None
+    for task in (daily, later):
+        assert (await service.get("ann", task.id)).status == "cancelled"
+    assert (await service.get("bob", bobs.id)).status == "active"
+    assert "ann" not in [user.id for user in await service.people.users()]
+    with pytest.raises(NotFoundError, match="No person named 'ann'"):
+        await service.create("ann", {"title": "new", "when": "in 1 hour", **REMINDER})
+    with pytest.raises(NotFoundError, match="No person named 'ann'"):
+        await service.people.create_key("ann")
+    assert await service.remove_user("ann") == (0, 0)  # again: nothing left to do
+    back = await service.people.add_user("ann", name="Ann again", timezone="Europe/Paris")
+    assert (back.name, back.removed_at) == ("Ann again", None)
+    assert await service.people.authenticate(key) is None  # an old key stays revoked
+    assert (await service.create("ann", {"title": "new", "when": "in 1 hour", **REMINDER})).id
