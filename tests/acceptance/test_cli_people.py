@@ -21,12 +21,15 @@ def test_a_key_is_shown_once_and_kept_only_as_a_hash(tmp_path: Path) -> None:
     made = agentcron("keys", "create", "--user", "ann", "--name", "laptop", env=env)
     assert made.returncode == 0, made.stderr
     key = made.stdout.strip()
-    assert key.startswith("agc_") and "\n" not in key  # alone on stdout, for $(...)
-    assert "shown only this once" in made.stderr and key not in made.stderr
+    assert key.startswith("agc_")
+    assert "\n" not in key
+    assert "shown only this once" in made.stderr
+    assert key not in made.stderr
     admin = json.loads(
         agentcron("keys", "create", "--user", "ann", "--admin", "--json", env=env).stdout
     )
-    assert admin["admin"] is True and admin["key"].startswith(f"agc_{admin['id']}_")
+    assert admin["admin"] is True
+    assert admin["key"].startswith(f"agc_{admin['id']}_")
     listed = agentcron("keys", "ls", env=env)
     as_json = agentcron("keys", "ls", "--json", env=env)
     assert listed.returncode == as_json.returncode == 0
@@ -57,7 +60,8 @@ def test_removing_a_person_ends_their_tasks_and_keys(tmp_path: Path) -> None:
     assert removed.returncode == 0, removed.stderr
     assert "Removed ann: 2 tasks cancelled, 1 key revoked." in removed.stdout
     (key,) = json.loads(agentcron("keys", "ls", "--json", env=env).stdout)
-    assert key["id"] == key_id and key["revoked_at"] is not None
+    assert key["id"] == key_id
+    assert key["revoked_at"] is not None
     statuses = json.loads(agentcron("ls", "--all", "--json", env=as_ann).stdout)
     assert [task["status"] for task in statuses] == ["cancelled", "cancelled"]
     refused = agentcron("add", "t", "--when", "in 1 hour", "-m", "hi", env=as_ann)
@@ -85,4 +89,5 @@ def test_bad_input_is_refused_with_what_to_do(tmp_path: Path) -> None:
         assert "Traceback" not in refused.stderr
     assert agentcron("users", "add", "ann", env=env).returncode == 0
     again = agentcron("users", "add", "ann", env=env)
-    assert again.returncode == 2 and "'ann' exists already" in again.stderr
+    assert again.returncode == 2
+    assert "'ann' exists already" in again.stderr

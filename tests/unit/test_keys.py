@@ -36,4 +36,5 @@ def test_a_key_is_masked_in_text_and_kept_out_of_reprs() -> None:
     assert made.key not in repr(made)
     line = mask_text(f"request with key {made.key} refused")
     assert made.key not in line
-    assert line.startswith("request with key ") and line.endswith(" refused")
+    assert line.startswith("request with key ")
+    assert line.endswith(" refused")
