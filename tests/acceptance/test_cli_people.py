@@ -85,7 +85,8 @@ def test_bad_input_is_refused_with_what_to_do(tmp_path: Path) -> None:
     ):
         refused = agentcron(*args, env=env)
         assert refused.returncode == 2, (args, refused.stdout)
-        assert refused.stderr.startswith("error: ") and said in refused.stderr, refused.stderr
+        assert refused.stderr.startswith("error: "), refused.stderr
+        assert said in refused.stderr, refused.stderr
         assert "Traceback" not in refused.stderr
     assert agentcron("users", "add", "ann", env=env).returncode == 0
     again = agentcron("users", "add", "ann", env=env)
