@@ -7,8 +7,11 @@
     │   ├── ScheduleError          a "when" that cannot be understood or never happens
     │   ├── InvalidInputError      a field is missing, too long or malformed
     │   ├── NotFoundError          no such task or run (for this person)
+    │   ├── AuthError              no valid API key (HTTP 401)
+    │   ├── ForbiddenError         the key may not do this (HTTP 403)
     │   ├── ConflictError          the change does not fit the current state
-    │   │   └── DuplicateError     the same unique key exists already
+    │   │   ├── DuplicateError     the same unique key exists already
+    │   │   └── StaleVersionError  changed since the version given (HTTP 412)
     │   ├── LimitError             a per-person limit would be exceeded
     │   └── BatchError             some requests of a batch are refused: none is carried out
     ├── ConfigurationError         the operator's setup is wrong or incomplete        exit 78
@@ -73,10 +76,28 @@ class NotFoundError(UserError):
     code = "not_found"
 
 
+class AuthError(UserError):
+    """The request carries no valid API key."""
+
+    code = "unauthorized"
+
+
+class ForbiddenError(UserError):
+    """The caller's key may not do this."""
+
+    code = "forbidden"
+
+
 class ConflictError(UserError):
     """The change does not fit the current state of the task or run."""
 
     code = "conflict"
+
+
+class StaleVersionError(ConflictError):
+    """The task changed since the version the change was made against."""
+
+    code = "stale_version"
 
 
 class LimitError(UserError):

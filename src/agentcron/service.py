@@ -40,6 +40,7 @@ from agentcron.errors import (
     InvalidInputError,
     LimitError,
     NotFoundError,
+    StaleVersionError,
     UserError,
     summarize_problems,
 )
@@ -504,7 +505,7 @@ class TaskService:
         async with self.store.transaction() as store:
             task = await _task(store, owner, task_id, for_update=True)
             if changes.expected_version is not None and changes.expected_version != task.version:
-                raise ConflictError(
+                raise StaleVersionError(
                     f"Task {task_id} changed since you read it (version {task.version}, "
                     f"you had {changes.expected_version}); read it again and retry."
                 )

@@ -15,6 +15,7 @@ import typer
 from agentcron import __version__
 from agentcron.cli import (
     actions,
+    api,
     channels,
     chat,
     config,
@@ -48,6 +49,7 @@ app = typer.Typer(
 app.add_typer(schedule.app, name="schedule")
 app.add_typer(config.app, name="config")
 app.command("serve")(serve.serve)
+app.command("api")(api.api)
 app.command("scheduler")(distributed.scheduler)
 app.command("worker")(distributed.worker)
 app.command("chat")(chat.chat)

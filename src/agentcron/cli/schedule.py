@@ -43,11 +43,10 @@ def parse_command(
         schedule = parse(text, zone, instant)
     except AgentCronError as error:
         fail(error)
-    occurrences = [o.astimezone(schedule.zone) for o in schedule.preview(count, instant)]
     if as_json:
-        print_json(_as_dict(schedule, occurrences))
+        print_json(schedule.preview_dict(count, instant))
     else:
-        _show(schedule, occurrences)
+        _show(schedule, [o.astimezone(schedule.zone) for o in schedule.preview(count, instant)])
 
 
 def _parse_now(text: str, zone: str) -> datetime:
@@ -60,16 +59,6 @@ def _parse_now(text: str, zone: str) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=get_zone(zone))
     return moment.astimezone(UTC)
-
-
-def _as_dict(schedule: Schedule, occurrences: list[datetime]) -> dict[str, object]:
-    return {
-        "kind": schedule.kind.value,
-        "normalized": schedule.normalized,
-        "timezone": schedule.timezone,
-        "description": schedule.describe(),
-        "next": [o.isoformat() for o in occurrences],
-    }
 
 
 def _show(schedule: Schedule, occurrences: list[datetime]) -> None:

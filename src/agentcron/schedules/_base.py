@@ -61,6 +61,17 @@ class Schedule(ABC):
                 occurrences.append(cursor)
         return occurrences
 
+    def preview_dict(self, n: int, after: datetime) -> dict[str, object]:
+        """What front doors show of it: kind, normal form, zone, description, and the next
+        ``n`` occurrences after ``after`` in its zone (ISO 8601)."""
+        return {
+            "kind": self.kind.value,
+            "normalized": self.normalized,
+            "timezone": self.timezone,
+            "description": self.describe(),
+            "next": [o.astimezone(self.zone).isoformat() for o in self.preview(n, after)],
+        }
+
     def _rezoned(self, timezone: str) -> Schedule:
         """A copy with another zone and nothing else changed."""
         return replace(self, timezone=zone_name(get_zone(timezone)))  # type: ignore[type-var]

@@ -1,0 +1,50 @@
+"""Who is calling: the person an API key belongs to, or, for an admin key, the person named
+by ``X-Agentcron-User``. A request without a live key goes no further."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from agentcron.errors import AuthError, ForbiddenError
+from agentcron.service import TaskService
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The person a request acts for, and whether its key is an admin's."""
+
+    owner: str
+    admin: bool
+    key_id: str
+
+
+def service(request: Request) -> TaskService:
+    task_service: TaskService = request.app.state.service
+    return task_service
+
+
+async def caller(
+    request: Request,
+    authorization: Annotated[str | None, Header()] = None,
+    x_agentcron_user: Annotated[str | None, Header()] = None,
+) -> Caller:
+    scheme, _, key = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise AuthError("An API key is needed: 'Authorization: Bearer KEY'.")
+    tasks = service(request)
+    found = await tasks.people.authenticate(key)
+    if found is None:
+        raise AuthError("This API key is not valid (unknown or revoked).")
+    owner = found.user_id
+    if x_agentcron_user is not None and x_agentcron_user != owner:
+        if not found.admin:
+            raise ForbiddenError("Only an admin key may act for another person.")
+        owner = (await tasks.people.get_user(x_agentcron_user)).id
+    return Caller(owner=owner, admin=found.admin, key_id=found.id)
+
+
+Authenticated = Annotated[Caller, Depends(caller)]
+Service = Annotated[TaskService, Depends(service)]

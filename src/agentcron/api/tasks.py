@@ -1,0 +1,162 @@
+"""Tasks and their runs: ``/v1/tasks``, ``/v1/runs``, ``/v1/schedules/parse``. Each route
+is one ``TaskService`` call for the caller's person; another person's ids answer 404, as
+ids that do not exist do."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from agentcron.api.auth import Authenticated, Service
+from agentcron.errors import InvalidInputError
+from agentcron.schedules import parse
+
+router = APIRouter(prefix="/v1")
+TaskBody = Annotated[dict[str, Any], Body(description="The fields of an import line.")]
+_MAX_PAGE = 500
+
+
+@router.post("/tasks", status_code=201)
+async def create_task(body: TaskBody, who: Authenticated, tasks: Service) -> dict[str, Any]:
+    """A new task: ``title``, ``when``, ``timezone``, ``action``, ``payload`` and options."""
+    return (await tasks.create(who.owner, body)).to_dict()
+
+
+@router.get("/tasks")
+async def list_tasks(
+    who: Authenticated,
+    tasks: Service,
+    *,
+    status: Annotated[list[str] | None, Query(description="active, paused, ...")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text in the title.")] = None,
+    limit: Annotated[int, Query(ge=1, le=_MAX_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=20)] = None,
+) -> dict[str, Any]:
+    """The caller's tasks, soonest first, a page at a time (``next_cursor`` for the next)."""
+    offset = _offset(cursor)
+    found = await tasks.list_tasks(who.owner, status=status, text=q, limit=limit + 1, offset=offset)
+    more = len(found) > limit
+    return {
+        "tasks": [task.to_dict() for task in found[:limit]],
+        "next_cursor": str(offset + limit) if more else None,
+    }
+
+
+@router.get("/tasks/{task_id}")
+async def get_task(
+    task_id: int, who: Authenticated, tasks: Service, response: Response
+) -> dict[str, Any]:
+    task = await tasks.get(who.owner, task_id)
+    response.headers["ETag"] = f'"{task.version}"'
+    return task.to_dict()
+
+
+@router.patch("/tasks/{task_id}")
+async def update_task(
+    task_id: int,
+    body: TaskBody,
+    *,
+    who: Authenticated,
+    tasks: Service,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    """Change some fields; with ``If-Match`` (the ETag read), only if nobody changed it since."""
+    changes = dict(body)
+    if if_match is not None:
+        changes["expected_version"] = _version(if_match)
+    task = await tasks.update(who.owner, task_id, changes)
+    response.headers["ETag"] = f'"{task.version}"'
+    return task.to_dict()
+
+
+@router.delete("/tasks/{task_id}")
+async def delete_task(task_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
+    """Cancel the task (its history stays)."""
+    return (await tasks.cancel(who.owner, task_id)).to_dict()
+
+
+@router.post("/tasks/{task_id}/pause")
+async def pause_task(task_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
+    return (await tasks.pause(who.owner, task_id)).to_dict()
+
+
+@router.post("/tasks/{task_id}/resume")
+async def resume_task(task_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
+    return (await tasks.resume(who.owner, task_id)).to_dict()
+
+
+@router.post("/tasks/{task_id}/cancel")
+async def cancel_task(task_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
+    return (await tasks.cancel(who.owner, task_id)).to_dict()
+
+
+@router.post("/tasks/{task_id}/run", status_code=202)
+async def run_task(task_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
+    """An extra run now; the schedule stays as it is."""
+    return (await tasks.trigger(who.owner, task_id)).to_dict()
+
+
+@router.get("/tasks/{task_id}/runs")
+async def task_runs(
+    task_id: int,
+    who: Authenticated,
+    tasks: Service,
+    limit: Annotated[int, Query(ge=1, le=_MAX_PAGE)] = 50,
+) -> dict[str, Any]:
+    """The task's runs, newest occurrence first."""
+    found = await tasks.list_runs(who.owner, task_id, limit=limit)
+    return {"runs": [run.to_dict() for run in found]}
+
+
+@router.get("/runs/{run_id}")
+async def get_run(run_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
+    """The run, with each of its attempts."""
+    run = await tasks.get_run(who.owner, run_id)
+    attempts = await tasks.run_attempts(who.owner, run_id)
+    return run.to_dict() | {"attempts": [attempt.to_dict() for attempt in attempts]}
+
+
+@router.post("/runs/{run_id}/retry", status_code=202)
+async def retry_run(run_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
+    return (await tasks.retry(who.owner, run_id)).to_dict()
+
+
+class ScheduleText(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    when: str = Field(min_length=1, max_length=500)
+    timezone: str | None = Field(default=None, max_length=64)
+    count: int = Field(default=5, ge=1, le=100)
+
+
+@router.post("/schedules/parse")
+async def parse_schedule(body: ScheduleText, who: Authenticated, tasks: Service) -> dict[str, Any]:
+    """How agentcron reads ``when`` (in the caller's zone, unless one is given), and its next
+    occurrences."""
+    zone = body.timezone or (await tasks.profile(who.owner)).timezone
+    now = tasks.now()
+    return parse(body.when, zone, now).preview_dict(body.count, now)
+
+
+@router.get("/profile")
+async def profile(who: Authenticated, tasks: Service) -> dict[str, Any]:
+    person = await tasks.people.get_user(who.owner)
+    return {"id": person.id, "name": person.name, "timezone": person.timezone, "admin": who.admin}
+
+
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    if not cursor.isdigit():
+        raise InvalidInputError("The cursor is not one this API gave.")
+    return int(cursor)
+
+
+def _version(if_match: str) -> int:
+    given = if_match.strip().removeprefix("W/").strip('"')
+    if not given.isdigit():
+        raise InvalidInputError('If-Match takes the ETag a read gave, such as "3".')
+    return int(given)

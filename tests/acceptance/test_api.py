@@ -1,0 +1,255 @@
+"""The HTTP API over real HTTP: ``agentcron api`` (uvicorn) in a subprocess, on SQLite and on
+PostgreSQL, driven with httpx by keys made with ``agentcron keys create``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from agentcron.bootstrap import build_service, open_store
+from agentcron.config import Settings
+from tests.acceptance.test_cli_schedule import agentcron
+from tests.support.local_http import free_port
+from tests.support.sql import private_schema
+
+REMINDER = {"action": "reminder", "payload": {"message": "call mom"}}
+
+
+class Server:
+    """``agentcron api`` on a free loopback port, for one module's tests."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("AGENTCRON_")}
+        self.handle = log.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "agentcron", "api", "--port", str(port)],
+            env=environment | env,
+            stdout=self.handle,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            assert self.process.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"{self.url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the API did not start"
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(15)
+        self.handle.close()
+
+
+class Api:
+    """The server, seen by people of a test's own (ann, bob and an admin, each a fresh id,
+    with keys made as ``agentcron keys create`` makes them)."""
+
+    def __init__(self, server: Server) -> None:
+        self.server, self.env, self.url = server, server.env, server.url
+        suffix = uuid.uuid4().hex[:8]
+        self.people = {who: f"{who}-{suffix}" for who in ("ann", "bob", "root")}
+        self.keys = asyncio.run(self._keys())
+
+    async def _keys(self) -> dict[str, str]:
+        settings = Settings(
+            database_url=self.env.get("AGENTCRON_DATABASE_URL"),
+            home=Path(self.env["AGENTCRON_HOME"]),
+        )
+        store = open_store(settings)
+        people = build_service(settings, store).people
+        try:
+            for person in self.people.values():
+                await people.add_user(person, timezone="Europe/Paris")
+            made = {who: (await people.create_key(self.people[who]))[1] for who in ("ann", "bob")}
+            made["admin"] = (await people.create_key(self.people["root"], admin=True))[1]
+        finally:
+            await store.close()
+        return made
+
+    def call(
+        self, method: str, path: str, who: str | None = "ann", **options: Any
+    ) -> httpx.Response:
+        headers = dict(options.pop("headers", {}))
+        if who is not None:
+            headers["Authorization"] = f"Bearer {self.keys.get(who, who)}"
+        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=10, **options)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    home = tmp_path_factory.mktemp("api")
+    env = {"AGENTCRON_HOME": str(home), "AGENTCRON_TIMEZONE": "Europe/Paris"}
+    with private_schema() as url:
+        if request.param == "postgresql":
+            env["AGENTCRON_DATABASE_URL"] = url
+        served = Server(env, home / "api.log")
+        try:
+            yield served
+        finally:
+            served.stop()
+        assert "Traceback" not in served.log.read_text()
+
+
+@pytest.fixture
+def api(server: Server) -> Api:
+    return Api(server)
+
+
+def error_of(response: httpx.Response) -> tuple[int, str]:
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message"}
+    assert body["error"]["message"]
+    return response.status_code, body["error"]["code"]
+
+
+def test_a_task_lives_its_whole_life_over_http(api: Api) -> None:
+    made = api.call(
+        "POST", "/v1/tasks", json={"title": "Call mom", "when": "tomorrow at 6pm", **REMINDER}
+    )
+    assert made.status_code == 201, made.text
+    task = made.json()
+    assert (task["title"], task["status"], task["owner_id"]) == (
+        "Call mom",
+        "active",
+        api.people["ann"],
+    )
+    assert task["description"].startswith("once on ")
+    read = api.call("GET", f"/v1/tasks/{task['id']}")
+    assert read.json() == task
+    etag = read.headers["ETag"]
+    changed = api.call(
+        "PATCH", f"/v1/tasks/{task['id']}", json={"title": "Call mum"}, headers={"If-Match": etag}
+    )
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["title"], changed.json()["version"]) == ("Call mum", task["version"] + 1)
+    stale = api.call(
+        "PATCH", f"/v1/tasks/{task['id']}", json={"title": "x"}, headers={"If-Match": etag}
+    )
+    assert error_of(stale) == (412, "stale_version")
+    assert api.call("POST", f"/v1/tasks/{task['id']}/pause").json()["status"] == "paused"
+    assert api.call("POST", f"/v1/tasks/{task['id']}/resume").json()["status"] == "active"
+    run = api.call("POST", f"/v1/tasks/{task['id']}/run")
+    assert run.status_code == 202, run.text
+    assert (run.json()["task_id"], run.json()["trigger"]) == (task["id"], "manual")
+    runs = api.call("GET", f"/v1/tasks/{task['id']}/runs").json()["runs"]
+    assert [r["id"] for r in runs] == [run.json()["id"]]
+    shown = api.call("GET", f"/v1/runs/{run.json()['id']}").json()
+    assert (shown["id"], shown["status"], shown["attempts"]) == (run.json()["id"], "queued", [])
+    listed = api.call("GET", "/v1/tasks").json()
+    assert [t["id"] for t in listed["tasks"]] == [task["id"]]
+    assert listed["next_cursor"] is None
+    assert api.call("DELETE", f"/v1/tasks/{task['id']}").json()["status"] == "cancelled"
+    assert (
+        api.call("GET", "/v1/tasks", params={"status": "cancelled"}).json()["tasks"][0]["id"]
+        == task["id"]
+    )
+    preview = api.call(
+        "POST", "/v1/schedules/parse", json={"when": "every weekday at 8", "count": 3}
+    ).json()
+    assert (preview["kind"], preview["timezone"], len(preview["next"])) == (
+        "rrule",
+        "Europe/Paris",
+        3,
+    )
+    assert api.call("GET", "/v1/profile").json() == {
+        "id": api.people["ann"],
+        "name": "",
+        "timezone": "Europe/Paris",
+        "admin": False,
+    }
+
+
+def test_lists_come_a_page_at_a_time(api: Api) -> None:
+    for hour in range(1, 6):
+        made = api.call(
+            "POST", "/v1/tasks", json={"title": f"t{hour}", "when": f"in {hour} hours", **REMINDER}
+        )
+        assert made.status_code == 201, made.text
+    seen, cursor, pages = [], None, 0
+    while True:
+        page = api.call(
+            "GET", "/v1/tasks", params={"limit": 2, **({"cursor": cursor} if cursor else {})}
+        ).json()
+        seen += [task["title"] for task in page["tasks"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert (seen, pages) == (["t1", "t2", "t3", "t4", "t5"], 3)
+    assert error_of(api.call("GET", "/v1/tasks", params={"cursor": "x"})) == (422, "invalid_input")
+
+
+def test_people_are_kept_apart_and_keys_must_be_live(api: Api) -> None:
+    task = api.call(
+        "POST", "/v1/tasks", json={"title": "ann's", "when": "in 1 hour", **REMINDER}
+    ).json()
+    path = f"/v1/tasks/{task['id']}"
+    missing = api.call("GET", "/v1/tasks/999999", who="bob")
+    theirs = api.call("GET", path, who="bob")
+    assert error_of(theirs) == error_of(missing) == (404, "not_found")
+    assert theirs.json()["error"]["message"] == missing.json()["error"]["message"].replace(
+        "999999", str(task["id"])
+    )
+    for method, action in (("POST", "/pause"), ("POST", "/run"), ("DELETE", ""), ("PATCH", "")):
+        body = {"json": {"title": "mine now"}} if method == "PATCH" else {}
+        assert error_of(api.call(method, path + action, who="bob", **body)) == (404, "not_found")
+    assert api.call("GET", "/v1/tasks", who="bob").json()["tasks"] == []
+    assert api.call("GET", path).json()["status"] == "active"  # untouched
+    assert error_of(api.call("GET", "/v1/tasks", who=None)) == (401, "unauthorized")
+    assert error_of(api.call("GET", "/v1/tasks", who="agc_000000000000_" + "x" * 43)) == (
+        401,
+        "unauthorized",
+    )
+    acting = {"X-Agentcron-User": api.people["ann"]}
+    assert error_of(api.call("GET", path, who="bob", headers=acting)) == (403, "forbidden")
+    assert api.call("GET", path, who="admin", headers=acting).json()["id"] == task["id"]
+    assert error_of(api.call("GET", path, who="admin", headers={"X-Agentcron-User": "zed"})) == (
+        404,
+        "not_found",
+    )
+    key_id = api.keys["bob"].split("_")[1]
+    assert agentcron("keys", "revoke", key_id, env=api.env).returncode == 0
+    assert error_of(api.call("GET", "/v1/tasks", who="bob")) == (401, "unauthorized")
+    assert api.keys["ann"] not in api.server.log.read_text()
+
+
+def test_bad_requests_get_a_json_error_a_person_can_act_on(api: Api) -> None:
+    for body, expected in (
+        ({"title": "x", "when": "someday maybe"}, (422, "invalid_schedule")),
+        ({"title": "x", "when": "in 1 hour", "timezone": "Mars/Base"}, (422, "invalid_schedule")),
+        ({"title": "x", "when": "2020-01-01T10:00:00Z"}, (422, "invalid_schedule")),
+        ({"title": "x", "when": "in 1 hour", "colour": "blue"}, (422, "invalid_input")),
+        ({"title": "x" * 100_000, "when": "in 1 hour"}, (422, "invalid_input")),
+        ([1, 2], (422, "invalid_input")),
+    ):
+        refused = api.call("POST", "/v1/tasks", json=body)
+        assert error_of(refused) == expected, (body, refused.text)
+    broken = api.call(
+        "POST", "/v1/tasks", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert error_of(broken) == (422, "invalid_input")
+    assert error_of(api.call("GET", "/v1/tasks/abc")) == (422, "invalid_input")
+    assert error_of(api.call("GET", "/v1/runs/12345")) == (404, "not_found")
+    assert error_of(api.call("GET", "/v1/nowhere")) == (404, "not_found")
+    assert error_of(api.call("PUT", "/v1/tasks")) == (405, "method_not_allowed")
+    assert api.call("GET", "/v1/tasks").json()["tasks"] == []  # nothing half-written
