@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     log_level: str = Field(default="WARNING", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     """How much ``agentcron serve`` logs: DEBUG, INFO, WARNING or ERROR."""
 
+    api_rate_limit_per_minute: int = Field(default=600, ge=1, le=1_000_000)
+    """Requests one API key may make a minute (per API process), in bursts of as many."""
+    api_max_body_bytes: int = Field(default=2_000_000, ge=1_000, le=100_000_000)
+    """The largest request body the API reads; a larger one is answered 413."""
+
     concurrency: int = Field(default=64, ge=1, le=10_000)
     """Runs executed at once by one in-process worker."""
 

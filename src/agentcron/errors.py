@@ -13,6 +13,7 @@
     │   │   ├── DuplicateError     the same unique key exists already
     │   │   └── StaleVersionError  changed since the version given (HTTP 412)
     │   ├── LimitError             a per-person limit would be exceeded
+    │   ├── RateLimitError         too many requests with one API key (HTTP 429)
     │   └── BatchError             some requests of a batch are refused: none is carried out
     ├── ConfigurationError         the operator's setup is wrong or incomplete        exit 78
     └── RuntimeFailure             something failed while running; may work on retry  exit 1
@@ -104,6 +105,16 @@ class LimitError(UserError):
     """A per-person limit would be exceeded."""
 
     code = "limit_reached"
+
+
+class RateLimitError(UserError):
+    """Too many requests with this key for now: ``retry_after`` seconds until the next."""
+
+    code = "rate_limited"
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"Too many requests with this key; try again in {retry_after:.0f} s.")
 
 
 class DuplicateError(ConflictError):

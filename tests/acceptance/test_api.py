@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -61,8 +62,8 @@ class Api:
     """The server, seen by people of a test's own (ann, bob and an admin, each a fresh id,
     with keys made as ``agentcron keys create`` makes them)."""
 
-    def __init__(self, server: Server) -> None:
-        self.server, self.env, self.url = server, server.env, server.url
+    def __init__(self, env: dict[str, str], url: str, log: Path) -> None:
+        self.env, self.url, self.log = env, url, log
         suffix = uuid.uuid4().hex[:8]
         self.people = {who: f"{who}-{suffix}" for who in ("ann", "bob", "root")}
         self.keys = asyncio.run(self._keys())
@@ -111,7 +112,7 @@ def server(
 
 @pytest.fixture
 def api(server: Server) -> Api:
-    return Api(server)
+    return Api(server.env, server.url, server.log)
 
 
 def error_of(response: httpx.Response) -> tuple[int, str]:
@@ -230,7 +231,7 @@ def test_people_are_kept_apart_and_keys_must_be_live(api: Api) -> None:
     key_id = api.keys["bob"].split("_")[1]
     assert agentcron("keys", "revoke", key_id, env=api.env).returncode == 0
     assert error_of(api.call("GET", "/v1/tasks", who="bob")) == (401, "unauthorized")
-    assert api.keys["ann"] not in api.server.log.read_text()
+    assert api.keys["ann"] not in api.log.read_text()
 
 
 def test_bad_requests_get_a_json_error_a_person_can_act_on(api: Api) -> None:
@@ -253,3 +254,84 @@ def test_bad_requests_get_a_json_error_a_person_can_act_on(api: Api) -> None:
     assert error_of(api.call("GET", "/v1/nowhere")) == (404, "not_found")
     assert error_of(api.call("PUT", "/v1/tasks")) == (405, "method_not_allowed")
     assert api.call("GET", "/v1/tasks").json()["tasks"] == []  # nothing half-written
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(api: Api) -> None:
+    huge = {"title": "x", "when": "in 1 hour", "payload": {"message": "m" * 2_100_000}}
+    assert error_of(api.call("POST", "/v1/tasks", json=huge)) == (413, "payload_too_large")
+    assert api.call("GET", "/v1/tasks").json()["tasks"] == []
+
+
+def test_over_its_rate_a_key_waits_as_it_is_told_then_goes_on(tmp_path: Path) -> None:
+    env = {
+        "AGENTCRON_HOME": str(tmp_path),
+        "AGENTCRON_TIMEZONE": "Europe/Paris",
+        "AGENTCRON_API_RATE_LIMIT_PER_MINUTE": "60",
+    }
+    server = Server(env, tmp_path / "api.log")
+    try:
+        api = Api(server.env, server.url, server.log)
+        went = 0
+        while (refused := api.call("GET", "/v1/profile")).status_code == 200:
+            went += 1
+            assert went < 200, "never limited"
+        assert went >= 60  # the burst (and what came back meanwhile, a token a second)
+        assert error_of(refused) == (429, "rate_limited")
+        wait = int(refused.headers["Retry-After"])
+        assert 1 <= wait <= 2
+        assert api.call("GET", "/v1/profile", who="bob").status_code == 200  # their own rate
+        time.sleep(wait + 0.1)
+        assert api.call("GET", "/v1/profile").status_code == 200
+    finally:
+        server.stop()
+
+
+def test_serve_with_http_takes_a_task_over_the_api_and_fires_it(tmp_path: Path) -> None:
+    env = {"AGENTCRON_HOME": str(tmp_path), "AGENTCRON_TIMEZONE": "Europe/Paris"}
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AGENTCRON_")}
+    log = tmp_path / "serve.log"
+    with log.open("wb") as handle:
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "agentcron", "serve", "--http", f"127.0.0.1:{port}"],
+            env=environment | env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while b"agentcron serving" not in log.read_bytes():
+            assert serve.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.05)
+        assert f"agentcron api on http://127.0.0.1:{port}" in log.read_text()
+        api = Api(env, f"http://127.0.0.1:{port}", log)
+        made = api.call(
+            "POST", "/v1/tasks", json={"title": "soon", "when": "in 2 seconds", **REMINDER}
+        )
+        assert made.status_code == 201, made.text
+        runs: list[dict[str, Any]] = []
+        while not any(run["status"] == "succeeded" for run in runs):
+            assert time.monotonic() < deadline + 30, runs
+            time.sleep(0.2)
+            runs = api.call("GET", f"/v1/tasks/{made.json()['id']}/runs").json()["runs"]
+        assert [run["output"] for run in runs] == ["call mom"]
+    finally:
+        serve.terminate()
+        assert serve.wait(30) == 0
+    assert "Traceback" not in log.read_text()
+
+
+def test_serve_refuses_an_address_it_cannot_take(tmp_path: Path) -> None:
+    env = {"AGENTCRON_HOME": str(tmp_path), "AGENTCRON_TIMEZONE": "Europe/Paris"}
+    refused = agentcron("serve", "--http", "nowhere", env=env)
+    assert refused.returncode == 2
+    assert "--http takes HOST:PORT, such as 127.0.0.1:8080" in refused.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = agentcron("serve", "--http", f"127.0.0.1:{port}", env=env)
+    assert busy.returncode == 78, busy.stderr
+    assert "cannot listen on 127.0.0.1:" in busy.stderr
+    assert "Traceback" not in busy.stderr

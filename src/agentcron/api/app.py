@@ -14,19 +14,24 @@ from fastapi.responses import JSONResponse
 
 from agentcron import __version__
 from agentcron.api import errors, tasks
+from agentcron.api.limits import BodyLimit, RateLimiter
 from agentcron.config import Settings
 from agentcron.errors import AgentCronError
+from agentcron.service import TaskService
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The API for ``settings`` (by default, the environment's)."""
+def create_app(settings: Settings | None = None, service: TaskService | None = None) -> FastAPI:
+    """The API for ``settings`` (by default, the environment's), on a store of its own, or
+    on ``service``'s (``serve --http``: the API inside the embedded process)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from agentcron.bootstrap import build_service, open_store  # noqa: PLC0415
-        from agentcron.config import load_settings  # noqa: PLC0415
 
-        configured = settings or load_settings()
+        if service is not None:
+            app.state.service, app.state.store = service, service.store
+            yield
+            return
         store = open_store(configured)
         await store.migrate()
         app.state.service = build_service(configured, store)
@@ -36,7 +41,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await store.close()
 
+    from agentcron.config import load_settings  # noqa: PLC0415
+
+    configured = settings or load_settings()
     app = FastAPI(title="agentcron", version=__version__, lifespan=lifespan)
+    app.state.limiter = RateLimiter(configured.api_rate_limit_per_minute)
+    app.add_middleware(BodyLimit, limit=configured.api_max_body_bytes)
     errors.install(app)
     app.include_router(tasks.router)
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from agentcron.errors import AuthError, ForbiddenError
+from agentcron.errors import AuthError, ForbiddenError, RateLimitError
 from agentcron.service import TaskService
 
 
@@ -38,6 +38,9 @@ async def caller(
     found = await tasks.people.authenticate(key)
     if found is None:
         raise AuthError("This API key is not valid (unknown or revoked).")
+    wait = request.app.state.limiter.take(found.id)
+    if wait is not None:
+        raise RateLimitError(wait)
     owner = found.user_id
     if x_agentcron_user is not None and x_agentcron_user != owner:
         if not found.admin:

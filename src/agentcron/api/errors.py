@@ -3,6 +3,7 @@ family calls for: the codes are ``agentcron.errors``' own, stable for clients to
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +17,7 @@ from agentcron.errors import (
     ForbiddenError,
     LimitError,
     NotFoundError,
+    RateLimitError,
     RuntimeFailure,
     StaleVersionError,
     UserError,
@@ -33,6 +35,8 @@ def status_of(error: AgentCronError) -> int:
         return 401
     if isinstance(error, ForbiddenError):
         return 403
+    if isinstance(error, RateLimitError):
+        return 429
     if isinstance(error, StaleVersionError):
         return 412
     if isinstance(error, NotFoundError):
@@ -56,7 +60,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(AgentCronError)
     async def _agentcron(_request: Request, error: AgentCronError) -> JSONResponse:
-        return error_response(status_of(error), error.code, error.message)
+        response = error_response(status_of(error), error.code, error.message)
+        if isinstance(error, RateLimitError):
+            response.headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:

@@ -72,7 +72,7 @@ def fast_event_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-async def serve_until_stopped(settings: Settings) -> None:
+async def serve_until_stopped(settings: Settings, http: tuple[str, int] | None = None) -> None:
     import asyncio  # noqa: PLC0415 - not needed to print help
     import signal  # noqa: PLC0415
 
@@ -86,6 +86,17 @@ async def serve_until_stopped(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     await engine.start()
     await engine.service.ensure_user(settings.user, timezone=default_timezone(settings))
+    api = None
+    if http is not None:
+        from agentcron.api.embedded import EmbeddedApi  # noqa: PLC0415 - only with --http
+
+        api = EmbeddedApi(settings, engine.service, *http)
+        try:
+            await api.start()
+        except AgentCronError:
+            await engine.stop(grace=2.0)
+            raise
+        console().print(f"agentcron api on http://{http[0]}:{http[1]}")
     where = engine.store.location
     console().print(
         f"agentcron serving ({where}; user {settings.user}, zone {default_timezone(settings)}, "
@@ -100,6 +111,8 @@ async def serve_until_stopped(settings: Settings) -> None:
     await asyncio.wait({stopping, broken}, return_when=asyncio.FIRST_COMPLETED)
     stopping.cancel()
     broken.cancel()
+    if api is not None:
+        await api.stop()
     if engine.supervisor.fatal is not None:
         await engine.stop(grace=2.0)
         raise RuntimeFailure(f"agentcron serve stopped: {engine.supervisor.fatal}")
@@ -160,11 +173,32 @@ OnceFlag = Annotated[
 ]
 
 
-def serve(once: OnceFlag = False) -> None:
+HttpOption = Annotated[
+    str | None,
+    typer.Option(
+        "--http",
+        metavar="HOST:PORT",
+        help="Also serve the HTTP API there, in this process ('agentcron api' alone).",
+        show_default=False,
+    ),
+]
+
+
+def serve(once: OnceFlag = False, http: HttpOption = None) -> None:
     """Run the scheduler and an in-process worker (migrates the store first)."""
     import asyncio  # noqa: PLC0415
 
     settings = current_settings()
+    address = None
+    if http is not None and once:
+        fail("--http serves the API until serve is stopped; it does not go with --once.")
+    if http is not None:
+        from agentcron.api.embedded import parse_address  # noqa: PLC0415
+
+        try:
+            address = parse_address(http)
+        except AgentCronError as error:
+            fail(error)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -172,6 +206,6 @@ def serve(once: OnceFlag = False) -> None:
     tune_garbage_collector()
     try:
         with asyncio.Runner(loop_factory=fast_event_loop()) as runner:
-            runner.run(serve_once(settings) if once else serve_until_stopped(settings))
+            runner.run(serve_once(settings) if once else serve_until_stopped(settings, address))
     except AgentCronError as error:
         fail(error)
