@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import ColumnElement, Row, insert, select, update
 
 from agentcron.store import models
 from agentcron.store._rows import Sql
@@ -39,18 +39,15 @@ class SqlKeys:
         return [_view(row) for row in await self._session.execute(query)]
 
     async def revoke(self, key_id: str, now: datetime) -> bool:
-        revoked = await self._session.execute(
-            update(KEYS)
-            .where(KEYS.c.id == key_id, KEYS.c.revoked_at.is_(None))
-            .values(revoked_at=now)
-            .returning(KEYS.c.id)
-        )
-        return revoked.first() is not None
+        return await self._revoke(KEYS.c.id == key_id, now) == 1
 
     async def revoke_of_user(self, user_id: str, now: datetime) -> int:
+        return await self._revoke(KEYS.c.user_id == user_id, now)
+
+    async def _revoke(self, which: ColumnElement[bool], now: datetime) -> int:
         revoked = await self._session.execute(
             update(KEYS)
-            .where(KEYS.c.user_id == user_id, KEYS.c.revoked_at.is_(None))
+            .where(which, KEYS.c.revoked_at.is_(None))
             .values(revoked_at=now)
             .returning(KEYS.c.id)
         )
