@@ -104,10 +104,6 @@ def remove_user(user_id: UserId, as_json: JsonFlag = False) -> None:
     )
 
 
-def _key_dict(key: ApiKeyView) -> dict[str, Any]:
-    return key.to_dict()
-
-
 @keys.command("create")
 def create_key(
     user: Annotated[str, typer.Option("--user", help="Whose key it is.", show_default=False)],
@@ -143,7 +139,7 @@ def list_keys(
     """List API keys (never the keys themselves: their ids)."""
     found = run_with_service(lambda s, _o: s.people.keys(user))
     if as_json:
-        print_json([_key_dict(key) for key in found])
+        print_json([key.to_dict() for key in found])
         return
     from rich.markup import escape  # noqa: PLC0415 - Rich, only to print
     from rich.table import Table  # noqa: PLC0415
@@ -170,6 +166,6 @@ def revoke_key(
     """Revoke an API key: requests with it are refused from now on."""
     key = run_with_service(lambda s, _o: s.people.revoke_key(key_id))
     if as_json:
-        print_json(_key_dict(key))
+        print_json(key.to_dict())
         return
     console().print(f"Revoked key {key.id} of {key.user_id}.")
