@@ -14,7 +14,7 @@ from agentcron.cli.tasks import JsonFlag
 
 if TYPE_CHECKING:
     from agentcron.service import TaskService
-    from agentcron.views import ApiKeyView, UserView
+    from agentcron.views import UserView
 
 users = typer.Typer(
     help="People: who may use agentcron (each with tasks of their own).", no_args_is_help=True
