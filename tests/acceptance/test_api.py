@@ -4,6 +4,7 @@ PostgreSQL, driven with httpx by keys made with ``agentcron keys create``."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -118,7 +119,7 @@ def api(server: Server) -> Api:
 def error_of(response: httpx.Response) -> tuple[int, str]:
     body = response.json()
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message"}
+    assert {"code", "message"} <= set(body["error"]) <= {"code", "message", "problems"}
     assert body["error"]["message"]
     return response.status_code, body["error"]["code"]
 
@@ -172,12 +173,11 @@ def test_a_task_lives_its_whole_life_over_http(api: Api) -> None:
         "Europe/Paris",
         3,
     )
-    assert api.call("GET", "/v1/profile").json() == {
-        "id": api.people["ann"],
-        "name": "",
-        "timezone": "Europe/Paris",
-        "admin": False,
-    }
+    person = api.call("GET", "/v1/profile").json()
+    assert (person["id"], person["timezone"], person["admin"]) == (
+        api.people["ann"], "Europe/Paris", False
+    )  # fmt: skip
+    assert api.call("GET", "/v1/channels").json() == {"channels": []}
 
 
 def test_lists_come_a_page_at_a_time(api: Api) -> None:
@@ -335,3 +335,44 @@ def test_serve_refuses_an_address_it_cannot_take(tmp_path: Path) -> None:
     assert busy.returncode == 78, busy.stderr
     assert "cannot listen on 127.0.0.1:" in busy.stderr
     assert "Traceback" not in busy.stderr
+
+
+def test_tasks_go_out_and_come_back_in_as_json_lines(api: Api) -> None:
+    hook = {"url": "https://hooks.example.com/x?token=s3cr3t-value", "method": "POST"}
+    for body in (
+        {"title": "daily", "when": "every day at 9", **REMINDER},
+        {"title": "hook", "when": "every hour", "action": "http", "payload": hook},
+    ):
+        assert api.call("POST", "/v1/tasks", json=body).status_code == 201
+    exported = api.call("GET", "/v1/tasks:export")
+    assert exported.headers["content-type"].startswith("application/x-ndjson")
+    lines = [json.loads(line) for line in exported.text.splitlines()]
+    assert sorted(line["title"] for line in lines) == ["daily", "hook"]
+    assert "s3cr3t-value" not in exported.text  # masked
+    into = {"Content-Type": "application/x-ndjson"}
+    mine = "\n".join(json.dumps({"title": f"n{i}", "when": "in 1 hour"}) for i in range(3))
+    made = api.call("POST", "/v1/tasks:import", who="bob", content=mine, headers=into)
+    assert made.json() == {"created": 3, "existed": 0}
+    again = api.call(
+        "POST", "/v1/tasks:import?idempotent=true", who="bob", content=mine, headers=into
+    )
+    assert again.json() == {"created": 3, "existed": 0}  # keyed now: the next is a repeat
+    repeat = api.call(
+        "POST", "/v1/tasks:import?idempotent=true", who="bob", content=mine, headers=into
+    )
+    assert repeat.json() == {"created": 0, "existed": 3}
+    bad = "\n".join(
+        [
+            json.dumps({"title": "ok", "when": "in 1 hour"}),
+            "not json",
+            json.dumps({"title": "x", "when": "someday maybe"}),
+        ]
+    )
+    refused = api.call("POST", "/v1/tasks:import", who="bob", content=bad, headers=into)
+    assert error_of(refused) == (422, "invalid_batch")
+    assert [(p["index"], p["code"]) for p in refused.json()["error"]["problems"]] == [
+        (1, "invalid_input"), (2, "invalid_schedule")
+    ]  # fmt: skip
+    assert (
+        len(api.call("GET", "/v1/tasks", who="bob").json()["tasks"]) == 6
+    )  # none of the refused file

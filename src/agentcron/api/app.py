@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from agentcron import __version__
-from agentcron.api import errors, tasks
+from agentcron.api import errors, person, tasks, transfer
 from agentcron.api.limits import BodyLimit, RateLimiter
 from agentcron.config import Settings
 from agentcron.errors import AgentCronError
@@ -48,7 +48,8 @@ def create_app(settings: Settings | None = None, service: TaskService | None = N
     app.state.limiter = RateLimiter(configured.api_rate_limit_per_minute)
     app.add_middleware(BodyLimit, limit=configured.api_max_body_bytes)
     errors.install(app)
-    app.include_router(tasks.router)
+    for routes in (tasks.router, transfer.router, person.router):
+        app.include_router(routes)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -141,12 +141,6 @@ async def parse_schedule(body: ScheduleText, who: Authenticated, tasks: Service)
     return parse(body.when, zone, now).preview_dict(body.count, now)
 
 
-@router.get("/profile")
-async def profile(who: Authenticated, tasks: Service) -> dict[str, Any]:
-    person = await tasks.people.get_user(who.owner)
-    return {"id": person.id, "name": person.name, "timezone": person.timezone, "admin": who.admin}
-
-
 def _offset(cursor: str | None) -> int:
     if cursor is None:
         return 0
