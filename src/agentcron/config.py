@@ -194,6 +194,11 @@ class Settings(BaseSettings):
     http_get_allow_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Hosts the agent's http_get tool may fetch (comma-separated); empty: no such tool."""
 
+    http_allow_private: bool = False
+    """Whether the http action and the agent's http_get may reach private addresses
+    (loopback, link-local such as the cloud metadata service, private ranges); refused by
+    default, when a task is made and, after DNS and on every connection, when it runs."""
+
     http_get_max_bytes: int = Field(default=100_000, ge=1)
     http_get_timeout_seconds: float = Field(default=10.0, gt=0)
 

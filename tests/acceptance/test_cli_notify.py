@@ -390,7 +390,7 @@ def test_each_action_has_its_own_default_policy(env: dict[str, str]) -> None:
     reminder = as_json(env, "add", "Call mom", "--when", "tomorrow at 6pm")
     hook = as_json(
         env, "add", "Ping", "--when", "every day at 9", "--action", "http",
-        "--payload", '{"url": "http://127.0.0.1:9/"}',
+        "--payload", '{"url": "https://hooks.example.com/ping"}',
     )  # fmt: skip
     assert (reminder["notify_policy"], reminder["notify"], reminder["urgent"]) == (
         "always", [], False,

@@ -41,7 +41,7 @@ def hook() -> Iterator[str]:
 
 def test_http_secrets_are_masked_in_every_output_and_log(hook: str, tmp_path: Path) -> None:
     password, token, bearer = (secrets.token_hex(8) for _ in range(3))  # made up here
-    env = environment(tmp_path, AGENTCRON_LOG_LEVEL="DEBUG")
+    env = environment(tmp_path, AGENTCRON_LOG_LEVEL="DEBUG", AGENTCRON_HTTP_ALLOW_PRIVATE="true")
     payloads = [
         {"url": f"http://bob:{password}@{hook}/hook?token={token}&page=2"},
         {"url": f"http://{hook}/hook", "headers": {"Authorization": f"Bearer {bearer}"}},

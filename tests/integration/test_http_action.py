@@ -25,6 +25,9 @@ from agentcron.store.tasks import HELD_PAYLOAD_BYTES
 from tests.support.engine_rig import Rig
 from tests.support.local_http import free_port, serving
 
+LOOPBACK = Settings(http_allow_private=True)
+"""The receivers here listen on loopback, which tasks may not call by default."""
+
 
 class Receiver(BaseHTTPRequestHandler):
     """Answers by path, keeps connections open (HTTP/1.1) and records every request."""
@@ -78,12 +81,12 @@ def context(payload: dict[str, Any], *, run_id: int = 1, attempt: int = 1) -> Ac
     return ActionContext(
         run_id=run_id, task_id=1, task_title="t", owner_id="ann", timezone="UTC",
         scheduled_for=datetime(2026, 11, 22, tzinfo=UTC), attempt=attempt, payload=payload,
-        settings=Settings(),
+        settings=LOOPBACK,
     )  # fmt: skip
 
 
 async def test_posts_json_and_records_status_and_a_bounded_body(receiver: str) -> None:
-    action = HttpAction(Settings())
+    action = HttpAction(LOOPBACK)
     payload = action.validate({"url": f"{receiver}/ok", "json": {"hello": "world"}})
     result = await action.run(context(payload))
     assert result.result["status"] == 200
@@ -94,7 +97,7 @@ async def test_posts_json_and_records_status_and_a_bounded_body(receiver: str) -
 
 
 async def test_server_errors_are_retryable_and_429_keeps_retry_after(receiver: str) -> None:
-    action = HttpAction(Settings())
+    action = HttpAction(LOOPBACK)
     with pytest.raises(ActionFailed) as failed:
         await action.run(context(action.validate({"url": f"{receiver}/boom"})))
     assert failed.value.retryable
@@ -107,14 +110,14 @@ async def test_server_errors_are_retryable_and_429_keeps_retry_after(receiver: s
 
 
 async def test_connection_errors_are_retryable() -> None:
-    action = HttpAction(Settings())
+    action = HttpAction(LOOPBACK)
     with pytest.raises(ActionFailed) as failed:
         await action.run(context(action.validate({"url": "http://127.0.0.1:9/"})))
     assert failed.value.retryable
 
 
 def test_bad_payloads_are_refused() -> None:
-    action = HttpAction(Settings())
+    action = HttpAction(LOOPBACK)
     with pytest.raises(InvalidInputError, match="url"):
         action.validate({"url": "not a url"})
     with pytest.raises(InvalidInputError, match="method"):
@@ -125,7 +128,7 @@ def test_bad_payloads_are_refused() -> None:
 
 
 async def test_runs_share_one_client_and_its_open_connection(receiver: str) -> None:
-    action = HttpAction(Settings())
+    action = HttpAction(LOOPBACK)
     payload = action.validate({"url": f"{receiver}/ok"})
     for run_id in (1, 2, 3):
         await action.run(context(payload, run_id=run_id))
@@ -135,7 +138,7 @@ async def test_runs_share_one_client_and_its_open_connection(receiver: str) -> N
 
 
 async def test_a_closed_client_is_replaced_by_a_new_one(receiver: str) -> None:
-    action = HttpAction(Settings())
+    action = HttpAction(LOOPBACK)
     payload = action.validate({"url": f"{receiver}/ok"})
     await action.run(context(payload))
     first = shared_client()
@@ -147,7 +150,7 @@ async def test_a_closed_client_is_replaced_by_a_new_one(receiver: str) -> None:
 
 
 async def test_serve_closes_the_shared_client_when_it_stops(receiver: str, tmp_path: Path) -> None:
-    settings = Settings(timezone="UTC", home=tmp_path)
+    settings = Settings(timezone="UTC", home=tmp_path, http_allow_private=True)
     engine = Engine(settings, store=SqlStore(f"sqlite:///{tmp_path / 'agentcron.db'}"))
     await engine.start()
     action = engine.service.actions.get("http")
@@ -191,7 +194,7 @@ async def test_the_task_timeout_still_bounds_a_run_on_the_shared_client(
 async def test_the_idempotency_key_is_stable_for_a_run_and_differs_between_runs(
     receiver: str,
 ) -> None:
-    action = HttpAction(Settings())
+    action = HttpAction(LOOPBACK)
     payload = action.validate({"url": f"{receiver}/ok"})
     await action.run(context(payload, run_id=7, attempt=1))
     await action.run(context(payload, run_id=7, attempt=2))
@@ -204,7 +207,7 @@ async def test_the_idempotency_key_is_stable_for_a_run_and_differs_between_runs(
 
 
 async def test_a_task_s_own_idempotency_key_wins(receiver: str) -> None:
-    action = HttpAction(Settings())
+    action = HttpAction(LOOPBACK)
     payload = action.validate({"url": f"{receiver}/ok", "headers": {"idempotency-key": "mine"}})
     await action.run(context(payload))
     (request,) = Receiver.received
@@ -243,7 +246,7 @@ async def test_a_password_and_a_token_in_the_url_are_masked_in_output_errors_and
     receiver: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    action = HttpAction(Settings())
+    action = HttpAction(LOOPBACK)
     host = receiver.removeprefix("http://")
     secret_url = f"http://bob:hunter2pw@{host}/ok?token=t0ken5ecret&page=2"
     result = await action.run(context(action.validate({"url": secret_url})))
@@ -285,7 +288,7 @@ async def test_a_password_and_a_token_in_the_url_are_masked_in_output_errors_and
 )
 def test_other_schemes_than_http_are_refused(url: str) -> None:
     with pytest.raises(InvalidInputError, match=r"url: URL scheme should be 'http' or 'https'"):
-        HttpAction(Settings()).validate({"url": url})
+        HttpAction(LOOPBACK).validate({"url": url})
 
 
 @pytest.mark.parametrize(
@@ -315,7 +318,7 @@ async def test_headers_that_are_not_one_line_are_refused_at_creation(
 
 
 def test_ordinary_headers_are_kept() -> None:
-    payload = HttpAction(Settings()).validate(
+    payload = HttpAction(LOOPBACK).validate(
         {"url": "http://127.0.0.1/", "headers": {"Authorization": "Bearer a.b-c", "X-T": "a\tb"}}
     )
     assert payload["headers"] == {"Authorization": "Bearer a.b-c", "X-T": "a\tb"}

@@ -30,8 +30,10 @@ FAST = {
     "delivery_backoff_seconds": 1.0,
     "delivery_max_attempts": 3,
     "delivery_timeout_seconds": 3.0,
+    "http_allow_private": True,  # the receivers are on loopback
 }
-"""Settings that keep a test short; a test may override any of them."""
+"""Settings that keep a test short (and reach the tests' receivers); a test may override
+any of them."""
 T = TypeVar("T")
 
 

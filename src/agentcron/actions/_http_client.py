@@ -13,6 +13,7 @@ import logging
 
 import httpx
 
+from agentcron.actions._addresses import public_transport
 from agentcron.secrets import MaskingFilter
 
 TIMEOUT = httpx.Timeout(5.0)
@@ -25,29 +26,36 @@ of 20 kept alive: httpcore scans every open connection for each request, so 64 k
 cost twice the CPU per run in ``bench/http_burst.py``, and fewer made runs reconnect (a TLS
 handshake each, to a remote host)."""
 
-_shared: tuple[asyncio.AbstractEventLoop, httpx.AsyncClient] | None = None
+_shared: dict[bool, tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]] = {}
+"""By whether the client may reach private addresses."""
 
 
-def shared_client() -> httpx.AsyncClient:
-    """The client of this process, for requests on the running event loop.
+def shared_client(*, allow_private: bool = False) -> httpx.AsyncClient:
+    """The client of this process, for requests on the running event loop; one that reaches
+    only public addresses unless ``allow_private`` (``agentcron.actions._addresses``).
 
     A client belongs to the loop it first ran on; serve has one loop, so one client. A
     process that runs another loop later (a test, a command) gets a client of its own.
     """
-    global _shared  # noqa: PLW0603 - one client per process
     loop = asyncio.get_running_loop()
-    if _shared is None or _shared[0] is not loop or _shared[1].is_closed:
+    kept = _shared.get(allow_private)
+    if kept is None or kept[0] is not loop or kept[1].is_closed:
         _mask_httpx_logs()
-        _shared = (loop, httpx.AsyncClient(follow_redirects=False, timeout=TIMEOUT, limits=LIMITS))
-    return _shared[1]
+        transport = None if allow_private else public_transport(LIMITS)
+        client = httpx.AsyncClient(
+            follow_redirects=False, timeout=TIMEOUT, limits=LIMITS, transport=transport
+        )
+        kept = _shared[allow_private] = (loop, client)
+    return kept[1]
 
 
 async def close_shared_client() -> None:
-    """Close the client if the running loop made one (serve's shutdown, a test's end)."""
-    global _shared
-    shared, _shared = _shared, None
-    if shared is not None and shared[0] is asyncio.get_running_loop():
-        await shared[1].aclose()
+    """Close the clients the running loop made (serve's shutdown, a test's end)."""
+    loop = asyncio.get_running_loop()
+    for allow_private, (owner, client) in list(_shared.items()):
+        del _shared[allow_private]
+        if owner is loop:
+            await client.aclose()
 
 
 def _mask_httpx_logs() -> None:

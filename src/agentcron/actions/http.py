@@ -17,8 +17,9 @@ import httpx
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
 from agentcron.abc import Action, ActionContext, ActionResult
+from agentcron.actions._addresses import literal_refusal, refused
 from agentcron.actions._http_client import shared_client
-from agentcron.errors import ActionFailed
+from agentcron.errors import ActionFailed, InvalidInputError
 from agentcron.secrets import mask_text, mask_url
 
 MAX_BODY_RECORDED = 4096
@@ -87,6 +88,13 @@ class HttpAction(Action):
     }
     defaults: ClassVar[Mapping[str, Any]] = {"notify_policy": "failure"}  # told when it fails
 
+    def check(self, payload: BaseModel) -> None:
+        assert isinstance(payload, HttpPayload)
+        if self.settings.http_allow_private:
+            return
+        if why := literal_refusal(str(payload.url)):
+            raise InvalidInputError(f"The http action does not call private addresses: {why}")
+
     async def run(self, context: ActionContext) -> ActionResult:
         payload = HttpPayload.model_validate(context.payload)
         request_body: dict[str, Any] = {}
@@ -99,10 +107,14 @@ class HttpAction(Action):
             headers[IDEMPOTENCY_HEADER] = idempotency_key(context)
         call = f"{payload.method} {mask_url(str(payload.url))}"
         try:
-            response = await shared_client().request(
+            response = await shared_client(allow_private=self.settings.http_allow_private).request(
                 payload.method, str(payload.url), headers=headers, **request_body
             )
         except httpx.HTTPError as error:
+            if private := refused(error):  # the same on every attempt: not retried
+                raise ActionFailed(
+                    mask_text(f"{call} refused: {private}"), retryable=False
+                ) from None
             raise ActionFailed(mask_text(f"{call} failed: {_in_words(error)}")) from None
         body = response.text[:MAX_BODY_RECORDED]
         result = {

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic_ai import RunContext
 
+from agentcron.actions._addresses import literal_refusal, public_transport, refused
 from agentcron.agent.deps import RunDeps
 from agentcron.agent.trace import clip, refusal
 from agentcron.config import Settings
@@ -104,10 +105,15 @@ async def http_get(ctx: RunContext[RunDeps], url: str) -> str:
             f"fetching from {host} is not allowed; allowed hosts: "
             f"{', '.join(settings.http_get_allow_hosts)}."
         )
+    if not settings.http_allow_private and (why := literal_refusal(url)):
+        return refusal(f"fetching {url} is not allowed: {why}")
     limit = settings.http_get_max_bytes
+    transport = None if settings.http_allow_private else public_transport(httpx.Limits())
     try:
         async with (
-            httpx.AsyncClient(timeout=settings.http_get_timeout_seconds) as client,
+            httpx.AsyncClient(
+                timeout=settings.http_get_timeout_seconds, transport=transport
+            ) as client,
             client.stream("GET", url, follow_redirects=False) as response,
         ):
             body = bytearray()
@@ -116,6 +122,8 @@ async def http_get(ctx: RunContext[RunDeps], url: str) -> str:
                 if len(body) > limit:
                     break
     except httpx.HTTPError as error:
+        if private := refused(error):
+            return refusal(f"fetching {url} is not allowed: {private}")
         return refusal(f"fetching {url} failed: {type(error).__name__}: {error}")
     text = bytes(body[:limit]).decode(response.encoding or "utf-8", errors="replace")
     cut = " (cut at the size limit)" if len(body) > limit else ""

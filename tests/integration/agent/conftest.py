@@ -32,6 +32,7 @@ def settings(model_server: ScriptedModelServer) -> Settings:
         model="openai:scripted-model",
         openai_base_url=model_server.base_url,
         min_agent_interval_seconds=0,
+        http_allow_private=True,  # http_get's test pages are on loopback
         model_prices={
             "openai:scripted-model": {"input_per_million": 2.0, "output_per_million": 8.0}
         },
