@@ -248,6 +248,7 @@ class Cluster:
             timezone="UTC",
             max_active_tasks=len(requests) + 10_000,
             min_agent_interval_seconds=0,
+            http_allow_private=True,  # the receivers are on loopback
             **settings,
         )
         store = SqlStore(self.database_url)
