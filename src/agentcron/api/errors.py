@@ -4,7 +4,7 @@ family calls for: the codes are ``agentcron.errors``' own, stable for clients to
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -22,7 +22,7 @@ from agentcron.errors import (
     StaleVersionError,
     UserError,
 )
-from agentcron.secrets import mask_text
+from agentcron.secrets import mask_text, mask_value
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
@@ -55,22 +55,12 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def _masked(value: Any) -> Any:
-    if isinstance(value, str):
-        return mask_text(value)
-    if isinstance(value, dict):
-        return {key: _masked(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_masked(item) for item in value]
-    return value
-
-
 def install(app: FastAPI) -> None:
     """Answer every error the same way."""
 
     @app.exception_handler(AgentCronError)
     async def _agentcron(_request: Request, error: AgentCronError) -> JSONResponse:
-        body = {"error": _masked(error.to_dict())}  # a batch's names each refused line
+        body = {"error": mask_value(error.to_dict())}  # a batch's names each refused line
         response = JSONResponse(body, status_code=status_of(error))
         if isinstance(error, RateLimitError):
             response.headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
