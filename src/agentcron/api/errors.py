@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from agentcron.errors import (
     AgentCronError,
     AuthError,
+    ConfigurationError,
     ConflictError,
     ForbiddenError,
     LimitError,
@@ -45,9 +46,9 @@ def status_of(error: AgentCronError) -> int:
         return 409
     if isinstance(error, UserError):
         return 422
-    if isinstance(error, RuntimeFailure):
-        return 503  # the store or broker away for now: worth again later
-    return 500  # the operator's setup (ConfigurationError), or a bug
+    if isinstance(error, RuntimeFailure | ConfigurationError):
+        return 503  # the store or broker away, or the operator's setup: not the request's fault
+    return 500  # a bug
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
