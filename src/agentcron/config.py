@@ -208,6 +208,9 @@ class Settings(BaseSettings):
     chat_history_messages: int = Field(default=40, ge=2, le=1000)
     """Messages of a conversation kept and shown to the chat assistant."""
 
+    chat_max_message_chars: int = Field(default=4000, ge=1, le=1_000_000)
+    """The longest message the chat assistant reads: a bound on what one turn may cost."""
+
     email_transport: SecretUrl = None
     """The Apprise mail URL, without a recipient, that ``email:ADDRESS`` channels go
     through, e.g. ``mailtos://USER:PASSWORD@smtp.example.com?from=agentcron@example.com``."""

@@ -398,7 +398,21 @@ class ChatAssistant:
             service.store, service.clock, service.settings.chat_history_messages
         )
 
-    def _resolve_model(self) -> tuple[Model, str]:
+    def check_message(self, text: str) -> str:
+        """The message as the assistant reads it, or why it will not."""
+        text = text.strip()
+        if not text:
+            raise InvalidInputError("Say something: the message is empty.")
+        bound = self.settings.chat_max_message_chars
+        if len(text) > bound:
+            raise InvalidInputError(
+                f"The message is {len(text):,} characters; the assistant reads at most "
+                f"{bound:,} (AGENTCRON_CHAT_MAX_MESSAGE_CHARS). Say it in fewer words."
+            )
+        return text
+
+    def resolve_model(self) -> tuple[Model, str]:
+        """The model the turns go to, or a ConfigurationError naming what is missing."""
         if isinstance(self._model, Model):
             return self._model, self._model.model_name
         name = model_name(self.settings, self._model)
@@ -417,10 +431,8 @@ class ChatAssistant:
         says before calling tools too, so a person sees it working); the reply still
         holds the final answer.
         """
-        text = text.strip()
-        if not text:
-            raise InvalidInputError("Say something: the message is empty.")
-        model, name = self._resolve_model()
+        text = self.check_message(text)
+        model, name = self.resolve_model()
         owner = await self.service.profile(self.owner)
         now = self.service.clock.now()
         history = await self.conversations.load(self.owner, conversation)

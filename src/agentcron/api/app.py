@@ -6,6 +6,7 @@ settings come from the environment, as for every command.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from agentcron import __version__
-from agentcron.api import errors, person, tasks, transfer
+from agentcron.api import chat, errors, person, tasks, transfer
 from agentcron.api.limits import BodyLimit, RateLimiter
 from agentcron.config import Settings
 from agentcron.errors import AgentCronError
@@ -30,7 +31,10 @@ def create_app(settings: Settings | None = None, service: TaskService | None = N
 
         if service is not None:
             app.state.service, app.state.store = service, service.store
-            yield
+            try:
+                yield
+            finally:
+                await _finish_turns(app)
             return
         store = open_store(configured)
         await store.migrate()
@@ -39,6 +43,7 @@ def create_app(settings: Settings | None = None, service: TaskService | None = N
         try:
             yield
         finally:
+            await _finish_turns(app)
             await store.close()
 
     from agentcron.config import load_settings  # noqa: PLC0415
@@ -46,9 +51,10 @@ def create_app(settings: Settings | None = None, service: TaskService | None = N
     configured = settings or load_settings()
     app = FastAPI(title="agentcron", version=__version__, lifespan=lifespan)
     app.state.limiter = RateLimiter(configured.api_rate_limit_per_minute)
+    app.state.chat_turns = set()
     app.add_middleware(BodyLimit, limit=configured.api_max_body_bytes)
     errors.install(app)
-    for routes in (tasks.router, transfer.router, person.router):
+    for routes in (tasks.router, transfer.router, person.router, chat.router):
         app.include_router(routes)
 
     @app.get("/healthz")
@@ -66,3 +72,14 @@ def create_app(settings: Settings | None = None, service: TaskService | None = N
         return JSONResponse({"status": "ready"})
 
     return app
+
+
+async def _finish_turns(app: FastAPI, grace: float = 30.0) -> None:
+    """Let chat turns under way end (their tasks made, their conversations kept), then close
+    the model clients they opened on this loop."""
+    from agentcron.agent.clients import close_clients  # noqa: PLC0415
+
+    turns: set[asyncio.Task[None]] = app.state.chat_turns
+    if turns:
+        await asyncio.wait(turns, timeout=grace)
+    await close_clients()
