@@ -35,6 +35,7 @@ from agentcron.views import (
     DeliveryView,
     Recipient,
     RunView,
+    StoreMetrics,
     TaskView,
     UserView,
     WorkerView,
@@ -596,6 +597,15 @@ class ConversationRepository(Protocol):
         ...
 
 
+class MetricsRepository(Protocol):
+    """Totals across every person, for operators."""
+
+    async def totals(self, now: datetime) -> StoreMetrics:
+        """Runs and deliveries by status, lateness and duration, tokens and cost, and the
+        runs due at ``now`` that have not started."""
+        ...
+
+
 class Repositories(Protocol):
     """The store's aggregates as one transaction (or one snapshot read) sees them."""
 
@@ -625,6 +635,9 @@ class Repositories(Protocol):
 
     @property
     def handover(self) -> HandoverRepository: ...
+
+    @property
+    def metrics(self) -> MetricsRepository: ...
 
     async def announce_change(self) -> None:
         """Tell schedulers in other processes, as this transaction commits, that tasks or runs

@@ -55,6 +55,7 @@ from agentcron.views import (
     Briefing,
     QueueDepths,
     RunView,
+    StoreMetrics,
     TaskView,
     UserView,
     WorkerView,
@@ -735,6 +736,12 @@ class TaskService:
             tasks, runs, next_task, since, live, waiting, stale, queues,
             distributed=bool(self.settings.broker_url),
         )  # fmt: skip
+
+    async def metrics(self) -> StoreMetrics:
+        """Totals across every person, for operators (``/metrics``): no owner's data."""
+        now = self.now()
+        async with self.store.reading() as store:
+            return await store.metrics.totals(now)
 
     async def serving(self) -> list[WorkerView]:
         """The processes that serve this store now (their heartbeat is recent, and their

@@ -320,3 +320,29 @@ _TASK_COLUMNS: frozenset[str] = frozenset(
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Observations by upper bound: ``counts[i]`` of them were at most ``bounds[i]`` seconds
+    (cumulative, as Prometheus has them), ``count`` in all, summing to ``total``."""
+
+    bounds: tuple[float, ...]
+    counts: tuple[int, ...]
+    count: int
+    total: float
+
+
+@dataclass(frozen=True)
+class StoreMetrics:
+    """What the store holds, for ``/metrics``: every process's work, counted once."""
+
+    runs: dict[str, int]
+    deliveries: dict[str, int]
+    lateness: Histogram
+    duration: Histogram
+    input_tokens: int
+    output_tokens: int
+    cost: float
+    waiting: int
+    queues: dict[str, int]

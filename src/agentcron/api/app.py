@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from agentcron import __version__
-from agentcron.api import chat, errors, person, tasks, transfer
+from agentcron.api import chat, errors, metrics, person, tasks, transfer
 from agentcron.api.limits import BodyLimit, RateLimiter
 from agentcron.config import Settings
 from agentcron.errors import AgentCronError
@@ -52,9 +52,11 @@ def create_app(settings: Settings | None = None, service: TaskService | None = N
     app = FastAPI(title="agentcron", version=__version__, lifespan=lifespan)
     app.state.limiter = RateLimiter(configured.api_rate_limit_per_minute)
     app.state.chat_turns = set()
+    app.state.http_metrics = metrics.HttpMetrics()
     app.add_middleware(BodyLimit, limit=configured.api_max_body_bytes)
+    app.add_middleware(metrics.CountRequests, metrics=app.state.http_metrics)
     errors.install(app)
-    for routes in (tasks.router, transfer.router, person.router, chat.router):
+    for routes in (tasks.router, transfer.router, person.router, chat.router, metrics.router):
         app.include_router(routes)
 
     @app.get("/healthz")

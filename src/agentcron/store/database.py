@@ -37,6 +37,7 @@ from agentcron.store.migrations import HEAD
 from agentcron.store.runs import SqlRuns
 from agentcron.store.tasks import SqlTasks
 from agentcron.store.users import SqlUsers
+from agentcron.store.metrics import SqlMetrics
 from agentcron.store.workers import SqlWorkers
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ class Repositories:
 
     __slots__ = (
         "_session", "_sqlite", "channels", "conversations", "deliveries", "handover", "keys",
-        "runs", "tasks", "users", "workers",
+        "metrics", "runs", "tasks", "users", "workers",
     )  # fmt: skip
 
     def __init__(self, connection: AsyncConnection | Connection, sqlite: bool) -> None:
@@ -89,6 +90,7 @@ class Repositories:
         self.channels = SqlChannels(session, sqlite)
         self.deliveries = SqlDeliveries(session, sqlite)
         self.handover = SqlHandover(session, sqlite)
+        self.metrics = SqlMetrics(session, sqlite)
 
     async def announce_change(self) -> None:
         if not self._sqlite:  # SQLite: the wake socket beside the file does it
