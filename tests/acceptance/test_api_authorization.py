@@ -1,0 +1,454 @@
+"""Who may do what, over every route the API serves: ``agentcron api`` in a subprocess, on
+SQLite and on PostgreSQL, driven over real HTTP.
+
+``RECIPES`` holds one request for each (method, path) of the app, and a route without one
+fails ``test_every_route_has_a_recipe``: a route added later cannot escape the matrix. Each
+recipe is sent as ann (whose resource its path names), as bob, with no key, with a revoked key
+and with malformed ones, with an admin key as itself and acting for ann, and with a user key
+acting for someone else. Another person's ids must answer exactly as ids that do not exist,
+and nothing of ann's (the unique markers put in her titles, payload, run output, channel,
+conversation and id) may reach anyone else in any answer.
+
+A new route is one line in ``RECIPES``; a Server-Sent Events route takes ``stream=True`` (its
+status and the first bytes are read, for a moment at most).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from agentcron.api.app import create_app
+from agentcron.bootstrap import build_service, open_store
+from agentcron.config import Settings
+from agentcron.testing.model_server import Dynamic, RecordedRequest, ScriptedModelServer, Text
+from tests.acceptance.test_cli_schedule import agentcron
+from tests.support.api_server import Api, Server
+from tests.support.sql import private_schema
+
+pytestmark = pytest.mark.xdist_group("api-authorization")
+
+MARK = uuid.uuid4().hex[:10]
+MARKERS = {
+    "title": f"AnnTitle{MARK}",
+    "payload": f"AnnPayload{MARK}",
+    "output": f"AnnOutput{MARK}",
+    "channel": f"ann-channel-{MARK}",
+    "channel host": f"ann-host-{MARK}.example.com",
+    "chat": f"AnnChat{MARK}",
+}
+"""Strings only ann's data holds: none may reach another person (her id is one more)."""
+SECRET = f"AnnSecret{MARK}"
+"""The secret part of ann's channel URL: it reaches nobody, ann included."""
+MISSING_ID = 987654321
+"""An id no task or run has, whatever its kind."""
+NDJSON = {"Content-Type": "application/x-ndjson"}
+READ_FOR = 3.0
+"""Seconds a streamed answer is read at most (an event stream need not end)."""
+
+
+PUBLIC, PERSON, ADMIN = "public", "person", "admin"
+"""Who a route is for: anyone; a person, on what is theirs; an operator (an admin key)."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One request for a route: sent as ann (as an admin for an ``ADMIN`` route), ``ok`` is
+    its status. ``needs`` names the kind of ann's resource whose id fills the path's
+    placeholder; ``shows``, the markers ann's answer must hold (so that their absence
+    elsewhere means something)."""
+
+    method: str
+    path: str
+    ok: int = 200
+    needs: str | None = None
+    shows: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+    stream: bool = False
+    access: str = PERSON
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+CREATED = {"json": {"title": "mine", "when": "in 2 hours", "payload": {"message": "hello"}}}
+IMPORTED = {"content": json.dumps({"title": "in", "when": "in 3 hours"}), "headers": NDJSON}
+PATCHED = {"json": {"title": "renamed"}, "headers": {"If-Match": '"1"'}}
+
+# fmt: off
+RECIPES = (
+    Recipe("GET", "/healthz", access=PUBLIC),
+    Recipe("GET", "/readyz", access=PUBLIC),
+    Recipe("GET", "/openapi.json", access=PUBLIC),
+    Recipe("GET", "/docs", access=PUBLIC),
+    Recipe("GET", "/docs/oauth2-redirect", access=PUBLIC),
+    Recipe("GET", "/redoc", access=PUBLIC),
+    Recipe("GET", "/metrics", access=ADMIN),
+    Recipe("POST", "/v1/tasks", 201, options=CREATED),
+    Recipe("GET", "/v1/tasks", shows=("title", "payload"), options={"params": {"limit": 500}}),
+    Recipe("GET", "/v1/tasks/{task_id}", needs="task", shows=("title", "payload")),
+    Recipe("PATCH", "/v1/tasks/{task_id}", needs="task", shows=("payload",), options=PATCHED),
+    Recipe("DELETE", "/v1/tasks/{task_id}", needs="task", shows=("title",)),
+    Recipe("POST", "/v1/tasks/{task_id}/pause", needs="task", shows=("title",)),
+    Recipe("POST", "/v1/tasks/{task_id}/resume", needs="paused_task", shows=("title",)),
+    Recipe("POST", "/v1/tasks/{task_id}/cancel", needs="task", shows=("title",)),
+    Recipe("POST", "/v1/tasks/{task_id}/run", 202, needs="task"),
+    Recipe("GET", "/v1/tasks/{task_id}/runs", needs="ran_task", shows=("output",)),
+    Recipe("GET", "/v1/runs/{run_id}", needs="run", shows=("output",)),
+    Recipe("POST", "/v1/runs/{run_id}/retry", 202, needs="failed_run"),
+    Recipe("POST", "/v1/schedules/parse", options={"json": {"when": "every day at 9"}}),
+    Recipe("POST", "/v1/tasks:import", options=IMPORTED),
+    Recipe("GET", "/v1/tasks:export", shows=("title", "payload")),
+    Recipe("GET", "/v1/profile"),
+    Recipe("GET", "/v1/channels", shows=("channel", "channel host")),
+    Recipe("POST", "/v1/chat", stream=True, shows=("chat",), options={"json": {"message": "hi"}}),
+    Recipe("DELETE", "/v1/chat", 204, options={"params": {"conversation": "spare"}}),
+)
+# fmt: on
+"""One request a route; the test of completeness names any route this leaves out."""
+
+
+def served_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, path) of every route the app answers, those of included routers too (HEAD,
+    which Starlette adds beside each GET, left out)."""
+    try:
+        from fastapi.routing import iter_route_contexts  # newer FastAPI: routers kept whole
+    except ImportError:
+        routes: list[Any] = list(app.routes)
+    else:
+        routes = list(iter_route_contexts(app.routes))
+    found = set()
+    for route in routes:
+        methods, path = getattr(route, "methods", None), getattr(route, "path", None)
+        assert methods, f"a route of a kind the matrix cannot name: {route}"
+        assert path, f"a route of a kind the matrix cannot name: {route}"
+        found |= {(method, path) for method in methods if method != "HEAD" or "GET" not in methods}
+    return found
+
+
+def test_every_route_has_a_recipe(tmp_path: Path) -> None:
+    app = create_app(Settings(home=tmp_path))
+    served = served_routes(app)
+    documented = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    assert documented <= served, (
+        f"routes the schema has and the listing missed: {documented - served}"
+    )
+    listed = {(recipe.method, recipe.path) for recipe in RECIPES}
+    assert len(listed) == len(RECIPES), "a route has two recipes"
+    missing = sorted(served - listed)
+    assert not missing, (
+        "routes without a recipe in RECIPES (add one line each; access=PUBLIC only for a "
+        f"route anyone may call): {', '.join(f'{m} {p}' for m, p in missing)}"
+    )
+    stale = sorted(listed - served)
+    assert not stale, f"recipes for routes the app does not serve: {stale}"
+
+
+@dataclass
+class Answer:
+    """What one request got back; ``text`` is all of the body that was read."""
+
+    status: int
+    headers: httpx.Headers
+    text: str
+
+    def error(self) -> tuple[int, str]:
+        """(status, code) of an error, its shape checked."""
+        body = json.loads(self.text)
+        assert set(body) == {"error"}, self.text
+        assert set(body["error"]) == {"code", "message"}, self.text
+        assert body["error"]["message"], self.text
+        return self.status, body["error"]["code"]
+
+
+@dataclass
+class World:
+    """One store's server, its people and ann's data."""
+
+    api: Api
+    client: httpx.Client
+    revoked: str
+    shared: dict[str, int]
+    failed_runs: list[int]
+
+    @property
+    def ann(self) -> str:
+        return self.api.people["ann"]
+
+    def send(
+        self,
+        recipe: Recipe,
+        path: str,
+        authorization: str | None,
+        acting: str | None = None,
+    ) -> Answer:
+        options = dict(recipe.options)
+        headers = dict(options.pop("headers", {}))
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        if acting is not None:
+            headers["X-Agentcron-User"] = acting
+        if not recipe.stream:
+            got = self.client.request(recipe.method, path, headers=headers, **options)
+            return Answer(got.status_code, got.headers, got.text)
+        read = b""
+        timeout = httpx.Timeout(10, read=1)
+        with self.client.stream(
+            recipe.method, path, headers=headers, timeout=timeout, **options
+        ) as got:
+            ending = time.monotonic() + READ_FOR
+            try:
+                for chunk in got.iter_bytes():
+                    read += chunk
+                    if len(read) > 65_536 or time.monotonic() > ending:
+                        break
+            except httpx.ReadTimeout:
+                pass  # an event stream that waits for news: what came is enough
+            return Answer(got.status_code, got.headers, read.decode(errors="replace"))
+
+    def bearer(self, who: str) -> str:
+        return f"Bearer {self.api.keys[who]}"
+
+    def resource(self, kind: str) -> int:
+        """An id of ann's of ``kind``: a fresh task (it may be changed), or a shared one."""
+        if kind in ("task", "paused_task"):
+            made = self.client.post(
+                "/v1/tasks",
+                headers={"Authorization": self.bearer("ann")},
+                json={
+                    "title": f"{MARKERS['title']} to change",
+                    "when": "in 1 hour",
+                    "payload": {"message": MARKERS["payload"]},
+                },
+            )
+            assert made.status_code == 201, made.text
+            task_id: int = made.json()["id"]
+            if kind == "paused_task":
+                paused = self.client.post(
+                    f"/v1/tasks/{task_id}/pause", headers={"Authorization": self.bearer("ann")}
+                )
+                assert paused.status_code == 200, paused.text
+            return task_id
+        if kind == "failed_run":
+            assert self.failed_runs, "no failed run of ann's left: make more in the fixture"
+            return self.failed_runs.pop()
+        return self.shared[kind]
+
+    def denied_keys(self) -> dict[str, str | None]:
+        """Authorization headers that carry no live key, by what is wrong with them."""
+        key = self.api.keys["ann"]
+        key_id = key.removeprefix("agc_")[:12]
+        return {
+            "no key": None,
+            "revoked key": f"Bearer {self.revoked}",
+            "not a key": "Bearer not-a-key",
+            "another secret": f"Bearer agc_{key_id}_{'A' * 43}",
+            "a bearer of nothing": "Bearer",
+            "another scheme": f"Basic {key}",
+            "no scheme": key,
+        }
+
+
+def echoed(request: RecordedRequest) -> Text:
+    """The model says back what the person said so far: another person's conversation, were
+    it shown, would be heard."""
+    return Text("heard: " + " | ".join(request.message_texts("user")))
+
+
+@pytest.fixture(scope="module")
+def model_server() -> Iterator[ScriptedModelServer]:
+    with ScriptedModelServer() as server:
+        server.default = Dynamic(echoed)
+        yield server
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    model_server: ScriptedModelServer,
+) -> Iterator[World]:
+    home = tmp_path_factory.mktemp("api-authz")
+    env = {
+        "AGENTCRON_HOME": str(home),
+        "AGENTCRON_TIMEZONE": "Europe/Paris",
+        "AGENTCRON_SHELL_ALLOW": "echo,false",
+        "AGENTCRON_MODEL": "openai:scripted-model",
+        "AGENTCRON_OPENAI_BASE_URL": model_server.base_url,
+        "AGENTCRON_API_RATE_LIMIT_PER_MINUTE": "100000",
+    }
+    with private_schema() as url:
+        if request.param == "postgresql":
+            env["AGENTCRON_DATABASE_URL"] = url
+        served = Server(env, home / "api.log")
+        try:
+            api = Api(served.env, served.url, served.log)
+            with httpx.Client(base_url=served.url, timeout=10) as client:
+                yield ann_s_data(api, client)
+        finally:
+            served.stop()
+        assert "Traceback" not in served.log.read_text()
+
+
+def ann_s_data(api: Api, client: httpx.Client) -> World:
+    """Ann's tasks, runs (one with output, failed ones to retry), channel, conversation and a
+    revoked key; every text of hers carries a marker."""
+    ann = {"Authorization": f"Bearer {api.keys['ann']}"}
+
+    def task(body: dict[str, Any]) -> int:
+        made = client.post("/v1/tasks", headers=ann, json={"when": "in 1 hour", **body})
+        assert made.status_code == 201, made.text
+        return int(made.json()["id"])
+
+    def run(task_id: int) -> int:
+        queued = client.post(f"/v1/tasks/{task_id}/run", headers=ann)
+        assert queued.status_code == 202, queued.text
+        return int(queued.json()["id"])
+
+    task({"title": MARKERS["title"], "payload": {"message": MARKERS["payload"]}})
+    echo = {"command": f"echo {MARKERS['output']}"}
+    ran_task = task({"title": f"{MARKERS['title']} echo", "action": "shell", "payload": echo})
+    done = run(ran_task)
+    failing = {"action": "shell", "payload": {"command": "false"}, "max_attempts": 1}
+    failed = [run(task({"title": f"{MARKERS['title']} fails", **failing})) for _ in range(2)]
+    once = agentcron("serve", "--once", env=api.env)
+    assert "3 runs done, 2 failed" in once.stdout, once.stdout + once.stderr
+    said = client.post("/v1/chat", headers=ann, json={"message": f"remember {MARKERS['chat']}"})
+    assert said.status_code == 200, said.text
+    revoked = asyncio.run(channel_and_revoked_key(api))
+    return World(api, client, revoked, {"ran_task": ran_task, "run": done}, failed)
+
+
+async def channel_and_revoked_key(api: Api) -> str:
+    """Ann's channel (made after her runs ran, so that nothing is sent to it), and a key of
+    hers, revoked."""
+    settings = api.settings()
+    store = open_store(settings)
+    try:
+        service = build_service(settings, store)
+        url = f"json://{MARKERS['channel host']}/hook?token={SECRET}"
+        await service.notifications.add_channel(api.people["ann"], MARKERS["channel"], url)
+        key, secret = await service.people.create_key(api.people["ann"])
+        await service.people.revoke_key(key.id)
+    finally:
+        await store.close()
+    return secret
+
+
+def same_answer(theirs: Answer, their_id: int, missing: Answer) -> None:
+    """Another person's id answered as one that does not exist: status, headers, body (the id
+    itself aside)."""
+    assert theirs.status == missing.status
+    names = {name for name in theirs.headers if name not in ("date", "content-length")}
+    assert names == {name for name in missing.headers if name not in ("date", "content-length")}
+    assert theirs.headers.get("content-type") == missing.headers.get("content-type")
+    unmarked = re.sub(rf"\b{their_id}\b", "ID", theirs.text)
+    assert unmarked == re.sub(rf"\b{MISSING_ID}\b", "ID", missing.text)
+
+
+def leaks(answer: Answer, markers: list[str]) -> list[str]:
+    """The markers found in the answer, its headers included."""
+    said = answer.text + json.dumps(dict(answer.headers))
+    return [marker for marker in markers if marker in said]
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=[recipe.name for recipe in RECIPES])
+def test_each_route_answers_its_owner_and_nobody_else(world: World, recipe: Recipe) -> None:
+    matrix = {PUBLIC: check_public, PERSON: check_personal, ADMIN: check_admin}[recipe.access]
+    others = matrix(world, recipe)
+    ann_s = [*MARKERS.values(), world.ann, SECRET]
+    for caller, answer in others.items():
+        found = leaks(answer, ann_s)
+        assert not found, f"{recipe.name} shows {caller} what is ann's: {found}"
+
+
+def check_public(world: World, recipe: Recipe) -> dict[str, Answer]:
+    """Anyone gets the same, whatever key they hold or lack."""
+    said = {}
+    for reason, authorization in {**world.denied_keys(), "bob": world.bearer("bob")}.items():
+        answer = said[reason] = world.send(recipe, recipe.path, authorization)
+        assert answer.status == recipe.ok, (reason, answer.text)
+    return said
+
+
+def refusals(world: World, recipe: Recipe, path: str) -> dict[str, Answer]:
+    """What every route that needs a key refuses: no live key, a person's key acting for
+    another, an admin acting for a person who does not exist."""
+    said = {}
+    for reason, authorization in world.denied_keys().items():
+        answer = said[reason] = world.send(recipe, path, authorization)
+        assert answer.error() == (401, "unauthorized"), (reason, answer.text)
+    acting = said["bob acting for ann"] = world.send(
+        recipe, path, world.bearer("bob"), acting=world.ann
+    )
+    assert acting.error() == (403, "forbidden"), acting.text
+    nobody = said["the admin acting for nobody"] = world.send(
+        recipe, path, world.bearer("admin"), acting=f"nobody-{MARK}"
+    )
+    assert nobody.error() == (404, "not_found"), nobody.text
+    return said
+
+
+def check_personal(world: World, recipe: Recipe) -> dict[str, Answer]:
+    """Ann, and an admin acting for her, get her answer; anyone else is refused, and her ids
+    are to them as ids that do not exist. Every answer to another than ann is returned."""
+    target = world.resource(recipe.needs) if recipe.needs else None
+    path = fill(recipe.path, target)
+    said = refusals(world, recipe, path)
+    for who in ("bob", "admin"):  # the admin acting as itself is one more other person
+        answer = said[who] = world.send(recipe, path, world.bearer(who))
+        if target is None:
+            assert answer.status == recipe.ok, (who, answer.text)
+            continue
+        assert answer.error() == (404, "not_found"), (who, answer.text)
+        missing = said[f"{who} on a missing id"] = world.send(
+            recipe, fill(recipe.path, MISSING_ID), world.bearer(who)
+        )
+        same_answer(answer, target, missing)
+    mine = world.send(recipe, path, world.bearer("ann"))  # after the others: none changed it
+    again = fill(recipe.path, world.resource(recipe.needs)) if recipe.needs else path
+    admin = world.send(recipe, again, world.bearer("admin"), acting=world.ann)
+    for caller, answer in (("ann", mine), ("the admin acting for ann", admin)):
+        assert answer.status == recipe.ok, (caller, answer.text)
+        for shown in recipe.shows:
+            assert MARKERS[shown] in answer.text, f"ann's {shown} is not in {caller}'s answer"
+        assert SECRET not in answer.text
+        if recipe.stream:
+            assert answer.headers["content-type"].startswith("text/event-stream"), caller
+            assert answer.text.startswith(("event:", "data:", ":")), answer.text[:200]
+    return said
+
+
+def check_admin(world: World, recipe: Recipe) -> dict[str, Answer]:
+    """An operator's view: an admin key gets it, acting for someone or not; a person's key is
+    refused. It names no person's data, so every answer is returned."""
+    said = refusals(world, recipe, recipe.path)
+    for who in ("ann", "bob"):
+        answer = said[who] = world.send(recipe, recipe.path, world.bearer(who))
+        assert answer.error() == (403, "forbidden"), (who, answer.text)
+    for acting in (None, world.ann):
+        answer = said[f"the admin acting for {acting}"] = world.send(
+            recipe, recipe.path, world.bearer("admin"), acting=acting
+        )
+        assert answer.status == recipe.ok, answer.text
+    return said
+
+
+def fill(path: str, resource: int | None) -> str:
+    return path if resource is None else re.sub(r"\{[a-z_]+\}", str(resource), path)

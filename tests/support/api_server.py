@@ -1,0 +1,90 @@
+"""``agentcron api`` served by uvicorn in a subprocess, and people of a test's own with keys,
+for the tests that drive the HTTP API over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from agentcron.bootstrap import build_service, open_store
+from agentcron.config import Settings
+from tests.support.local_http import free_port
+
+
+class Server:
+    """``agentcron api`` on a free loopback port, for one module's tests."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("AGENTCRON_")}
+        self.handle = log.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "agentcron", "api", "--port", str(port)],
+            env=environment | env,
+            stdout=self.handle,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            assert self.process.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"{self.url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the API did not start"
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(15)
+        self.handle.close()
+
+
+class Api:
+    """The server, seen by people of a test's own (ann, bob and an admin, each a fresh id,
+    with keys made as ``agentcron keys create`` makes them)."""
+
+    def __init__(self, env: dict[str, str], url: str, log: Path) -> None:
+        self.env, self.url, self.log = env, url, log
+        suffix = uuid.uuid4().hex[:8]
+        self.people = {who: f"{who}-{suffix}" for who in ("ann", "bob", "root")}
+        self.keys = asyncio.run(self._keys())
+
+    def settings(self) -> Settings:
+        """The server's settings, for a test that reaches its store directly."""
+        return Settings(
+            database_url=self.env.get("AGENTCRON_DATABASE_URL"),
+            home=Path(self.env["AGENTCRON_HOME"]),
+        )
+
+    async def _keys(self) -> dict[str, str]:
+        settings = self.settings()
+        store = open_store(settings)
+        people = build_service(settings, store).people
+        try:
+            for person in self.people.values():
+                await people.add_user(person, timezone="Europe/Paris")
+            made = {who: (await people.create_key(self.people[who]))[1] for who in ("ann", "bob")}
+            made["admin"] = (await people.create_key(self.people["root"], admin=True))[1]
+        finally:
+            await store.close()
+        return made
+
+    def call(
+        self, method: str, path: str, who: str | None = "ann", **options: Any
+    ) -> httpx.Response:
+        headers = dict(options.pop("headers", {}))
+        if who is not None:
+            headers["Authorization"] = f"Bearer {self.keys.get(who, who)}"
+        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=10, **options)
