@@ -123,6 +123,15 @@ class UserRepository(Protocol):
         """Record the person as removed (their row stays: their tasks' history refers to it)."""
         ...
 
+    async def set_budget(self, user_id: str, tokens: int | None, cost: float | None) -> None:
+        """Set the person's monthly caps (None: no cap)."""
+        ...
+
+    async def note_budget_notice(self, user_id: str, month: str) -> bool:
+        """Record that the person is told their budget of ``month`` is reached; False if
+        they were told already (one caller wins, however many ask at once)."""
+        ...
+
 
 class KeyRepository(Protocol):
     """API keys; their secrets only as hashes."""
@@ -254,6 +263,10 @@ class RunRepository(Protocol):
         self, task_id: int, limit: int, exclude_run: int | None
     ) -> list[RunView]:
         """The task's latest succeeded runs that have an output, newest first."""
+        ...
+
+    async def spent(self, owner: str, since: datetime, until: datetime) -> tuple[int, float]:
+        """Tokens and cost of the owner's runs that finished in [since, until)."""
         ...
 
     async def add(self, run: RunFields) -> RunView:
@@ -728,6 +741,11 @@ class TaskGateway(Protocol):
 
     async def create(self, owner: str, request: dict[str, Any]) -> TaskView:
         """A new task for the owner, through every check a front door gets."""
+        ...
+
+    async def note_budget_reached(self, owner: str, month: str) -> bool:
+        """Whether the owner is to be told now that their budget of ``month`` is reached
+        (once a month)."""
         ...
 
 

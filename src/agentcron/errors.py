@@ -188,12 +188,15 @@ class ActionFailed(RuntimeFailure):
         retryable: bool = True,
         retry_after: float | None = None,
         details: dict[str, Any] | None = None,
+        tell: bool = True,
     ):
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
         self.details = details
         """Kept as the run's result (an agent's trace up to the failure, say)."""
+        self.tell = tell
+        """Whether the person hears of this failure (False: told once already, elsewhere)."""
 
 
 class DeliveryFailed(RuntimeFailure):

@@ -72,6 +72,28 @@ class PeopleService:
                 await store.users.mark_removed(user_id, now)
         return revoked
 
+    async def set_budget(
+        self, user_id: str, *, tokens: str | None = None, cost: str | None = None
+    ) -> UserView:
+        """Change the person's monthly caps: ``tokens`` a whole number, ``cost`` an amount in
+        the prices' currency, either 'none' to lift that cap; one not given stays."""
+        if tokens is None and cost is None:
+            raise InvalidInputError(
+                "Nothing to change: give --monthly-budget AMOUNT and/or --monthly-tokens N "
+                "('none' lifts a cap)."
+            )
+        async with self.store.transaction() as store:
+            person = await _present(store, user_id)
+            token_cap = person.monthly_token_budget
+            cost_cap = person.monthly_cost_budget
+            if tokens is not None:
+                capped = _cap(tokens, "token budget", whole=True)
+                token_cap = None if capped is None else int(capped)
+            if cost is not None:
+                cost_cap = _cap(cost, "monthly budget", whole=False)
+            await store.users.set_budget(user_id, token_cap, cost_cap)
+            return await _present(store, user_id)
+
     async def create_key(
         self, user_id: str, *, admin: bool = False, name: str = ""
     ) -> tuple[ApiKeyView, str]:
@@ -123,6 +145,26 @@ class PeopleService:
                 return None
             person = await store.users.get(listed.user_id)
         return listed if person is not None and person.removed_at is None else None
+
+
+_MAX_CAP = 1e12
+
+
+def _cap(value: str, what: str, *, whole: bool) -> float | None:
+    """A cap as typed: a number at least 0 (a whole one for tokens), or 'none'."""
+    text = value.strip().lower()
+    if text in ("none", "off", ""):
+        return None
+    try:
+        number = int(text.replace("_", "")) if whole else float(text)
+    except ValueError:
+        kind = "a whole number" if whole else "an amount such as 5.00"
+        raise InvalidInputError(
+            f"The {what} must be {kind}, or 'none'; '{value}' is not."
+        ) from None
+    if not 0 <= number <= _MAX_CAP or number != number:  # noqa: PLR0124 - NaN
+        raise InvalidInputError(f"The {what} must be from 0 to {_MAX_CAP:,.0f}; {value} is not.")
+    return number
 
 
 def check_user_id(user_id: str) -> None:

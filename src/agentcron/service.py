@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from agentcron.abc import Clock, Repositories, Store, TaskFields
 from agentcron.actions import ActionRegistry
+from agentcron.budgets import spend_of
 from agentcron.config import Settings
 from agentcron.domain import (
     ENDED_TASK_STATUSES,
@@ -666,8 +667,15 @@ class TaskService:
             if found is None:
                 raise _no_task(task_id)
             runs = await store.runs.recent_outputs(task_id, recent, before_run)
-        task, user = found
-        return Briefing(user, task, runs)
+            task, user = found
+            spend = await spend_of(store, user, self.now()) if user.has_budget else None
+        return Briefing(user, task, runs, spend)
+
+    async def note_budget_reached(self, owner: str, month: str) -> bool:
+        """Whether the owner is now to be told their budget of ``month`` is reached: True
+        once a month, for the first run that finds it so."""
+        async with self.store.transaction() as store:
+            return await store.users.note_budget_notice(owner, month)
 
     async def get_run(self, owner: str, run_id: int) -> RunView:
         async with self.store.reading() as store:

@@ -174,6 +174,16 @@ class UserView:
     """When not to be disturbed, in their zone ('22:00-07:00'); None: any time."""
     removed_at: datetime | None = None
     """When the person was removed (``users rm``); None: they are here."""
+    monthly_token_budget: int | None = None
+    """The most tokens their agent runs may use in a calendar month; None: no cap."""
+    monthly_cost_budget: float | None = None
+    """The most their agent runs may cost in a calendar month (the prices' currency)."""
+    budget_notice_month: str | None = None
+    """The month ('2026-12') they were told a cap was reached."""
+
+    @property
+    def has_budget(self) -> bool:
+        return self.monthly_token_budget is not None or self.monthly_cost_budget is not None
 
 
 @dataclass(frozen=True)
@@ -259,11 +269,55 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class Spend:
+    """What a person's agent runs used in one calendar month of their zone, against their
+    caps."""
+
+    month: str
+    """'2026-12'."""
+    tokens: int
+    cost: float
+    token_budget: int | None
+    cost_budget: float | None
+    resets_at: datetime
+    """When the month ends and the caps start over."""
+
+    @property
+    def tokens_left(self) -> int | None:
+        return None if self.token_budget is None else max(self.token_budget - self.tokens, 0)
+
+    @property
+    def cost_left(self) -> float | None:
+        if self.cost_budget is None:
+            return None
+        return round(max(self.cost_budget - self.cost, 0.0), 6)
+
+    @property
+    def reached(self) -> str | None:
+        """Which cap is reached, in words, or None while both leave room."""
+        if self.cost_budget is not None and self.cost >= self.cost_budget:
+            return f"cost {self.cost:.2f} of a monthly budget of {self.cost_budget:.2f}"
+        if self.token_budget is not None and self.tokens >= self.token_budget:
+            return f"{self.tokens:,} tokens of a monthly budget of {self.token_budget:,}"
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(
+            {"month": self.month, "tokens": self.tokens, "cost": round(self.cost, 6),
+             "token_budget": self.token_budget, "cost_budget": self.cost_budget,
+             "tokens_left": self.tokens_left, "cost_left": self.cost_left,
+             "reached": self.reached is not None, "resets_at": self.resets_at}
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Profile:
     """A person as ``agentcron profile show`` shows them: who, where, how they are told."""
 
     user: UserView
     channels: list[ChannelView]
+    spend: Spend | None = None
+    """This month's agent spend, against the person's budget."""
 
     @property
     def default_channels(self) -> list[str]:
@@ -273,7 +327,8 @@ class Profile:
         return _jsonable(
             {"id": self.user.id, "name": self.user.name, "timezone": self.user.timezone,
              "quiet_hours": self.user.quiet_hours, "default_channels": self.default_channels,
-             "channels": [channel.name for channel in self.channels]}
+             "channels": [channel.name for channel in self.channels],
+             "budget": self.spend.to_dict() if self.spend is not None else None}
         )  # fmt: skip
 
 
@@ -311,6 +366,8 @@ class Briefing:
     task: TaskView
     recent: list[RunView]
     """The task's latest succeeded runs that said something, newest first."""
+    spend: Spend | None = None
+    """The owner's spend this month, when they have a budget."""
 
 
 _TASK_COLUMNS: frozenset[str] = frozenset(

@@ -82,6 +82,7 @@ def test_bad_input_is_refused_with_what_to_do(tmp_path: Path) -> None:
             "No person named 'zed' is known ('agentcron users ls')",
         ),
         (("keys", "revoke", "nope"), "No API key has the id 'nope' ('agentcron keys ls')"),
+        (("users", "set", "local", "--monthly-budget", "lots"), "an amount such as 5.00"),
     ):
         refused = agentcron(*args, env=env)
         assert refused.returncode == 2, (args, refused.stdout)
@@ -92,3 +93,15 @@ def test_bad_input_is_refused_with_what_to_do(tmp_path: Path) -> None:
     again = agentcron("users", "add", "ann", env=env)
     assert again.returncode == 2
     assert "'ann' exists already" in again.stderr
+
+
+def test_a_budget_is_set_and_shown_with_what_is_left(tmp_path: Path) -> None:
+    env = environment(tmp_path)
+    assert agentcron("users", "add", "ann", env=env).returncode == 0
+    set_ = agentcron("users", "set", "ann", "--monthly-budget", "5.00", "--json", env=env)
+    assert set_.returncode == 0, set_.stderr
+    assert json.loads(set_.stdout)["monthly_cost_budget"] == 5.0
+    shown = agentcron("profile", "show", env=env | {"AGENTCRON_USER": "ann"})
+    assert shown.returncode == 0, shown.stderr
+    assert "0.00 spent, 0 tokens" in shown.stdout
+    assert "5.00 left of 5.00" in shown.stdout

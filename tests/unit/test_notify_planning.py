@@ -17,16 +17,16 @@ NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)  # 11:00 in Paris
 LEASE = timedelta(seconds=70)
 
 TOLD = {
-    # (policy, status, the agent asks): told
+    # (policy, status, the outcome asks): told
     **dict.fromkeys(product(NotifyPolicy, RunStatus, (False, True)), False),
     (NotifyPolicy.ALWAYS, RunStatus.SUCCEEDED, False): True,
     (NotifyPolicy.ALWAYS, RunStatus.SUCCEEDED, True): True,
     (NotifyPolicy.AGENT, RunStatus.SUCCEEDED, True): True,
-    **{(p, RunStatus.FAILED, a): p != NotifyPolicy.NEVER
-       for p, a in product(NotifyPolicy, (False, True))},
+    **{(p, RunStatus.FAILED, True): p != NotifyPolicy.NEVER for p in NotifyPolicy},
 }  # fmt: skip
-"""Every run that ends in failure is told, but under 'never'; a success under 'always', and
-under 'agent' when its report asks; nothing else (retrying, skipped, cancelled...)."""
+"""Every run that ends in failure is told, but under 'never' or when its failure says it was
+told once already (a budget's); a success under 'always', and under 'agent' when its report
+asks; nothing else (retrying, skipped, cancelled...)."""
 
 
 @pytest.mark.parametrize(("policy", "status", "agent_says"), sorted(TOLD))

@@ -25,6 +25,7 @@ from agentcron.agent.failures import action_failure
 from agentcron.agent.mcp import mcp_toolsets
 from agentcron.agent.models import build_model
 from agentcron.agent.trace import TracingToolset, model_requests, usage_record
+from agentcron.budgets import budget_failure
 from agentcron.errors import ActionFailed, ConfigurationError
 from agentcron.schedules import get_zone
 from agentcron.views import Briefing
@@ -130,6 +131,9 @@ async def run_scheduled(context: ActionContext) -> ActionResult:
         before_run=context.run_id,
     )
     owner, task = brief.owner, brief.task
+    if brief.spend is not None and brief.spend.reached is not None:
+        first = await tasks.note_budget_reached(owner.id, brief.spend.month)
+        raise ActionFailed(budget_failure(owner, brief.spend), retryable=False, tell=first)
     deps = RunDeps(context=context, tasks=tasks, owner=owner, task=task, model=name)
     toolset = TracingToolset(_combined(run_toolsets(context)))
     agent = scheduled_agent()

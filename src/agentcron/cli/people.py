@@ -33,6 +33,8 @@ def _user_dict(user: UserView) -> dict[str, Any]:
         "name": user.name,
         "timezone": user.timezone,
         "created_at": user.created_at.isoformat(),
+        "monthly_cost_budget": user.monthly_cost_budget,
+        "monthly_token_budget": user.monthly_token_budget,
     }
 
 
@@ -86,6 +88,40 @@ def list_users(as_json: JsonFlag = False) -> None:
         since = user.created_at.strftime("%Y-%m-%d")
         table.add_row(escape(user.id), escape(user.name or "-"), user.timezone, since)
     console().print(table)
+
+
+@users.command("set")
+def set_user(
+    user_id: UserId,
+    monthly_budget: Annotated[
+        str | None,
+        typer.Option(
+            "--monthly-budget",
+            help="The most their agent runs may cost a calendar month (the prices' currency, "
+            "e.g. 5.00); 'none' lifts it.",
+            show_default=False,
+        ),
+    ] = None,
+    monthly_tokens: Annotated[
+        str | None,
+        typer.Option(
+            "--monthly-tokens",
+            help="The most model tokens their agent runs may use a month; 'none' lifts it.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a person's monthly budget: past it, their agent runs fail fast (told once)."""
+    user = run_with_service(
+        lambda s, _o: s.people.set_budget(user_id, tokens=monthly_tokens, cost=monthly_budget)
+    )
+    if as_json:
+        print_json(_user_dict(user))
+        return
+    cost = "none" if user.monthly_cost_budget is None else f"{user.monthly_cost_budget:.2f}"
+    tokens = "none" if user.monthly_token_budget is None else f"{user.monthly_token_budget:,}"
+    console().print(f"{user.id}: monthly budget {cost}, monthly tokens {tokens}.", soft_wrap=True)
 
 
 @users.command("rm")

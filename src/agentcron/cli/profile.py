@@ -74,6 +74,22 @@ def _print(person: Profile, as_json: bool) -> None:
         ("default channels", defaults),
         ("channels", ", ".join(channel.name for channel in person.channels) or "none"),
         ("quiet hours", quiet),
+        ("this month", _spent(person)),
     ):
         grid.add_row(name, escape(value))
     console().print(grid)
+
+
+def _spent(person: Profile) -> str:
+    """What the person's agent runs used this month, and what is left under their caps."""
+    spend = person.spend
+    if spend is None:
+        return "-"
+    said = [f"{spend.cost:.2f} spent, {spend.tokens:,} tokens ({spend.month})"]
+    if spend.cost_left is not None:
+        said.append(f"{spend.cost_left:.2f} left of {spend.cost_budget:.2f}")
+    if spend.tokens_left is not None:
+        said.append(f"{spend.tokens_left:,} tokens left of {spend.token_budget:,}")
+    if spend.reached is not None:
+        said.append("budget reached: agent tasks fail until it resets or is raised")
+    return "; ".join(said)

@@ -113,6 +113,7 @@ class Runner:
                 error.retryable,
                 error.retry_after,
                 details=error.details,
+                tell=error.tell,
             )
         except AgentCronError as error:
             return self._failure(run, started_at, error.message, False, None)
@@ -146,6 +147,7 @@ class Runner:
         retry_after: float | None,
         *,
         details: dict[str, Any] | None = None,
+        tell: bool = True,
     ) -> Outcome:
         now = self.clock.now()
         if retryable and run.attempt < run.max_attempts:
@@ -172,4 +174,5 @@ class Runner:
             not_before=now,
             error=final,
             result=details,
+            notify=tell,
         )

@@ -18,12 +18,13 @@ from agentcron.views import ChannelView, Recipient
 
 def tells(policy: str, status: str, agent_says: bool) -> bool:
     """Whether a run that ended with ``status`` is told, under the task's ``policy``: a run
-    that failed for good is told under every policy but ``never``; a success under ``always``,
-    and under ``agent`` when the agent's report (``agent_says``) asks."""
+    that failed for good is told under every policy but ``never`` (unless its failure says
+    not to: ``agent_says`` False, a budget's notice given once already); a success under
+    ``always``, and under ``agent`` when the agent's report (``agent_says``) asks."""
     if policy == NotifyPolicy.NEVER:
         return False
     if status == RunStatus.FAILED:
-        return True
+        return agent_says
     if status != RunStatus.SUCCEEDED:
         return False
     return policy == NotifyPolicy.ALWAYS or (policy == NotifyPolicy.AGENT and agent_says)

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from agentcron.abc import Clock, Message, Repositories, Store
+from agentcron.budgets import spend_of
 from agentcron.config import Settings
 from agentcron.domain import DeliveryStatus
 from agentcron.errors import ConflictError, InvalidInputError, NotFoundError
@@ -124,7 +125,8 @@ class NotificationService:
             user = await store.users.get(owner)
             if user is None:
                 raise NotFoundError(f"No person named '{owner}' is known to agentcron.")
-            return Profile(user, await store.channels.of_owner(owner))
+            spend = await spend_of(store, user, self.clock.now())
+            return Profile(user, await store.channels.of_owner(owner), spend)
 
     async def set_quiet_hours(self, owner: str, quiet_hours: str | None) -> Profile:
         """Set quiet hours ('22:00-07:00', in the person's zone), or clear them with None or

@@ -33,11 +33,11 @@ from agentcron.store.conversations import SqlConversations
 from agentcron.store.deliveries import SqlDeliveries
 from agentcron.store.handover import SqlHandover
 from agentcron.store.keys import SqlKeys
+from agentcron.store.metrics import SqlMetrics
 from agentcron.store.migrations import HEAD
 from agentcron.store.runs import SqlRuns
 from agentcron.store.tasks import SqlTasks
 from agentcron.store.users import SqlUsers
-from agentcron.store.metrics import SqlMetrics
 from agentcron.store.workers import SqlWorkers
 
 if TYPE_CHECKING:

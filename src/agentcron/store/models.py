@@ -61,6 +61,9 @@ users: Final = Table(
     _required("created_at", UTCDateTime()),
     _optional("quiet_hours", String(11)),
     _optional("removed_at", UTCDateTime()),
+    _optional("monthly_token_budget", BigInteger),
+    _optional("monthly_cost_budget", Double),
+    _optional("budget_notice_month", String(7)),
 )
 """People. One removed keeps their row (and their tasks' history, per the retention): their
 tasks are cancelled and their keys revoked; ``users add`` brings them back."""

@@ -135,6 +135,25 @@ class SqlRuns:
             query = query.where(RUNS.c.id != exclude_run)
         return [run_view(row) for row in await self._session.execute(query)]
 
+    async def spent(self, owner: str, since: datetime, until: datetime) -> tuple[int, float]:
+        usage = RUNS.c.usage
+        tokens = usage["input_tokens"].as_integer() + usage["output_tokens"].as_integer()
+        query = (
+            select(
+                func.coalesce(func.sum(tokens), 0),
+                func.coalesce(func.sum(usage["cost"].as_float()), 0.0),
+            )
+            .join(TASKS, TASKS.c.id == RUNS.c.task_id)
+            .where(
+                TASKS.c.owner_id == owner,
+                usage.is_not(None),
+                RUNS.c.finished_at >= since,
+                RUNS.c.finished_at < until,
+            )
+        )
+        row: Any = (await self._session.execute(query)).one()
+        return int(row[0]), float(row[1])
+
     async def add(self, run: dict[str, Any]) -> RunView:
         row = (await self._session.execute(insert(RUNS).values(run).returning(*RUNS.c))).one()
         return run_view(row)

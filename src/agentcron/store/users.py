@@ -70,3 +70,21 @@ class SqlUsers:
         await self._session.execute(
             update(USERS).where(USERS.c.id == user_id).values(removed_at=now)
         )
+
+    async def set_budget(self, user_id: str, tokens: int | None, cost: float | None) -> None:
+        await self._session.execute(
+            update(USERS)
+            .where(USERS.c.id == user_id)
+            .values(monthly_token_budget=tokens, monthly_cost_budget=cost)
+        )
+
+    async def note_budget_notice(self, user_id: str, month: str) -> bool:
+        told = await self._session.execute(
+            update(USERS)
+            .where(
+                USERS.c.id == user_id,
+                or_(USERS.c.budget_notice_month.is_(None), USERS.c.budget_notice_month != month),
+            )
+            .values(budget_notice_month=month)
+        )
+        return bool(told.rowcount)
