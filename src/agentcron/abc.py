@@ -33,6 +33,7 @@ from agentcron.views import (
     Briefing,
     ChannelView,
     DeliveryView,
+    EventView,
     Recipient,
     RunView,
     StoreMetrics,
@@ -610,6 +611,33 @@ class ConversationRepository(Protocol):
         ...
 
 
+class EventRepository(Protocol):
+    """What happened to people's tasks, runs and deliveries, in order (triggers write it)."""
+
+    async def after(
+        self, owner: str | None, position: tuple[int, int] | None, limit: int
+    ) -> list[EventView]:
+        """Up to ``limit`` settled events after ``position`` (None: from the first), the
+        owner's or (None) everyone's, in order."""
+        ...
+
+    async def last(self, owner: str, limit: int) -> list[EventView]:
+        """The owner's latest ``limit`` settled events, in order."""
+        ...
+
+    async def position_of(self, event_id: int) -> tuple[int, int] | None:
+        """Where the event is in the order, or None if there is no such event (any more)."""
+        ...
+
+    async def end(self) -> tuple[int, int] | None:
+        """The position of the latest settled event; None when there is none."""
+        ...
+
+    async def purge_before(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` events recorded before ``before``; how many."""
+        ...
+
+
 class MetricsRepository(Protocol):
     """Totals across every person, for operators."""
 
@@ -651,6 +679,9 @@ class Repositories(Protocol):
 
     @property
     def metrics(self) -> MetricsRepository: ...
+
+    @property
+    def events(self) -> EventRepository: ...
 
     async def announce_change(self) -> None:
         """Tell schedulers in other processes, as this transaction commits, that tasks or runs

@@ -7,10 +7,11 @@ writes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import unicodedata
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -54,6 +55,7 @@ from agentcron.schedules._zones import zone_name
 from agentcron.views import (
     AttemptView,
     Briefing,
+    EventView,
     QueueDepths,
     RunView,
     StoreMetrics,
@@ -63,6 +65,7 @@ from agentcron.views import (
 )
 
 MAX_PAYLOAD_BYTES = 1_000_000
+_MAX_EVENTS = 500  # a look at the events reads at most this many
 ChangeSignal = Callable[[], Awaitable[None]]
 
 
@@ -744,6 +747,37 @@ class TaskService:
             tasks, runs, next_task, since, live, waiting, stale, queues,
             distributed=bool(self.settings.broker_url),
         )  # fmt: skip
+
+    async def events(
+        self, owner: str, *, after: int | None = None, limit: int = 100
+    ) -> list[EventView]:
+        """The owner's events in order: those after event ``after``, else the latest."""
+        limit = max(1, min(limit, _MAX_EVENTS))
+        async with self.store.reading() as store:
+            if after is None:
+                return await store.events.last(owner, limit)
+            position = await store.events.position_of(after)
+            return await store.events.after(owner, position, limit)
+
+    async def follow_events(
+        self, owner: str, *, after: int | None = None, poll_seconds: float = 0.5
+    ) -> AsyncIterator[list[EventView]]:
+        """The owner's events as they happen, a batch per look (empty when nothing new):
+        those after event ``after`` first, else only those to come. An ``after`` no longer
+        kept starts from the oldest event kept (ids let a reader skip what it has)."""
+        async with self.store.reading() as store:
+            if after is None:
+                position = await store.events.end()
+            else:
+                position = await store.events.position_of(after)
+        while True:
+            async with self.store.reading() as store:
+                found = await store.events.after(owner, position, _MAX_EVENTS)
+            if found:
+                position = found[-1].position
+            yield found
+            if len(found) < _MAX_EVENTS:
+                await asyncio.sleep(poll_seconds)
 
     async def metrics(self) -> StoreMetrics:
         """Totals across every person, for operators (``/metrics``): no owner's data."""

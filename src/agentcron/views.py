@@ -403,3 +403,31 @@ class StoreMetrics:
     cost: float
     waiting: int
     queues: dict[str, int]
+
+
+@dataclass(frozen=True)
+class EventView:
+    """One thing that happened to a person's task, run or delivery.
+
+    ``kind``: task.created, task.changed, task.paused, task.resumed, task.cancelled,
+    task.completed, task.failed; run.started, run.retried, run.finished; delivery.sent,
+    delivery.failed. ``position`` orders events (a later one has a greater position)."""
+
+    id: int
+    owner_id: str
+    kind: str
+    task_id: int | None
+    run_id: int | None
+    at: datetime
+    tx: int
+    data: dict[str, Any] | None
+
+    @property
+    def position(self) -> tuple[int, int]:
+        return (self.tx, self.id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(
+            {"id": self.id, "kind": self.kind, "task_id": self.task_id, "run_id": self.run_id,
+             "at": self.at, **(self.data or {})}
+        )  # fmt: skip

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from agentcron import __version__
-from agentcron.api import chat, errors, metrics, person, tasks, transfer
+from agentcron.api import chat, errors, events, metrics, person, tasks, transfer
 from agentcron.api.limits import BodyLimit, RateLimiter
 from agentcron.config import Settings
 from agentcron.errors import AgentCronError
@@ -56,7 +56,14 @@ def create_app(settings: Settings | None = None, service: TaskService | None = N
     app.add_middleware(BodyLimit, limit=configured.api_max_body_bytes)
     app.add_middleware(metrics.CountRequests, metrics=app.state.http_metrics)
     errors.install(app)
-    for routes in (tasks.router, transfer.router, person.router, chat.router, metrics.router):
+    for routes in (
+        tasks.router,
+        transfer.router,
+        person.router,
+        chat.router,
+        events.router,
+        metrics.router,
+    ):
         app.include_router(routes)
 
     @app.get("/healthz")

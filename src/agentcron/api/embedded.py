@@ -42,6 +42,7 @@ class EmbeddedApi:
             port=port,
             log_level=settings.log_level.lower(),
             server_header=False,
+            timeout_graceful_shutdown=5,  # event streams never end by themselves
         )
         self._server = _InProcess(config)
         self._address = (host, port)

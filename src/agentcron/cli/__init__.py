@@ -22,6 +22,7 @@ from agentcron.cli import (
     deliveries,
     distributed,
     doctor,
+    events,
     people,
     profile,
     runs,
@@ -56,6 +57,7 @@ app.command("chat")(chat.chat)
 for name, command in (tasks.COMMANDS | runs.COMMANDS | transfer.COMMANDS).items():
     app.command(name)(command)  # type: ignore[type-var]
 app.command("status")(status.status)
+app.command("events")(events.events)
 app.command("doctor")(doctor.doctor)
 app.add_typer(channels.app, name="channels")
 app.add_typer(deliveries.app, name="deliveries")

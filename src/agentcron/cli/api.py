@@ -30,4 +30,5 @@ def api(
         workers=workers,
         log_level=settings.log_level.lower(),
         server_header=False,
+        timeout_graceful_shutdown=5,  # event streams never end by themselves
     )

@@ -169,15 +169,20 @@ class WorkerBridge:
         if days <= 0:
             return 0
         before = await engine.store.now(engine.clock) - timedelta(days=days)
-        purged = 0
+        purged = events = 0
         while True:
             async with engine.store.transaction() as store:
                 count = await store.handover.purge_finished(before, _PURGE_BATCH)
+                old_events = await store.events.purge_before(before, _PURGE_BATCH)
             purged += count
-            if count < _PURGE_BATCH:
+            events += old_events
+            if count < _PURGE_BATCH and old_events < _PURGE_BATCH:
                 break
-        if purged:
-            log.info("purged %d runs finished before %s", purged, before.isoformat())
+        if purged or events:
+            log.info(
+                "purged %d runs finished and %d events recorded before %s",
+                purged, events, before.isoformat(),
+            )  # fmt: skip
         return purged
 
 

@@ -43,6 +43,7 @@ WORKERS: Final[Table] = models.workers
 QUEUE_DEPTHS: Final[Table] = models.queue_depths
 CHANNELS: Final[Table] = models.channels
 DELIVERIES: Final[Table] = models.deliveries
+EVENTS: Final[Table] = models.events
 
 MAX_ID: Final = 2**63 - 1
 """The largest id either database stores; a larger one names nothing."""

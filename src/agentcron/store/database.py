@@ -31,6 +31,7 @@ from agentcron.store._rows import Sql
 from agentcron.store.channels import SqlChannels
 from agentcron.store.conversations import SqlConversations
 from agentcron.store.deliveries import SqlDeliveries
+from agentcron.store.events import SqlEvents
 from agentcron.store.handover import SqlHandover
 from agentcron.store.keys import SqlKeys
 from agentcron.store.metrics import SqlMetrics
@@ -74,8 +75,8 @@ class Repositories:
     """The repositories of one session (a transaction or a snapshot read)."""
 
     __slots__ = (
-        "_session", "_sqlite", "channels", "conversations", "deliveries", "handover", "keys",
-        "metrics", "runs", "tasks", "users", "workers",
+        "_session", "_sqlite", "channels", "conversations", "deliveries", "events", "handover",
+        "keys", "metrics", "runs", "tasks", "users", "workers",
     )  # fmt: skip
 
     def __init__(self, connection: AsyncConnection | Connection, sqlite: bool) -> None:
@@ -91,6 +92,7 @@ class Repositories:
         self.deliveries = SqlDeliveries(session, sqlite)
         self.handover = SqlHandover(session, sqlite)
         self.metrics = SqlMetrics(session, sqlite)
+        self.events = SqlEvents(session, sqlite)
 
     async def announce_change(self) -> None:
         if not self._sqlite:  # SQLite: the wake socket beside the file does it

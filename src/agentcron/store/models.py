@@ -253,3 +253,22 @@ conversations: Final = Table(
     UniqueConstraint("owner_id", "name"),
 )
 """A person's chats with the assistant: their recent messages, in pydantic-ai's JSON form."""
+
+events: Final = Table(
+    "events",
+    metadata,
+    _required("id", ID, primary_key=True, autoincrement=True),
+    _required("owner_id", String(64)),
+    _required("kind", String(32)),
+    _optional("task_id", BigInteger),
+    _optional("run_id", BigInteger),
+    _required("at", UTCDateTime()),
+    _required("tx", BigInteger),
+    _optional("data", JSON),
+    Index("ix_events_tx_id", "tx", "id"),
+    Index("ix_events_owner_id_tx_id", "owner_id", "tx", "id"),
+    Index("ix_events_at", "at"),
+    sqlite_autoincrement=True,
+)
+"""What happened to a person's tasks, runs and deliveries, in order: written only by the
+triggers of migration 0008, in the transaction of the change (``agentcron.store.events``)."""

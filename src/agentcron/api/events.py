@@ -1,0 +1,79 @@
+"""``/v1/events``: the caller's lifecycle events as Server-Sent Events, as they happen.
+
+Each event's SSE id is its id in the events table; a client that reconnects with
+``Last-Event-ID`` (browsers' ``EventSource`` does it by itself) gets every event after it,
+in order, then the live ones. ``?after=ID`` does the same for a first connection (``0``:
+everything kept). Without either, the stream starts with what happens next. A comment line
+every ``HEARTBEAT_SECONDS`` keeps proxies from closing a quiet stream.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import StreamingResponse
+
+from agentcron.api.auth import Authenticated, Service
+from agentcron.errors import InvalidInputError
+
+router = APIRouter(prefix="/v1")
+
+HEARTBEAT_SECONDS = 15.0
+RECONNECT_MILLISECONDS = 2000
+
+
+def _start(last_event_id: str | None, after: int | None) -> int | None:
+    if after is not None:
+        return after
+    if last_event_id is None or not last_event_id.strip():
+        return None
+    text = last_event_id.strip()
+    if not text.isdigit():
+        raise InvalidInputError(
+            f"Last-Event-ID must be an event id (a whole number) this stream sent, not '{text}'."
+        )
+    return int(text)
+
+
+@router.get(
+    "/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "The events."}},
+)
+async def events(
+    who: Authenticated,
+    tasks: Service,
+    last_event_id: Annotated[str | None, Header(max_length=20)] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=2**62, description="Start after this event id (0: all).")
+    ] = None,
+) -> Any:
+    """Stream the caller's events: ``task.created|changed|paused|resumed|cancelled|completed|
+    failed``, ``run.started|retried|finished``, ``delivery.sent|failed``; each ``data`` is
+    ``{"id", "kind", "task_id", "run_id", "at", "status", ...}``."""
+    start = _start(last_event_id, after)
+    follow = tasks.follow_events(who.owner, after=start)
+
+    async def stream() -> AsyncIterator[str]:
+        yield f"retry: {RECONNECT_MILLISECONDS}\n\n"
+        quiet_since = time.monotonic()
+        async for batch in follow:
+            if batch:
+                yield "".join(
+                    f"id: {event.id}\nevent: {event.kind}\ndata: {json.dumps(event.to_dict())}\n\n"
+                    for event in batch
+                )
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= HEARTBEAT_SECONDS:
+                yield ": still here\n\n"
+                quiet_since = time.monotonic()
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
