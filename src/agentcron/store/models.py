@@ -265,9 +265,8 @@ events: Final = Table(
     _required("at", UTCDateTime()),
     _required("tx", BigInteger),
     _optional("data", JSON),
-    Index("ix_events_tx_id", "tx", "id"),
+    Index("ix_events_tx_id", "tx", "id", sqlite_where=text("tx <> 0")),  # empty on SQLite
     Index("ix_events_owner_id_tx_id", "owner_id", "tx", "id"),
-    Index("ix_events_at", "at"),
     sqlite_autoincrement=True,
 )
 """What happened to a person's tasks, runs and deliveries, in order: written only by the

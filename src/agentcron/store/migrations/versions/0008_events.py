@@ -170,9 +170,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
         sqlite_autoincrement=True,  # ids never reused, even once the newest are purged
     )
-    op.create_index("ix_events_tx_id", "events", ["tx", "id"])
+    # SQLite orders every event by id alone (tx is 0): its (tx, id) index stays empty
+    op.create_index("ix_events_tx_id", "events", ["tx", "id"], sqlite_where=sa.text("tx <> 0"))
     op.create_index("ix_events_owner_id_tx_id", "events", ["owner_id", "tx", "id"])
-    op.create_index("ix_events_at", "events", ["at"])
     sqlite = op.get_bind().dialect.name == "sqlite"
     for statement in _sqlite_triggers() if sqlite else _pg_statements():
         op.execute(statement)
@@ -194,7 +194,6 @@ def downgrade() -> None:
         for function in ("agentcron_task_events", "agentcron_run_events",
                          "agentcron_delivery_events"):  # fmt: skip
             op.execute(f"DROP FUNCTION IF EXISTS {function}()")
-    op.drop_index("ix_events_at", table_name="events")
     op.drop_index("ix_events_owner_id_tx_id", table_name="events")
     op.drop_index("ix_events_tx_id", table_name="events")
     op.drop_table("events")
