@@ -64,14 +64,14 @@ def create_app(settings: Settings | None = None, service: TaskService | None = N
         events.router,
         metrics.router,
     ):
-        app.include_router(routes)
+        app.include_router(routes, responses=errors.COMMON)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         """The process is alive."""
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.get("/readyz", responses=errors.responses(503))
     async def readyz(request: Request) -> JSONResponse:
         """The store answers."""
         try:

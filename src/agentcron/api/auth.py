@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from agentcron.errors import AuthError, ForbiddenError, RateLimitError
 from agentcron.service import TaskService
@@ -21,6 +22,16 @@ class Caller:
     key_id: str
 
 
+_KEY = HTTPBearer(
+    auto_error=False,  # refused below, as every other error: JSON with its code
+    scheme_name="ApiKey",
+    bearerFormat="agc_<id>_<secret>",
+    description="An API key, as 'agentcron keys create' prints it.",
+)
+"""Declared as the schema's security scheme, so that clients (and fuzzers) know every
+route but the probes needs it."""
+
+
 def service(request: Request) -> TaskService:
     task_service: TaskService = request.app.state.service
     return task_service
@@ -28,14 +39,15 @@ def service(request: Request) -> TaskService:
 
 async def caller(
     request: Request,
-    authorization: Annotated[str | None, Header()] = None,
-    x_agentcron_user: Annotated[str | None, Header()] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_KEY)],
+    x_agentcron_user: Annotated[
+        str | None, Header(description="The person an admin key acts for.")
+    ] = None,
 ) -> Caller:
-    scheme, _, key = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
+    if credentials is None:  # no header, another scheme, or no key after 'Bearer'
         raise AuthError("An API key is needed: 'Authorization: Bearer KEY'.")
     tasks = service(request)
-    found = await tasks.people.authenticate(key)
+    found = await tasks.people.authenticate(credentials.credentials)
     if found is None:
         raise AuthError("This API key is not valid (unknown or revoked).")
     wait = request.app.state.limiter.take(found.id)

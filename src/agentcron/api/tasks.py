@@ -10,16 +10,32 @@ from fastapi import APIRouter, Body, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentcron.api.auth import Authenticated, Service
+from agentcron.api.errors import responses
 from agentcron.errors import InvalidInputError
 from agentcron.schedules import parse
 
 router = APIRouter(prefix="/v1")
-TaskBody = Annotated[dict[str, Any], Body(description="The fields of an import line.")]
+NewTaskBody = Annotated[
+    dict[str, Any],
+    Body(
+        description="The fields of an import line (the service checks them, as for every door).",
+        examples=[{"title": "Call mom", "when": "tomorrow at 6pm", "payload": {"message": "hi"}}],
+    ),
+]
+TaskChangesBody = Annotated[
+    dict[str, Any],
+    Body(
+        description="The fields to change, as a new task has them.",
+        examples=[{"title": "Call mum", "when": "every sunday at 10"}],
+    ),
+]
 _MAX_PAGE = 500
+_CHANGES = responses(409)
+"""A change refused by the task's or run's state (cancelled, say) or a limit."""
 
 
-@router.post("/tasks", status_code=201)
-async def create_task(body: TaskBody, who: Authenticated, tasks: Service) -> dict[str, Any]:
+@router.post("/tasks", status_code=201, responses=_CHANGES)
+async def create_task(body: NewTaskBody, who: Authenticated, tasks: Service) -> dict[str, Any]:
     """A new task: ``title``, ``when``, ``timezone``, ``action``, ``payload`` and options."""
     return (await tasks.create(who.owner, body)).to_dict()
 
@@ -53,10 +69,10 @@ async def get_task(
     return task.to_dict()
 
 
-@router.patch("/tasks/{task_id}")
+@router.patch("/tasks/{task_id}", responses=responses(409, 412))
 async def update_task(
     task_id: int,
-    body: TaskBody,
+    body: TaskChangesBody,
     *,
     who: Authenticated,
     tasks: Service,
@@ -72,28 +88,28 @@ async def update_task(
     return task.to_dict()
 
 
-@router.delete("/tasks/{task_id}")
+@router.delete("/tasks/{task_id}", responses=_CHANGES)
 async def delete_task(task_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
     """Cancel the task (its history stays)."""
     return (await tasks.cancel(who.owner, task_id)).to_dict()
 
 
-@router.post("/tasks/{task_id}/pause")
+@router.post("/tasks/{task_id}/pause", responses=_CHANGES)
 async def pause_task(task_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
     return (await tasks.pause(who.owner, task_id)).to_dict()
 
 
-@router.post("/tasks/{task_id}/resume")
+@router.post("/tasks/{task_id}/resume", responses=_CHANGES)
 async def resume_task(task_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
     return (await tasks.resume(who.owner, task_id)).to_dict()
 
 
-@router.post("/tasks/{task_id}/cancel")
+@router.post("/tasks/{task_id}/cancel", responses=_CHANGES)
 async def cancel_task(task_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
     return (await tasks.cancel(who.owner, task_id)).to_dict()
 
 
-@router.post("/tasks/{task_id}/run", status_code=202)
+@router.post("/tasks/{task_id}/run", status_code=202, responses=_CHANGES)
 async def run_task(task_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
     """An extra run now; the schedule stays as it is."""
     return (await tasks.trigger(who.owner, task_id)).to_dict()
@@ -119,7 +135,7 @@ async def get_run(run_id: int, who: Authenticated, tasks: Service) -> dict[str, 
     return run.to_dict() | {"attempts": [attempt.to_dict() for attempt in attempts]}
 
 
-@router.post("/runs/{run_id}/retry", status_code=202)
+@router.post("/runs/{run_id}/retry", status_code=202, responses=_CHANGES)
 async def retry_run(run_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
     return (await tasks.retry(who.owner, run_id)).to_dict()
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from agentcron.api.auth import Authenticated, Service
+from agentcron.api.errors import responses
 from agentcron.errors import BatchError, InvalidInputError, UserError
 from agentcron.transfer import dump_line, read_lines, task_line
 from agentcron.views import TaskView
@@ -19,9 +20,20 @@ NDJSON = "application/x-ndjson"
 MAX_IMPORTED = 10_000
 """Tasks one import request may create: a larger file goes in parts (or through the CLI)."""
 _PAGE = 500
+_LINES = "One task a line, as JSON, for an import."
 
 
-@router.post("/tasks:import")
+@router.post(
+    "/tasks:import",
+    responses=responses(409),
+    openapi_extra={
+        "requestBody": {
+            "required": False,  # no line, no task: an empty export imports as nothing
+            "description": "One task a line, as JSON: the lines 'agentcron export' writes.",
+            "content": {NDJSON: {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def import_tasks(
     request: Request,
     who: Authenticated,
@@ -53,7 +65,11 @@ async def import_tasks(
     return {"created": created, "existed": len(results) - created}
 
 
-@router.get("/tasks:export")
+@router.get(
+    "/tasks:export",
+    response_class=Response,
+    responses={200: {"content": {NDJSON: {"schema": {"type": "string"}}}, "description": _LINES}},
+)
 async def export_tasks(
     who: Authenticated,
     tasks: Service,
