@@ -17,7 +17,9 @@ from typing import Any
 
 import httpx
 
+from agentcron.testing.model_server import ScriptedModelServer, ToolCall, ToolCalls
 from tests.acceptance.test_cli_schedule import agentcron
+from tests.support.agent_rig import report
 from tests.support.api_server import Api
 from tests.support.local_http import free_port
 from tests.support.webhooks import WebhookReceiver
@@ -129,6 +131,9 @@ def test_a_tasks_life_streams_live_and_a_reconnect_gets_what_it_missed(tmp_path:
         delivered = next(data for _, kind, data in rest if kind == "delivery.sent")
         assert (delivered["run_id"], delivered["channel"]) == (run_id, "hook")
         assert str(receiver.port) not in json.dumps(rest)  # the channel's URL stays out
+        shown = api.call("GET", f"/v1/runs/{run_id}").json()  # the run, with its deliveries
+        assert [(d["channel"], d["status"]) for d in shown["deliveries"]] == [("hook", "sent")]
+        assert str(receiver.port) not in json.dumps(shown)
 
         paused = api.call("POST", "/v1/tasks", json={
             "title": "Later", "when": "every day at 9", "action": "reminder",
@@ -187,3 +192,41 @@ def test_the_cli_reads_the_same_events_and_follows_them(tmp_path: Path) -> None:
         follow.terminate()
         _, said = follow.communicate(timeout=10)
     assert "Traceback" not in said
+
+
+def test_an_agent_runs_trace_over_the_api_keeps_secrets_masked(tmp_path: Path) -> None:
+    password, api_key = "Pa55wordInUrl77", "sk-live-1234567890abcdefSECRET"
+    page = WebhookReceiver()
+    with ScriptedModelServer() as model, page.running():
+        url = f"http://reader:{password}@127.0.0.1:{page.port}/price?api_key={api_key}"
+        model.script(ToolCalls([ToolCall("http_get", {"url": url})]), report("BTC is 50k."))
+        env = {
+            "AGENTCRON_HOME": str(tmp_path), "AGENTCRON_TIMEZONE": "Europe/Paris",
+            "AGENTCRON_MODEL": "openai:scripted-model",
+            "AGENTCRON_OPENAI_BASE_URL": model.base_url,
+            "AGENTCRON_HTTP_GET_ALLOW_HOSTS": "127.0.0.1", "AGENTCRON_HTTP_ALLOW_PRIVATE": "true",
+            "AGENTCRON_MIN_AGENT_INTERVAL_SECONDS": "0",
+        }  # fmt: skip
+        with serving(env, tmp_path / "serve.log") as base:
+            api = Api(env, base, tmp_path / "serve.log")
+            made = api.call("POST", "/v1/tasks", json={
+                "title": "BTC", "when": "in 2 seconds", "action": "agent",
+                "payload": {"instructions": "Check the BTC price."},
+            })  # fmt: skip
+            assert made.status_code == 201, made.text
+            deadline = time.monotonic() + 40
+            runs: list[dict[str, Any]] = []
+            while not any(run["status"] == "succeeded" for run in runs):
+                assert time.monotonic() < deadline, runs
+                time.sleep(0.2)
+                runs = api.call("GET", f"/v1/tasks/{made.json()['id']}/runs").json()["runs"]
+            shown = api.call("GET", f"/v1/runs/{runs[0]['id']}")
+        assert page.received()[0].path.startswith("/price")  # the tool did call the page
+    assert shown.status_code == 200
+    trace = shown.json()["result"]["trace"]
+    assert [call["tool"] for call in trace["tools"]] == ["http_get"]
+    body = shown.text
+    assert password not in body
+    assert api_key not in body
+    assert f"127.0.0.1:{page.port}/price" in body  # the call is shown, its secrets masked
+    assert password not in (tmp_path / "serve.log").read_text()

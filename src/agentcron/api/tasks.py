@@ -129,10 +129,15 @@ async def task_runs(
 
 @router.get("/runs/{run_id}")
 async def get_run(run_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
-    """The run, with each of its attempts."""
+    """The run, with each of its attempts, its notifications and (in ``result``) the
+    agent's trace, secrets masked."""
     run = await tasks.get_run(who.owner, run_id)
     attempts = await tasks.run_attempts(who.owner, run_id)
-    return run.to_dict() | {"attempts": [attempt.to_dict() for attempt in attempts]}
+    told = (await tasks.notifications.of_runs(who.owner, [run.id])).get(run.id, [])
+    return run.to_dict() | {
+        "attempts": [attempt.to_dict() for attempt in attempts],
+        "deliveries": [delivery.to_dict() for delivery in told],
+    }
 
 
 @router.post("/runs/{run_id}/retry", status_code=202, responses=_CHANGES)
