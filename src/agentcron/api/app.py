@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -19,6 +20,9 @@ from agentcron.api.limits import BodyLimit, RateLimiter
 from agentcron.config import Settings
 from agentcron.errors import AgentCronError
 from agentcron.service import TaskService
+
+if TYPE_CHECKING:
+    from agentcron.distributed.broker import Broker
 
 
 def create_app(settings: Settings | None = None, service: TaskService | None = None) -> FastAPI:
@@ -73,14 +77,26 @@ def create_app(settings: Settings | None = None, service: TaskService | None = N
 
     @app.get("/readyz", responses=errors.responses(503))
     async def readyz(request: Request) -> JSONResponse:
-        """The store answers."""
+        """The store answers, and the broker too when agentcron is distributed."""
         try:
             await request.app.state.store.now(request.app.state.service.clock)
+            if configured.broker_url:
+                await asyncio.to_thread(_broker(request.app).ping)
         except AgentCronError as error:
             return errors.error_response(503, error.code, error.message)
         return JSONResponse({"status": "ready"})
 
     return app
+
+
+def _broker(app: FastAPI) -> Broker:
+    """The broker's client, made at the first readiness check (Celery is slow to load)."""
+    from agentcron.distributed.broker import Broker  # noqa: PLC0415
+
+    if getattr(app.state, "broker", None) is None:
+        app.state.broker = Broker(app.state.service.settings)
+    broker: Broker = app.state.broker
+    return broker
 
 
 async def _finish_turns(app: FastAPI, grace: float = 30.0) -> None:
