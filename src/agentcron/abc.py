@@ -256,8 +256,11 @@ class RunRepository(Protocol):
         """A run of one of the owner's tasks."""
         ...
 
-    async def list_for_task(self, task_id: int, limit: int) -> list[RunView]:
-        """The task's runs, newest occurrence first."""
+    async def list_for_task(
+        self, task_id: int, limit: int, *, after_run: int | None = None
+    ) -> list[RunView]:
+        """The task's runs, newest occurrence first; with ``after_run``, those that come
+        after that run of the task in this order (the next page)."""
         ...
 
     async def recent_outputs(

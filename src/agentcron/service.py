@@ -651,11 +651,14 @@ class TaskService:
 
     # runs
 
-    async def list_runs(self, owner: str, task_id: int, *, limit: int = 50) -> list[RunView]:
-        """The task's runs, newest occurrence first."""
+    async def list_runs(
+        self, owner: str, task_id: int, *, limit: int = 50, after_run: int | None = None
+    ) -> list[RunView]:
+        """The task's runs, newest occurrence first; with ``after_run`` (the last of a page),
+        the page after it."""
         async with self.store.reading() as store:
             await _task(store, owner, task_id)
-            return await store.runs.list_for_task(task_id, limit)
+            return await store.runs.list_for_task(task_id, limit, after_run=after_run)
 
     async def briefing(
         self, owner: str, task_id: int, *, recent: int, before_run: int | None = None

@@ -129,6 +129,20 @@ def test_lists_come_a_page_at_a_time(api: Api) -> None:
     assert (seen, pages) == (["t1", "t2", "t3", "t4", "t5"], 3)
     assert error_of(api.call("GET", "/v1/tasks", params={"cursor": "x"})) == (422, "invalid_input")
 
+    task_id = api.call("GET", "/v1/tasks", params={"limit": 1}).json()["tasks"][0]["id"]
+    made = [api.call("POST", f"/v1/tasks/{task_id}/run").json()["id"] for _ in range(3)]
+    runs, cursor, pages = [], None, 0
+    while True:
+        page = api.call(
+            "GET", f"/v1/tasks/{task_id}/runs",
+            params={"limit": 2, **({"cursor": cursor} if cursor else {})},
+        ).json()  # fmt: skip
+        runs += [run["id"] for run in page["runs"]]
+        pages += 1
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert (runs, pages) == (made[::-1], 2)  # newest first, each once
+
 
 def test_people_are_kept_apart_and_keys_must_be_live(api: Api) -> None:
     task = api.call(

@@ -121,10 +121,17 @@ async def task_runs(
     who: Authenticated,
     tasks: Service,
     limit: Annotated[int, Query(ge=1, le=_MAX_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=20)] = None,
 ) -> dict[str, Any]:
-    """The task's runs, newest occurrence first."""
-    found = await tasks.list_runs(who.owner, task_id, limit=limit)
-    return {"runs": [run.to_dict() for run in found]}
+    """The task's runs, newest occurrence first, a page at a time (``next_cursor``)."""
+    after = _offset(cursor) if cursor is not None else None
+    found = await tasks.list_runs(who.owner, task_id, limit=limit + 1, after_run=after)
+    page = found[:limit]
+    more = len(found) > limit
+    return {
+        "runs": [run.to_dict() for run in page],
+        "next_cursor": str(page[-1].id) if more else None,
+    }
 
 
 @router.get("/runs/{run_id}")

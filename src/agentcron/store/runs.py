@@ -23,6 +23,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
     update,
 )
 
@@ -107,13 +108,27 @@ class SqlRuns:
         row = (await self._session.execute(query)).first()
         return run_view(row) if row is not None else None
 
-    async def list_for_task(self, task_id: int, limit: int) -> list[RunView]:
+    async def list_for_task(
+        self, task_id: int, limit: int, *, after_run: int | None = None
+    ) -> list[RunView]:
         query = (
             select(RUNS)
             .where(RUNS.c.task_id == task_id)
             .order_by(RUNS.c.scheduled_for.desc(), RUNS.c.id.desc())
             .limit(limit)
         )
+        if after_run is not None:  # a key, not an offset: runs added meanwhile shift nothing
+            mark = (
+                await self._session.execute(
+                    select(RUNS.c.scheduled_for).where(
+                        RUNS.c.id == after_run, RUNS.c.task_id == task_id
+                    )
+                )
+            ).scalar()
+            if mark is None:
+                return []  # not a run of this task: no page follows it
+            key = tuple_(bindparam("mark", mark, type_=UTCDateTime()), after_run)
+            query = query.where(tuple_(RUNS.c.scheduled_for, RUNS.c.id) < key)
         return [run_view(row) for row in await self._session.execute(query)]
 
     async def recent_outputs(
