@@ -29,7 +29,11 @@ _ABOUT = "Which of the person's conversations (letters, digits, '_', '.', '-')."
 
 
 class ChatMessage(BaseModel):
-    message: str = Field(description="What the person says, in their words.", max_length=1_000_000)
+    message: str = Field(
+        description="What the person says (the server reads AGENTCRON_CHAT_MAX_MESSAGE_CHARS).",
+        min_length=1,
+        max_length=1_000_000,
+    )
     conversation: str = Field(default="default", description=_ABOUT, pattern=_NAME)
 
 
