@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from agentcron.testing.model_server import Error, ScriptedModelServer, Text, ToolCall, ToolCalls
-from tests.acceptance.test_api import Api, Server, error_of
+from tests.acceptance.test_api import error_of
+from tests.support.api_server import Api, Server, api_serving
 
 REQUEST = {
     "title": "Weather brief",
@@ -39,12 +40,8 @@ def server(
         "AGENTCRON_OPENAI_BASE_URL": model_server.base_url,
         "AGENTCRON_CHAT_MAX_MESSAGE_CHARS": "500",
     }
-    served = Server(env, home / "api.log")
-    try:
+    with api_serving(env, home / "api.log") as served:
         yield served
-    finally:
-        served.stop()
-    assert "Traceback" not in served.log.read_text()
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,34 +19,10 @@ import httpx
 from agentcron.testing.model_server import ScriptedModelServer, ToolCall, ToolCalls
 from tests.acceptance.test_cli_schedule import agentcron
 from tests.support.agent_rig import report
-from tests.support.api_server import Api
-from tests.support.local_http import free_port
+from tests.support.api_server import Api, serve_with_http
 from tests.support.webhooks import WebhookReceiver
 
 Event = tuple[int, str, dict[str, Any]]
-
-
-@contextmanager
-def serving(env: dict[str, str], log: Path) -> Iterator[str]:
-    """``agentcron serve --http`` on a free port; its base URL."""
-    port = free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("AGENTCRON_")}
-    with log.open("wb") as handle:
-        serve = subprocess.Popen(
-            [sys.executable, "-m", "agentcron", "serve", "--http", f"127.0.0.1:{port}"],
-            env=environment | env, stdout=handle, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while b"agentcron serving" not in log.read_bytes():
-            assert serve.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        serve.terminate()
-        assert serve.wait(30) == 0, log.read_text()
-    assert "Traceback" not in log.read_text()
 
 
 class Stream:
@@ -92,7 +67,7 @@ def kinds(events: list[Event]) -> list[str]:
 def test_a_tasks_life_streams_live_and_a_reconnect_gets_what_it_missed(tmp_path: Path) -> None:
     env = {"AGENTCRON_HOME": str(tmp_path), "AGENTCRON_TIMEZONE": "Europe/Paris"}
     receiver = WebhookReceiver()
-    with receiver.running(), serving(env, tmp_path / "serve.log") as url:
+    with receiver.running(), serve_with_http(env, tmp_path / "serve.log") as url:
         api = Api(env, url, tmp_path / "serve.log")
         as_ann = env | {"AGENTCRON_USER": api.people["ann"]}
         added = agentcron("channels", "add", "hook", receiver.json_url(), env=as_ann)
@@ -207,7 +182,7 @@ def test_an_agent_runs_trace_over_the_api_keeps_secrets_masked(tmp_path: Path) -
             "AGENTCRON_HTTP_GET_ALLOW_HOSTS": "127.0.0.1", "AGENTCRON_HTTP_ALLOW_PRIVATE": "true",
             "AGENTCRON_MIN_AGENT_INTERVAL_SECONDS": "0",
         }  # fmt: skip
-        with serving(env, tmp_path / "serve.log") as base:
+        with serve_with_http(env, tmp_path / "serve.log") as base:
             api = Api(env, base, tmp_path / "serve.log")
             made = api.call("POST", "/v1/tasks", json={
                 "title": "BTC", "when": "in 2 seconds", "action": "agent",

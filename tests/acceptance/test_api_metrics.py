@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.acceptance.test_api import Api, Server, error_of
+from tests.acceptance.test_api import error_of
+from tests.support.api_server import Api, Server, api_serving
 
 REMINDER = {"action": "reminder", "payload": {"message": "call mom"}}
 
@@ -16,11 +17,9 @@ REMINDER = {"action": "reminder", "payload": {"message": "call mom"}}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("api-metrics")
-    served = Server({"AGENTCRON_HOME": str(home), "AGENTCRON_TIMEZONE": "UTC"}, home / "api.log")
-    try:
+    env = {"AGENTCRON_HOME": str(home), "AGENTCRON_TIMEZONE": "UTC"}
+    with api_serving(env, home / "api.log") as served:
         yield served
-    finally:
-        served.stop()
 
 
 def test_an_operator_scrapes_runs_requests_and_nothing_personal(server: Server) -> None:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,41 @@ class Server:
         self.process.terminate()
         self.process.wait(15)
         self.handle.close()
+
+
+@contextmanager
+def api_serving(env: dict[str, str], log: Path) -> Iterator[Server]:
+    """``agentcron api`` for the ``with`` block; it stopped without a traceback after."""
+    served = Server(env, log)
+    try:
+        yield served
+    finally:
+        served.stop()
+    assert "Traceback" not in log.read_text()
+
+
+@contextmanager
+def serve_with_http(env: dict[str, str], log: Path) -> Iterator[str]:
+    """``agentcron serve --http`` (the API inside the process that fires tasks) on a free
+    port for the ``with`` block: its base URL. It stopped cleanly, without a traceback."""
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AGENTCRON_")}
+    with log.open("wb") as handle:
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "agentcron", "serve", "--http", f"127.0.0.1:{port}"],
+            env=environment | env, stdout=handle, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while b"agentcron serving" not in log.read_bytes():
+            assert serve.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        serve.terminate()
+        assert serve.wait(30) == 0, log.read_text()
+    assert "Traceback" not in log.read_text()
 
 
 class Api:
