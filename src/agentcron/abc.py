@@ -143,6 +143,11 @@ class KeyRepository(Protocol):
         """The key and the hash of its secret, or None."""
         ...
 
+    async def get_with_person(self, key_id: str) -> tuple[ApiKeyView, str, bool] | None:
+        """The key, the hash of its secret and whether its person is present (not removed),
+        or None: in one read, for it is made by every API request."""
+        ...
+
     async def listed(self, user_id: str | None) -> list[ApiKeyView]:
         """Keys, oldest first: one person's, or (None) everyone's."""
         ...

@@ -130,21 +130,20 @@ class PeopleService:
 
     async def authenticate(self, key: str) -> ApiKeyView | None:
         """The live key ``key`` is, if it is one: well formed, known, not revoked, its
-        secret matching, its person not removed. None tells a caller nothing more."""
+        secret matching, its person not removed. None tells a caller nothing more. One read
+        (the key with its person): every API request makes it."""
         parsed = parse_key(key)
         if parsed is None:
             return None
         key_id, secret = parsed
         async with self.store.reading() as store:
-            found = await store.keys.get(key_id)
-            if found is None:
-                return None
-            listed, secret_hash = found
-            matches = secret_matches(secret, secret_hash)
-            if not matches or listed.revoked_at is not None:
-                return None
-            person = await store.users.get(listed.user_id)
-        return listed if person is not None and person.removed_at is None else None
+            found = await store.keys.get_with_person(key_id)
+        if found is None:
+            return None
+        listed, secret_hash, present = found
+        if not secret_matches(secret, secret_hash) or listed.revoked_at is not None:
+            return None
+        return listed if present else None
 
 
 _MAX_CAP = 1e12

@@ -67,6 +67,18 @@ async def test_a_key_opens_only_while_live_and_only_with_its_secret(
         assert made.split("_", 2)[2] not in kept
 
 
+async def test_a_live_key_of_a_removed_person_opens_nothing(
+    service: TaskService, store: SqlStore, clock: FakeClock
+) -> None:
+    """The person is checked with the key, not only through the revocation that removing
+    them makes: a key left unrevoked (a removal half done) still opens nothing."""
+    listed, key = await service.people.create_key("ann")
+    assert await service.people.authenticate(key) == listed
+    async with store.transaction() as repositories:
+        await repositories.users.mark_removed("ann", clock.now())
+    assert await service.people.authenticate(key) is None
+
+
 async def test_removing_a_person_revokes_their_keys_and_cancels_their_tasks(
     service: TaskService, clock: FakeClock
 ) -> None:

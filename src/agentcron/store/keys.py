@@ -5,14 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, insert, select, update
+from sqlalchemy import ColumnElement, Row, bindparam, insert, select, update
 
 from agentcron.store import models
-from agentcron.store._rows import Sql
+from agentcron.store._rows import USERS, Sql
 from agentcron.views import ApiKeyView
 
 KEYS = models.api_keys
 _LISTED = [c for c in KEYS.c if c.name != "secret_hash"]
+_WITH_PERSON = (
+    select(*KEYS.c, USERS.c.removed_at.label("person_removed_at"))
+    .join(USERS, USERS.c.id == KEYS.c.user_id)
+    .where(KEYS.c.id == bindparam("key_id"))
+)
+"""Built once: building a statement and its cache key costs more than running this one."""
 
 
 def _view(row: Row[Any]) -> ApiKeyView:
@@ -31,6 +37,12 @@ class SqlKeys:
     async def get(self, key_id: str) -> tuple[ApiKeyView, str] | None:
         row = (await self._session.execute(select(KEYS).where(KEYS.c.id == key_id))).first()
         return (_view(row), row.secret_hash) if row is not None else None
+
+    async def get_with_person(self, key_id: str) -> tuple[ApiKeyView, str, bool] | None:
+        row = (await self._session.execute(_WITH_PERSON, {"key_id": key_id})).first()
+        if row is None:
+            return None
+        return _view(row), row.secret_hash, row.person_removed_at is None
 
     async def listed(self, user_id: str | None) -> list[ApiKeyView]:
         query = select(*_LISTED).order_by(KEYS.c.created_at, KEYS.c.id)
