@@ -426,10 +426,15 @@ def test_unknown_channels_and_policies_are_refused_and_nothing_changes(
 
 
 def test_profile_shows_and_sets_quiet_hours(env: dict[str, str]) -> None:
-    assert as_json(env, "profile", "show") == {
+    shown_json = as_json(env, "profile", "show")
+    budget = shown_json.pop("budget")
+    assert shown_json == {
         "id": "local", "name": "", "timezone": "Europe/Paris", "quiet_hours": None,
         "default_channels": [], "channels": [],
     }  # fmt: skip
+    assert (budget["tokens"], budget["cost"], budget["cost_budget"], budget["reached"]) == (
+        0, 0.0, None, False,
+    )  # fmt: skip
     shown = lines_of(ok(env, "profile", "show"))
     assert "zone Europe/Paris" in shown
     assert "quiet hours none: you are told at any time" in shown

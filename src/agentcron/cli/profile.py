@@ -76,15 +76,17 @@ def _print(person: Profile, as_json: bool) -> None:
         ("quiet hours", quiet),
         ("this month", _spent(person)),
     ):
-        grid.add_row(name, escape(value))
+        if value is not None:
+            grid.add_row(name, escape(value))
     console().print(grid)
 
 
-def _spent(person: Profile) -> str:
-    """What the person's agent runs used this month, and what is left under their caps."""
+def _spent(person: Profile) -> str | None:
+    """What the person's agent runs used this month, and what is left under their caps;
+    None (no row) for someone with no budget who has spent nothing."""
     spend = person.spend
-    if spend is None:
-        return "-"
+    if spend is None or (spend.tokens == 0 and spend.cost == 0 and not person.user.has_budget):
+        return None
     said = [f"{spend.cost:.2f} spent, {spend.tokens:,} tokens ({spend.month})"]
     if spend.cost_left is not None:
         said.append(f"{spend.cost_left:.2f} left of {spend.cost_budget:.2f}")
