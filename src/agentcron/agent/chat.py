@@ -92,6 +92,15 @@ class ChatReply:
     usage: dict[str, Any]
     tasks_changed: list[int]
 
+    def to_dict(self) -> dict[str, Any]:
+        """What a front door answers for the turn (``chat --json``, ``/v1/chat``)."""
+        return {
+            "reply": self.text,
+            "tasks_changed": self.tasks_changed,
+            "tool_calls": self.tool_calls,
+            "usage": self.usage,
+        }
+
 
 def confirmation(task: TaskView, defaults: Sequence[str] | None = None) -> str:
     """A task in one line: id, title, schedule in words (with its zone), its next run there,

@@ -10,7 +10,6 @@ retry of the same message finds them (the assistant's replay window) instead of 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -18,7 +17,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from agentcron.api import sse
 from agentcron.api.auth import Authenticated, Service
+from agentcron.api.sse import event
 from agentcron.errors import AgentCronError
 from agentcron.secrets import mask_text
 
@@ -37,15 +38,10 @@ class ChatMessage(BaseModel):
     conversation: str = Field(default="default", description=_ABOUT, pattern=_NAME)
 
 
-def event(name: str, data: dict[str, Any]) -> str:
-    """One Server-Sent Event (``data`` is one line of JSON)."""
-    return f"event: {name}\ndata: {json.dumps(data, default=str)}\n\n"
-
-
 @router.post(
     "/chat",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "The reply."}},
+    responses={200: {"content": {sse.MEDIA_TYPE: {}}, "description": "The reply."}},
 )
 async def chat(body: ChatMessage, who: Authenticated, tasks: Service, request: Request) -> Any:
     """Say something to the assistant; it makes and changes the caller's tasks as asked.
@@ -67,13 +63,7 @@ async def chat(body: ChatMessage, who: Authenticated, tasks: Service, request: R
                 conversation=body.conversation,
                 on_text=lambda piece: pieces.put_nowait(event("text", {"text": piece})),
             )
-            said = {
-                "reply": reply.text,
-                "tasks_changed": reply.tasks_changed,
-                "tool_calls": reply.tool_calls,
-                "usage": reply.usage,
-                "served": bool(await tasks.serving()),
-            }
+            said = reply.to_dict() | {"served": bool(await tasks.serving())}
             pieces.put_nowait(event("reply", said))
         except AgentCronError as error:
             failure = {"code": error.code, "message": mask_text(error.message)}
@@ -90,9 +80,7 @@ async def chat(body: ChatMessage, who: Authenticated, tasks: Service, request: R
         while (piece := await pieces.get()) is not None:
             yield piece
 
-    return StreamingResponse(
-        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
-    )
+    return StreamingResponse(stream(), media_type=sse.MEDIA_TYPE, headers=sse.HEADERS)
 
 
 @router.delete("/chat", status_code=204)
@@ -102,7 +90,6 @@ async def forget(
     conversation: Annotated[str, Query(description=_ABOUT, pattern=_NAME)] = "default",
 ) -> None:
     """Forget one of the caller's conversations (its tasks stay)."""
-    from agentcron.agent.conversations import ConversationStore  # noqa: PLC0415
+    from agentcron.agent.chat import ChatAssistant  # noqa: PLC0415 - pydantic-ai is heavy
 
-    kept = ConversationStore(tasks.store, tasks.clock, tasks.settings.chat_history_messages)
-    await kept.clear(who.owner, conversation)
+    await ChatAssistant(tasks, who.owner).conversations.clear(who.owner, conversation)

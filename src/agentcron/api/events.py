@@ -9,7 +9,6 @@ every ``HEARTBEAT_SECONDS`` keeps proxies from closing a quiet stream.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -17,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
+from agentcron.api import sse
 from agentcron.api.auth import Authenticated, Service
 from agentcron.errors import InvalidInputError
 
@@ -42,7 +42,7 @@ def _start(last_event_id: str | None, after: int | None) -> int | None:
 @router.get(
     "/events",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "The events."}},
+    responses={200: {"content": {sse.MEDIA_TYPE: {}}, "description": "The events."}},
 )
 async def events(
     who: Authenticated,
@@ -64,16 +64,12 @@ async def events(
         async for batch in follow:
             if batch:
                 yield "".join(
-                    f"id: {event.id}\nevent: {event.kind}\ndata: {json.dumps(event.to_dict())}\n\n"
-                    for event in batch
+                    sse.event(happened.kind, happened.to_dict(), event_id=happened.id)
+                    for happened in batch
                 )
                 quiet_since = time.monotonic()
             elif time.monotonic() - quiet_since >= HEARTBEAT_SECONDS:
                 yield ": still here\n\n"
                 quiet_since = time.monotonic()
 
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
+    return StreamingResponse(stream(), media_type=sse.MEDIA_TYPE, headers=sse.HEADERS)

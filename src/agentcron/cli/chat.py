@@ -52,15 +52,7 @@ def chat(
             await assistant.conversations.clear(owner, conversation)
         if message is not None and as_json:
             reply = await assistant.send(message, conversation=conversation)
-            print_json(
-                {
-                    "reply": reply.text,
-                    "tasks_changed": reply.tasks_changed,
-                    "tool_calls": reply.tool_calls,
-                    "usage": reply.usage,
-                    "served": bool(await service.serving()),
-                }
-            )
+            print_json(reply.to_dict() | {"served": bool(await service.serving())})
             return
         if message is not None:
             await answer(service, assistant, message, conversation, prompt="")
