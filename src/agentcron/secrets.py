@@ -8,6 +8,7 @@ tell which endpoint a message is about; mapping entries are masked by key name
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -38,8 +39,10 @@ _ENCODED = re.compile(r"[0-9+/=]|.[A-Z]")
 """What tells base64 credentials from an English word after 'basic'."""
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
-    """Whether a header, query parameter or field called ``name`` holds a secret."""
+    """Whether a header, query parameter or field called ``name`` holds a secret. Cached:
+    the same few names come back in every payload a page of tasks masks."""
     words = [word.lower() for word in _WORD_BREAK.split(name) if word]
     whole = "".join(words)
     return any(word in SECRET_WORDS for word in words) or whole.endswith(_SECRET_ENDINGS)

@@ -498,7 +498,9 @@ class TaskService:
                 offset=offset,
             )  # fmt: skip
             last = await store.runs.last_for_tasks([task.id for task in tasks])
-        return [replace(task, last_run=last.get(task.id)) for task in tasks]
+        return [
+            task if task.id not in last else replace(task, last_run=last[task.id]) for task in tasks
+        ]
 
     async def update(
         self, owner: str, task_id: int, request: TaskChanges | dict[str, Any]

@@ -50,17 +50,22 @@ class TaskView:
     @cached_property
     def description(self) -> str:
         """The schedule in words, with its zone: 'every weekday at 08:30 (Europe/Paris)'."""
-        from agentcron.schedules import parse_normalized  # noqa: PLC0415 - only when described
+        from agentcron.schedules import describe_normalized  # noqa: PLC0415 - only when described
 
-        return parse_normalized(self.schedule, self.timezone).describe()
+        return describe_normalized(self.schedule, self.timezone)
 
     def to_dict(self) -> dict[str, Any]:
         """The task as front doors print it, secrets in its payload masked (URL passwords,
         Authorization headers...): the store keeps them, nothing shows them."""
-        values = _jsonable({k: v for k, v in self.__dict__.items() if k in _TASK_COLUMNS})
-        last = self.last_run.summary() if self.last_run is not None else None
-        shown = {"payload": mask_value(self.payload), "description": self.description}
-        return values | shown | {"last_run": last}
+        fields = self.__dict__
+        shown = {name: fields[name] for name in _TASK_COLUMNS}
+        for name in _TASK_INSTANTS:
+            if (instant := shown[name]) is not None:
+                shown[name] = instant.isoformat()
+        shown["payload"] = mask_value(self.payload)
+        shown["description"] = self.description
+        shown["last_run"] = self.last_run.summary() if self.last_run is not None else None
+        return shown
 
 
 @dataclass(frozen=True)
@@ -370,9 +375,15 @@ class Briefing:
     """The owner's spend this month, when they have a budget."""
 
 
-_TASK_COLUMNS: frozenset[str] = frozenset(
+_TASK_COLUMNS: tuple[str, ...] = tuple(
     name for name in TaskView.__dataclass_fields__ if name != "last_run"
 )
+_TASK_INSTANTS: tuple[str, ...] = tuple(
+    name
+    for name in _TASK_COLUMNS
+    if str(TaskView.__dataclass_fields__[name].type).startswith("datetime")
+)
+"""What ``TaskView.to_dict`` writes in ISO 8601 (a page of 50 tasks is 50 of these)."""
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

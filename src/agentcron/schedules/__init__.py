@@ -11,7 +11,7 @@ from agentcron.schedules._zones import get_zone
 from agentcron.schedules.cron import Cron, CronExpression
 from agentcron.schedules.interval import Interval
 from agentcron.schedules.once import Once
-from agentcron.schedules.parse import parse, parse_normalized
+from agentcron.schedules.parse import describe_normalized, parse, parse_normalized
 from agentcron.schedules.rrule import RRule, RRuleSpec
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Schedule",
     "ScheduleError",
     "ScheduleKind",
+    "describe_normalized",
     "get_zone",
     "parse",
     "parse_normalized",

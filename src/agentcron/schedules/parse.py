@@ -102,6 +102,13 @@ def parse_normalized(text: str, tz: str) -> Schedule:
     raise ScheduleError(f"'{text}' is not a normalized schedule.")
 
 
+@functools.lru_cache(maxsize=4096)
+def describe_normalized(text: str, tz: str) -> str:
+    """A stored schedule in words, with its zone. Cached as ``parse_normalized`` is: a page
+    of tasks describes the same few schedules again and again."""
+    return parse_normalized(text, tz).describe()
+
+
 def _with_examples(message: str, text: str) -> str:
     """Append two working examples of the kind the person seemed to want, not yet quoted."""
     examples = _RECURRING_EXAMPLES if _RECURRING_HINT.search(text) else _ONE_OFF_EXAMPLES
