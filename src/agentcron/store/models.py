@@ -123,6 +123,7 @@ tasks: Final = Table(
         postgresql_where=text("status = 'active'"),
     ),
     Index("ix_tasks_owner_id_status", "owner_id", "status"),
+    Index("ix_tasks_owner_id_next_run_at_id", "owner_id", "next_run_at", "id"),  # lists' order
 )
 
 _OUTBOX = "status IN ('queued', 'retrying') AND dispatched_at IS NULL"

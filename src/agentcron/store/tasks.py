@@ -142,9 +142,9 @@ class SqlTasks:
             query = query.where(func.lower(TASKS.c.title).contains(text.lower(), autoescape=True))
         if due_before is not None:
             query = query.where(TASKS.c.next_run_at <= ensure_utc(due_before))
-        query = query.order_by(
-            TASKS.c.next_run_at.is_(None), TASKS.c.next_run_at, TASKS.c.id
-        ).limit(limit).offset(offset)  # fmt: skip
+        # NULLS LAST as PostgreSQL's index keeps them: a page is the index's first rows
+        query = query.order_by(TASKS.c.next_run_at.nulls_last(), TASKS.c.id)
+        query = query.limit(limit).offset(offset)
         return [task_view(row) for row in await self._session.execute(query)]
 
     async def add_many(self, tasks: Sequence[dict[str, Any]]) -> list[TaskView]:
