@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import time
@@ -15,10 +16,39 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import BaseModel
 
+from agentcron.api import bodies
+from agentcron.api.schema import schema
 from agentcron.bootstrap import build_service, open_store
 from agentcron.config import Settings
 from tests.support.local_http import free_port
+
+_SCHEMA = schema()
+_PATHS = [
+    (re.compile("^" + re.sub(r"\\{\w+\\}", "[^/]+", re.escape(path)) + "$"), operations)
+    for path, operations in _SCHEMA["paths"].items()
+]
+
+
+def declared_body(method: str, path: str, status: int) -> type[BaseModel] | None:
+    """The model the published schema names for this answer of this route, if any."""
+    for template, operations in _PATHS:
+        if template.match(path.partition("?")[0]) and method.lower() in operations:
+            answer = operations[method.lower()]["responses"].get(str(status), {})
+            named = answer.get("content", {}).get("application/json", {}).get("schema", {})
+            model = getattr(bodies, named.get("$ref", "").rpartition("/")[2], None)
+            return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+    return None
+
+
+def check_declared(response: httpx.Response) -> None:
+    """Hold a success to the schema: the body must be what its route declares, exactly (no
+    field missing, none unnamed, every type and value as published)."""
+    request = response.request
+    model = declared_body(request.method, request.url.path, response.status_code)
+    if model is not None and response.is_success:
+        model.model_validate_json(response.content, strict=True)
 
 
 class Server:
@@ -124,4 +154,6 @@ class Api:
         headers = dict(options.pop("headers", {}))
         if who is not None:
             headers["Authorization"] = f"Bearer {self.keys.get(who, who)}"
-        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=10, **options)
+        answer = httpx.request(method, f"{self.url}{path}", headers=headers, timeout=10, **options)
+        check_declared(answer)
+        return answer

@@ -12,10 +12,11 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from agentcron import __version__
 from agentcron.api import chat, errors, events, metrics, person, tasks, transfer
+from agentcron.api.bodies import Status, answers, as_json
 from agentcron.api.limits import BodyLimit, RateLimiter
 from agentcron.config import Settings
 from agentcron.errors import AgentCronError
@@ -70,13 +71,13 @@ def create_app(settings: Settings | None = None, service: TaskService | None = N
     ):
         app.include_router(routes, responses=errors.COMMON)
 
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
+    @app.get("/healthz", **answers(Status))
+    async def healthz() -> Response:
         """The process is alive."""
-        return {"status": "ok"}
+        return as_json({"status": "ok"})
 
-    @app.get("/readyz", responses=errors.responses(503))
-    async def readyz(request: Request) -> JSONResponse:
+    @app.get("/readyz", **answers(Status, 503))
+    async def readyz(request: Request) -> Response:
         """The store answers, and the broker too when agentcron is distributed."""
         try:
             await request.app.state.store.now(request.app.state.service.clock)
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None, service: TaskService | None = N
                 await asyncio.to_thread(_broker(request.app).ping)
         except AgentCronError as error:
             return errors.error_response(503, error.code, error.message)
-        return JSONResponse({"status": "ready"})
+        return as_json({"status": "ready"})
 
     return app
 

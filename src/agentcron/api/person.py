@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
+from fastapi.responses import Response
 
 from agentcron.api.auth import Authenticated, Service
+from agentcron.api.bodies import Channels, Profile, answers, as_json
 
 router = APIRouter(prefix="/v1")
 
 
-@router.get("/profile")
-async def profile(who: Authenticated, tasks: Service) -> dict[str, Any]:
+@router.get("/profile", **answers(Profile))
+async def profile(who: Authenticated, tasks: Service) -> Response:
     """Who the key acts for: id, name, zone, quiet hours, default channels."""
     person = await tasks.notifications.profile(who.owner)
-    return person.to_dict() | {"admin": who.admin}
+    return as_json(person.to_dict() | {"admin": who.admin})
 
 
-@router.get("/channels")
-async def channels(who: Authenticated, tasks: Service) -> dict[str, Any]:
+@router.get("/channels", **answers(Channels))
+async def channels(who: Authenticated, tasks: Service) -> Response:
     """The caller's notification channels, their URLs masked."""
     found = await tasks.notifications.channels(who.owner)
-    return {"channels": [channel.to_dict() for channel in found]}
+    return as_json({"channels": [channel.to_dict() for channel in found]})

@@ -10,7 +10,16 @@ from fastapi import APIRouter, Body, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentcron.api.auth import Authenticated, Service
-from agentcron.api.errors import responses
+from agentcron.api.bodies import (
+    Run,
+    RunDetail,
+    RunPage,
+    SchedulePreview,
+    Task,
+    TaskPage,
+    answers,
+    as_json,
+)
 from agentcron.errors import InvalidInputError
 from agentcron.schedules import parse
 
@@ -30,17 +39,15 @@ TaskChangesBody = Annotated[
     ),
 ]
 _MAX_PAGE = 500
-_CHANGES = responses(409)
-"""A change refused by the task's or run's state (cancelled, say) or a limit."""
 
 
-@router.post("/tasks", status_code=201, responses=_CHANGES)
-async def create_task(body: NewTaskBody, who: Authenticated, tasks: Service) -> dict[str, Any]:
+@router.post("/tasks", **answers(Task, 409, status=201))
+async def create_task(body: NewTaskBody, who: Authenticated, tasks: Service) -> Response:
     """A new task: ``title``, ``when``, ``timezone``, ``action``, ``payload`` and options."""
-    return (await tasks.create(who.owner, body)).to_dict()
+    return as_json((await tasks.create(who.owner, body)).to_dict(), 201)
 
 
-@router.get("/tasks")
+@router.get("/tasks", **answers(TaskPage))
 async def list_tasks(
     who: Authenticated,
     tasks: Service,
@@ -49,107 +56,109 @@ async def list_tasks(
     q: Annotated[str | None, Query(max_length=200, description="Text in the title.")] = None,
     limit: Annotated[int, Query(ge=1, le=_MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=20)] = None,
-) -> dict[str, Any]:
+) -> Response:
     """The caller's tasks, soonest first, a page at a time (``next_cursor`` for the next)."""
     offset = _offset(cursor)
     found = await tasks.list_tasks(who.owner, status=status, text=q, limit=limit + 1, offset=offset)
     more = len(found) > limit
-    return {
-        "tasks": [task.to_dict() for task in found[:limit]],
-        "next_cursor": str(offset + limit) if more else None,
-    }
+    return as_json(
+        {
+            "tasks": [task.to_dict() for task in found[:limit]],
+            "next_cursor": str(offset + limit) if more else None,
+        }
+    )
 
 
-@router.get("/tasks/{task_id}")
-async def get_task(
-    task_id: int, who: Authenticated, tasks: Service, response: Response
-) -> dict[str, Any]:
+@router.get("/tasks/{task_id}", **answers(Task))
+async def get_task(task_id: int, who: Authenticated, tasks: Service) -> Response:
     task = await tasks.get(who.owner, task_id)
-    response.headers["ETag"] = f'"{task.version}"'
-    return task.to_dict()
+    return as_json(task.to_dict(), headers={"ETag": f'"{task.version}"'})
 
 
-@router.patch("/tasks/{task_id}", responses=responses(409, 412))
+@router.patch("/tasks/{task_id}", **answers(Task, 409, 412))
 async def update_task(
     task_id: int,
     body: TaskChangesBody,
     *,
     who: Authenticated,
     tasks: Service,
-    response: Response,
     if_match: Annotated[str | None, Header()] = None,
-) -> dict[str, Any]:
+) -> Response:
     """Change some fields; with ``If-Match`` (the ETag read), only if nobody changed it since."""
     changes = dict(body)
     if if_match is not None:
         changes["expected_version"] = _version(if_match)
     task = await tasks.update(who.owner, task_id, changes)
-    response.headers["ETag"] = f'"{task.version}"'
-    return task.to_dict()
+    return as_json(task.to_dict(), headers={"ETag": f'"{task.version}"'})
 
 
-@router.delete("/tasks/{task_id}", responses=_CHANGES)
-async def delete_task(task_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
+@router.delete("/tasks/{task_id}", **answers(Task, 409))
+async def delete_task(task_id: int, who: Authenticated, tasks: Service) -> Response:
     """Cancel the task (its history stays)."""
-    return (await tasks.cancel(who.owner, task_id)).to_dict()
+    return as_json((await tasks.cancel(who.owner, task_id)).to_dict())
 
 
-@router.post("/tasks/{task_id}/pause", responses=_CHANGES)
-async def pause_task(task_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
-    return (await tasks.pause(who.owner, task_id)).to_dict()
+@router.post("/tasks/{task_id}/pause", **answers(Task, 409))
+async def pause_task(task_id: int, who: Authenticated, tasks: Service) -> Response:
+    return as_json((await tasks.pause(who.owner, task_id)).to_dict())
 
 
-@router.post("/tasks/{task_id}/resume", responses=_CHANGES)
-async def resume_task(task_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
-    return (await tasks.resume(who.owner, task_id)).to_dict()
+@router.post("/tasks/{task_id}/resume", **answers(Task, 409))
+async def resume_task(task_id: int, who: Authenticated, tasks: Service) -> Response:
+    return as_json((await tasks.resume(who.owner, task_id)).to_dict())
 
 
-@router.post("/tasks/{task_id}/cancel", responses=_CHANGES)
-async def cancel_task(task_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
-    return (await tasks.cancel(who.owner, task_id)).to_dict()
+@router.post("/tasks/{task_id}/cancel", **answers(Task, 409))
+async def cancel_task(task_id: int, who: Authenticated, tasks: Service) -> Response:
+    return as_json((await tasks.cancel(who.owner, task_id)).to_dict())
 
 
-@router.post("/tasks/{task_id}/run", status_code=202, responses=_CHANGES)
-async def run_task(task_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
+@router.post("/tasks/{task_id}/run", **answers(Run, 409, status=202))
+async def run_task(task_id: int, who: Authenticated, tasks: Service) -> Response:
     """An extra run now; the schedule stays as it is."""
-    return (await tasks.trigger(who.owner, task_id)).to_dict()
+    return as_json((await tasks.trigger(who.owner, task_id)).to_dict(), 202)
 
 
-@router.get("/tasks/{task_id}/runs")
+@router.get("/tasks/{task_id}/runs", **answers(RunPage))
 async def task_runs(
     task_id: int,
     who: Authenticated,
     tasks: Service,
     limit: Annotated[int, Query(ge=1, le=_MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=20)] = None,
-) -> dict[str, Any]:
+) -> Response:
     """The task's runs, newest occurrence first, a page at a time (``next_cursor``)."""
     after = _offset(cursor) if cursor is not None else None
     found = await tasks.list_runs(who.owner, task_id, limit=limit + 1, after_run=after)
     page = found[:limit]
     more = len(found) > limit
-    return {
-        "runs": [run.to_dict() for run in page],
-        "next_cursor": str(page[-1].id) if more else None,
-    }
+    return as_json(
+        {
+            "runs": [run.to_dict() for run in page],
+            "next_cursor": str(page[-1].id) if more else None,
+        }
+    )
 
 
-@router.get("/runs/{run_id}")
-async def get_run(run_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
+@router.get("/runs/{run_id}", **answers(RunDetail))
+async def get_run(run_id: int, who: Authenticated, tasks: Service) -> Response:
     """The run, with each of its attempts, its notifications and (in ``result``) the
     agent's trace, secrets masked."""
     run = await tasks.get_run(who.owner, run_id)
     attempts = await tasks.run_attempts(who.owner, run_id)
     told = (await tasks.notifications.of_runs(who.owner, [run.id])).get(run.id, [])
-    return run.to_dict() | {
-        "attempts": [attempt.to_dict() for attempt in attempts],
-        "deliveries": [delivery.to_dict() for delivery in told],
-    }
+    return as_json(
+        run.to_dict()
+        | {
+            "attempts": [attempt.to_dict() for attempt in attempts],
+            "deliveries": [delivery.to_dict() for delivery in told],
+        }
+    )
 
 
-@router.post("/runs/{run_id}/retry", status_code=202, responses=_CHANGES)
-async def retry_run(run_id: int, who: Authenticated, tasks: Service) -> dict[str, Any]:
-    return (await tasks.retry(who.owner, run_id)).to_dict()
+@router.post("/runs/{run_id}/retry", **answers(Run, 409, status=202))
+async def retry_run(run_id: int, who: Authenticated, tasks: Service) -> Response:
+    return as_json((await tasks.retry(who.owner, run_id)).to_dict(), 202)
 
 
 class ScheduleText(BaseModel):
@@ -160,13 +169,13 @@ class ScheduleText(BaseModel):
     count: int = Field(default=5, ge=1, le=100)
 
 
-@router.post("/schedules/parse")
-async def parse_schedule(body: ScheduleText, who: Authenticated, tasks: Service) -> dict[str, Any]:
+@router.post("/schedules/parse", **answers(SchedulePreview))
+async def parse_schedule(body: ScheduleText, who: Authenticated, tasks: Service) -> Response:
     """How agentcron reads ``when`` (in the caller's zone, unless one is given), and its next
     occurrences."""
     zone = body.timezone or (await tasks.profile(who.owner)).timezone
     now = tasks.now()
-    return parse(body.when, zone, now).preview_dict(body.count, now)
+    return as_json(parse(body.when, zone, now).preview_dict(body.count, now))
 
 
 def _offset(cursor: str | None) -> int:

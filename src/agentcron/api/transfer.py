@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from agentcron.api.auth import Authenticated, Service
-from agentcron.api.errors import responses
+from agentcron.api.bodies import Imported, answers, as_json
 from agentcron.errors import BatchError, InvalidInputError, UserError
 from agentcron.transfer import dump_line, read_lines, task_line
 from agentcron.views import TaskView
@@ -25,7 +25,7 @@ _LINES = "One task a line, as JSON, for an import."
 
 @router.post(
     "/tasks:import",
-    responses=responses(409),
+    **answers(Imported, 409),
     openapi_extra={
         "requestBody": {
             "required": False,  # no line, no task: an empty export imports as nothing
@@ -39,7 +39,7 @@ async def import_tasks(
     who: Authenticated,
     tasks: Service,
     idempotent: Annotated[bool, Query(description="Make each line's task once.")] = False,
-) -> dict[str, int]:
+) -> Response:
     """Create the tasks of the body's lines: all of them, or none when a line is refused
     (each refused line named by its number)."""
     lines = read_lines(io.BytesIO(await request.body()), idempotent=idempotent)
@@ -62,7 +62,7 @@ async def import_tasks(
     if problems:
         raise BatchError(sorted(problems, key=lambda found: found[0]), total)
     created = sum(made for _, made in results)
-    return {"created": created, "existed": len(results) - created}
+    return as_json({"created": created, "existed": len(results) - created})
 
 
 @router.get(
