@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -240,6 +241,12 @@ def answers(model: type[BaseModel], *refusals: int, status: int = 200) -> dict[s
 def as_json(
     body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    """``body`` as the answer, encoded once, as Starlette's JSONResponse encodes it."""
-    content = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return Response(content.encode(), status, headers, media_type="application/json")
+    """``body`` as the answer, encoded once (orjson: a tenth of the time of ``json``)."""
+    return Response(_encoded(body), status, headers, media_type="application/json")
+
+
+def _encoded(body: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:  # an integer past 64 bits, which a payload may hold
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
