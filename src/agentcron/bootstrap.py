@@ -15,6 +15,7 @@ import logging
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from agentcron.actions import ActionRegistry
 from agentcron.agent import PROVIDER_MODULES
 from agentcron.clock import SystemClock
 from agentcron.config import Settings, default_timezone
+from agentcron.engine.retention import PURGE_EVERY, purge_history
 from agentcron.engine.wakeup import SocketSender, socket_path
 from agentcron.errors import AgentCronError, ConfigurationError
 from agentcron.processes import worker_name
@@ -203,6 +205,10 @@ class Engine:
             interval=settings.heartbeat_seconds, details=details,
         )  # fmt: skip
         """What it says this process is: 'serve', 'serve --once' or 'worker'."""
+        self.purges = kind == "serve"
+        """Whether it forgets old history itself, once an hour: a Celery worker does when a
+        scheduler's upkeep sends it the purge instead."""
+        self._purged: datetime | None = None
         self._on_output = on_output
         self._background: list[asyncio.Task[None]] = []
         self._transport: asyncio.DatagramTransport | None = None
@@ -265,6 +271,9 @@ class Engine:
     async def _upkeep_step(self) -> None:
         await asyncio.sleep(UPKEEP_SECONDS)
         await self.store.upkeep()
+        if self.purges and (self._purged is None or self.clock.now() >= self._purged + PURGE_EVERY):
+            await purge_history(self.store, self.clock, self.settings.retention_days)
+            self._purged = self.clock.now()
 
     def _beat_soon(self) -> None:
         self.heartbeat.soon()

@@ -22,7 +22,7 @@ from agentcron.config import Settings
 from agentcron.domain import RunStatus
 from agentcron.service import TaskService
 from agentcron.store import SqlStore
-from agentcron.store.models import runs
+from agentcron.store.models import events, runs
 from tests.acceptance.test_cli_schedule import agentcron
 from tests.support.sql import sessions
 
@@ -304,3 +304,59 @@ async def _running_worker(url: str) -> str | None:
         )
     await store.close()
     return str(worker) if worker is not None else None
+
+
+def test_serve_forgets_runs_and_events_past_the_retention_but_keeps_the_rest(home: Path) -> None:
+    """The embedded shape keeps its store from growing for ever: once serving, it deletes
+    the finished runs and the events older than ``retention_days``, and nothing newer."""
+    env = environment(home, AGENTCRON_RETENTION_DAYS="30", AGENTCRON_LOG_LEVEL="INFO")
+    for task_id, title in ((1, "old"), (2, "recent")):
+        made = agentcron("add", title, "--when", "every day at 9", "--message", title, env=env)
+        assert made.returncode == 0, made.stderr
+        assert agentcron("run", str(task_id), env=env).returncode == 0
+    once = agentcron("serve", "--once", env=env)
+    assert "2 runs done" in once.stdout, once.stdout + once.stderr
+    url = f"sqlite:///{home / 'agentcron.db'}"
+    asyncio.run(_age(url, task_id=1, days=31))
+    assert asyncio.run(_history(url)) == ({1, 2}, {1, 2})
+    serve = Serve(env, home / "serve.log")
+    try:
+        _wait_for(lambda: asyncio.run(_history(url))[0] == {2}, timeout=15)
+    finally:
+        assert serve.stop() == 0
+    assert asyncio.run(_history(url)) == ({2}, {2})
+    assert "purged 1 runs finished and" in (home / "serve.log").read_text()
+    shown = agentcron("show", "1", env=env)  # the task itself stays, its history gone
+    assert shown.returncode == 0, shown.stderr
+
+
+async def _age(url: str, *, task_id: int, days: int) -> None:
+    """Make the task's runs, and every event of it so far, ``days`` older."""
+    store = SqlStore(url)
+    shift = timedelta(days=days)
+    async with sessions(store)() as session, session.begin():
+        finished = await session.execute(
+            select(runs.c.id, runs.c.finished_at).where(runs.c.task_id == task_id)
+        )
+        for run_id, at in finished.all():
+            await session.execute(
+                runs.update().where(runs.c.id == run_id).values(finished_at=at - shift)
+            )
+        happened = await session.execute(
+            select(events.c.id, events.c.at).where(events.c.task_id == task_id)
+        )
+        for event_id, at in happened.all():
+            await session.execute(
+                events.update().where(events.c.id == event_id).values(at=at - shift)
+            )
+    await store.close()
+
+
+async def _history(url: str) -> tuple[set[int], set[int]]:
+    """The tasks that have runs, and those that have events."""
+    store = SqlStore(url)
+    async with sessions(store)() as session:
+        with_runs = set(await session.scalars(select(runs.c.task_id).distinct()))
+        with_events = set(await session.scalars(select(events.c.task_id).distinct()))
+    await store.close()
+    return with_runs, with_events

@@ -26,6 +26,7 @@ from agentcron.abc import Clock, Store, Wakeup
 from agentcron.config import Settings
 from agentcron.distributed.broker import Broker
 from agentcron.distributed.queues import MAINTENANCE, PURGE_TASK, QUEUES, queue_for
+from agentcron.engine.retention import PURGE_EVERY
 from agentcron.errors import BrokerError
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("agentcron.upkeep")
 UPKEEP_LOCK = 0x61677570  # "agup": one scheduler at a time does the upkeep
-PURGE_EVERY = timedelta(hours=1)
 
 
 @dataclass

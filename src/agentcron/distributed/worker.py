@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from agentcron.config import Settings
+from agentcron.engine.retention import purge_history
 from agentcron.errors import StoreError
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("agentcron.worker")
 T = TypeVar("T")
-_PURGE_BATCH = 1000
 _STARTING_TIMEOUT_SECONDS = 120.0
 
 
@@ -165,25 +165,7 @@ class WorkerBridge:
     async def _purge(self) -> int:
         engine = self.engine
         assert engine is not None
-        days = self.settings.retention_days
-        if days <= 0:
-            return 0
-        before = await engine.store.now(engine.clock) - timedelta(days=days)
-        purged = events = 0
-        while True:
-            async with engine.store.transaction() as store:
-                count = await store.handover.purge_finished(before, _PURGE_BATCH)
-                old_events = await store.events.purge_before(before, _PURGE_BATCH)
-            purged += count
-            events += old_events
-            if count < _PURGE_BATCH and old_events < _PURGE_BATCH:
-                break
-        if purged or events:
-            log.info(
-                "purged %d runs finished and %d events recorded before %s",
-                purged, events, before.isoformat(),
-            )  # fmt: skip
-        return purged
+        return await purge_history(engine.store, engine.clock, self.settings.retention_days)
 
 
 _bridge: WorkerBridge | None = None
