@@ -133,6 +133,14 @@ class UserRepository(Protocol):
         they were told already (one caller wins, however many ask at once)."""
         ...
 
+    async def set_calendar_token(self, user_id: str, token: str | None) -> None:
+        """Give the person this calendar token (None: no feed)."""
+        ...
+
+    async def by_calendar_token(self, token: str) -> UserView | None:
+        """The person whose calendar token this is, removed or not, or None."""
+        ...
+
 
 class KeyRepository(Protocol):
     """API keys; their secrets only as hashes."""

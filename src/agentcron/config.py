@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     """Requests one API key may make a minute (per API process), in bursts of as many."""
     api_max_body_bytes: int = Field(default=2_000_000, ge=1_000, le=100_000_000)
     """The largest request body the API reads; a larger one is answered 413."""
+    public_url: Annotated[str, Secret(mask_url)] = Field(
+        default="http://127.0.0.1:8080", max_length=500
+    )
+    """Where people reach the API, for the addresses agentcron gives out (a calendar feed's,
+    from ``agentcron calendar url``; the API itself answers with the address it was asked
+    at)."""
 
     concurrency: int = Field(default=64, ge=1, le=10_000)
     """Runs executed at once by one in-process worker."""

@@ -1,4 +1,5 @@
-"""API keys: what one looks like, and how it is checked against what the store keeps.
+"""API keys (and calendar feed tokens): what one looks like, and how it is checked against
+what the store keeps.
 
 A key is ``agc_<id>_<secret>``. The id (12 hexadecimal characters) is its public part: it
 finds the key's row, and names the key in lists and logs. The secret (32 random bytes,
@@ -19,6 +20,9 @@ PREFIX = "agc_"
 _ID_BYTES = 6
 _SECRET_BYTES = 32
 _KEY = re.compile(r"agc_(?P<id>[0-9a-f]{12})_(?P<secret>[A-Za-z0-9_-]{43})")
+CALENDAR_PREFIX = "cal_"
+_CALENDAR_BYTES = 24
+_CALENDAR_TOKEN = re.compile(r"cal_[A-Za-z0-9_-]{32}")
 
 
 @dataclass(frozen=True)
@@ -52,3 +56,13 @@ def hash_secret(secret: str) -> str:
 def secret_matches(secret: str, secret_hash: str) -> bool:
     """Whether ``secret`` is the one ``secret_hash`` was made from, in constant time."""
     return hmac.compare_digest(hash_secret(secret), secret_hash)
+
+
+def make_calendar_token() -> str:
+    """A calendar feed's token: not an API key (it opens one read-only feed, and calendar
+    programs keep it in the feed's address), so it is kept as it is, to be shown again."""
+    return CALENDAR_PREFIX + secrets.token_urlsafe(_CALENDAR_BYTES)
+
+
+def is_calendar_token(text: str) -> bool:
+    return _CALENDAR_TOKEN.fullmatch(text) is not None

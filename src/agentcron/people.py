@@ -13,7 +13,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from agentcron.errors import DuplicateError, InvalidInputError, NotFoundError
-from agentcron.keys import make_key, parse_key, secret_matches
+from agentcron.keys import (
+    is_calendar_token,
+    make_calendar_token,
+    make_key,
+    parse_key,
+    secret_matches,
+)
 from agentcron.schedules import get_zone
 from agentcron.schedules._zones import zone_name
 from agentcron.views import ApiKeyView, UserView
@@ -68,6 +74,7 @@ class PeopleService:
             if person is None:
                 raise NotFoundError(f"No person named '{user_id}' is known ('agentcron users ls').")
             revoked = await store.keys.revoke_of_user(user_id, now)
+            await store.users.set_calendar_token(user_id, None)
             if person.removed_at is None:
                 await store.users.mark_removed(user_id, now)
         return revoked
@@ -144,6 +151,34 @@ class PeopleService:
         if not secret_matches(secret, secret_hash) or listed.revoked_at is not None:
             return None
         return listed if present else None
+
+    async def calendar_token(self, user_id: str, *, new: bool = False) -> str:
+        """The token of the person's calendar feed, made on first asking; ``new`` replaces
+        it, so that the old address shows nothing any more."""
+        async with self.store.transaction() as store:
+            person = await _present(store, user_id)
+            if person.calendar_token is not None and not new:
+                return person.calendar_token
+            token = make_calendar_token()
+            await store.users.set_calendar_token(user_id, token)
+            return token
+
+    async def revoke_calendar(self, user_id: str) -> bool:
+        """Close the person's calendar feed; False if they had none."""
+        async with self.store.transaction() as store:
+            person = await _present(store, user_id)
+            await store.users.set_calendar_token(user_id, None)
+            return person.calendar_token is not None
+
+    async def calendar_owner(self, token: str) -> str | None:
+        """Whose calendar feed ``token`` opens, if it opens one: well formed, live, its
+        person not removed. A lookup by a unique index of a 192-bit random value tells a
+        prober nothing by its timing."""
+        if not is_calendar_token(token):
+            return None
+        async with self.store.reading() as store:
+            person = await store.users.by_calendar_token(token)
+        return person.id if person is not None and person.removed_at is None else None
 
 
 _MAX_CAP = 1e12

@@ -34,6 +34,7 @@ _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
 _SECRET_TEXT = re.compile(
     r"\b(?i:bearer)\s+[\w.~+/=-]{8,}|\b(sk|pk|rk)-[\w-]{12,}|\b(?i:basic)\s+(?P<basic>[\w+/=]{8,})"
     r"|\bagc_[0-9a-f]{12}_[\w-]{20,}"  # agentcron's own API keys
+    r"|\bcal_[\w-]{32}"  # and its calendar feed tokens
 )
 _ENCODED = re.compile(r"[0-9+/=]|.[A-Z]")
 """What tells base64 credentials from an English word after 'basic'."""
@@ -153,7 +154,7 @@ class MaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         masked = mask_text(message)
-        if masked != message:
+        if masked != message and not _masked_in_place(record, masked):
             record.msg, record.args = masked, None
         if record.exc_info and not record.exc_text:  # the formatter then prints this text
             record.exc_text = mask_text(_FORMATTER.formatException(record.exc_info))
@@ -161,6 +162,22 @@ class MaskingFilter(logging.Filter):
 
 
 _FORMATTER = logging.Formatter()
+
+
+def _masked_in_place(record: logging.LogRecord, masked: str) -> bool:
+    """Mask a record's arguments one by one, keeping its format: some formatters take the
+    arguments apart (uvicorn's access log reads the request line from them). False, and
+    nothing changed, when that does not give the masked message."""
+    if not isinstance(record.args, tuple):
+        return False
+    given = record.args
+    record.args = tuple(
+        arg if isinstance(arg, int | float) else mask_text(str(arg)) for arg in given
+    )
+    if record.getMessage() == masked:
+        return True
+    record.args = given
+    return False
 
 
 def mask_log_records(logger: logging.Logger | None = None) -> None:

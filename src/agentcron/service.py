@@ -66,6 +66,7 @@ from agentcron.views import (
 
 MAX_PAYLOAD_BYTES = 1_000_000
 _MAX_EVENTS = 500  # a look at the events reads at most this many
+_FEED_PAGE = 500  # a calendar feed reads its tasks this many at a time
 ChangeSignal = Callable[[], Awaitable[None]]
 
 
@@ -501,6 +502,24 @@ class TaskService:
         return [
             task if task.id not in last else replace(task, last_run=last[task.id]) for task in tasks
         ]
+
+    async def calendar_feed(self, owner: str) -> bytes:
+        """The owner's upcoming runs over the next 30 days, as an iCalendar feed."""
+        from agentcron.calendar_feed import WINDOW, render_feed  # noqa: PLC0415 - its door only
+
+        now = self.now()
+        found: list[TaskView] = []
+        async with self.store.reading() as store:
+            person = await _user(store, owner)
+            while True:
+                page = await store.tasks.search(
+                    owner, statuses=[TaskStatus.ACTIVE], text=None, due_before=now + WINDOW,
+                    limit=_FEED_PAGE, offset=len(found),
+                )  # fmt: skip
+                found += page
+                if len(page) < _FEED_PAGE:
+                    break
+        return render_feed(found, now, name=person.name or person.id)
 
     async def update(
         self, owner: str, task_id: int, request: TaskChanges | dict[str, Any]

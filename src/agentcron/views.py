@@ -185,6 +185,8 @@ class UserView:
     """The most their agent runs may cost in a calendar month (the prices' currency)."""
     budget_notice_month: str | None = None
     """The month ('2026-12') they were told a cap was reached."""
+    calendar_token: str | None = field(default=None, repr=False)
+    """What the address of their calendar feed carries (a secret: never in a repr)."""
 
     @property
     def has_budget(self) -> bool:

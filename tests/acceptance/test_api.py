@@ -26,6 +26,7 @@ def server(
 ) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("api")
     env = {"AGENTCRON_HOME": str(home), "AGENTCRON_TIMEZONE": "Europe/Paris"}
+    env["AGENTCRON_LOG_LEVEL"] = "INFO"  # uvicorn's access log too, to check what it shows
     with private_schema() as url:
         if request.param == "postgresql":
             env["AGENTCRON_DATABASE_URL"] = url
@@ -295,3 +296,46 @@ def test_tasks_go_out_and_come_back_in_as_json_lines(api: Api) -> None:
     assert (
         len(api.call("GET", "/v1/tasks", who="bob").json()["tasks"]) == 6
     )  # none of the refused file
+
+
+def test_a_calendar_program_subscribes_to_the_feed_by_its_address_alone(api: Api) -> None:
+    made = api.call(
+        "POST",
+        "/v1/tasks",
+        json={"title": "Water the plants", "when": "every day at 8", **REMINDER},
+    )
+    assert made.status_code == 201, made.text
+    address = api.call("GET", "/v1/calendar").json()["url"]
+    assert address.startswith(f"{api.url}/v1/calendar.ics?token=cal_")
+    assert api.call("GET", "/v1/calendar").json()["url"] == address  # the same until replaced
+    feed = httpx.get(address, timeout=10)  # no key: a calendar program has none
+    assert feed.status_code == 200, feed.text
+    assert feed.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert "SUMMARY:Water the plants" in feed.text
+    assert "RRULE:FREQ=DAILY" in feed.text
+    assert "TZID=Europe/Paris" in feed.text
+    renewed = api.call("POST", "/v1/calendar").json()["url"]
+    assert renewed != address
+    assert error_of(httpx.get(address, timeout=10)) == (404, "not_found")
+    assert httpx.get(renewed, timeout=10).status_code == 200
+    assert api.call("DELETE", "/v1/calendar").status_code == 204
+    assert error_of(httpx.get(renewed, timeout=10)) == (404, "not_found")
+    log = api.log.read_text()
+    for token in (address, renewed):
+        assert token.partition("token=")[2] not in log  # the access log masks it
+    assert "calendar.ics?token=****" in log
+
+
+def test_calendar_url_prints_the_feed_s_address_for_the_cli_s_person(tmp_path: Path) -> None:
+    env = {"AGENTCRON_HOME": str(tmp_path), "AGENTCRON_PUBLIC_URL": "https://cron.example.org/"}
+    first = agentcron("calendar", "url", env=env)
+    assert first.returncode == 0, first.stderr
+    address = first.stdout.strip()
+    assert address.startswith("https://cron.example.org/v1/calendar.ics?token=cal_"), address
+    assert "calendar program" in first.stderr
+    assert agentcron("calendar", "url", env=env).stdout.strip() == address
+    renewed = agentcron("calendar", "url", "--new", "--json", env=env)
+    assert json.loads(renewed.stdout)["url"] != address
+    closed = agentcron("calendar", "close", env=env)
+    assert (closed.returncode, closed.stdout.strip()) == (0, "Your calendar feed is closed.")
+    assert agentcron("calendar", "close", env=env).stdout.strip() == "You had no calendar feed."

@@ -21,7 +21,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +58,9 @@ READ_FOR = 3.0
 """Seconds a streamed answer is read at most (an event stream need not end)."""
 
 
-PUBLIC, PERSON, ADMIN = "public", "person", "admin"
-"""Who a route is for: anyone; a person, on what is theirs; an operator (an admin key)."""
+PUBLIC, PERSON, ADMIN, FEED = "public", "person", "admin", "feed"
+"""Who a route is for: anyone; a person, on what is theirs; an operator (an admin key);
+whoever holds a person's calendar feed token (no key needed, none is enough)."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,10 @@ RECIPES = (
     Recipe("POST", "/v1/chat", stream=True, shows=("chat",), options={"json": {"message": "hi"}}),
     Recipe("DELETE", "/v1/chat", 204, options={"params": {"conversation": "spare"}}),
     Recipe("GET", "/v1/events", stream=True, shows=("title",), options={"params": {"after": 0}}),
+    Recipe("GET", "/v1/calendar"),
+    Recipe("POST", "/v1/calendar"),
+    Recipe("DELETE", "/v1/calendar", 204),
+    Recipe("GET", "/v1/calendar.ics", shows=("title",), access=FEED),
 )
 # fmt: on
 """One request a route; the test of completeness names any route this leaves out."""
@@ -371,7 +376,9 @@ def leaks(answer: Answer, markers: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("recipe", RECIPES, ids=[recipe.name for recipe in RECIPES])
 def test_each_route_answers_its_owner_and_nobody_else(world: World, recipe: Recipe) -> None:
-    matrix = {PUBLIC: check_public, PERSON: check_personal, ADMIN: check_admin}[recipe.access]
+    matrix = {PUBLIC: check_public, PERSON: check_personal, ADMIN: check_admin, FEED: check_feed}[
+        recipe.access
+    ]
     others = matrix(world, recipe)
     ann_s = [*MARKERS.values(), world.ann, SECRET]
     for caller, answer in others.items():
@@ -448,6 +455,43 @@ def check_admin(world: World, recipe: Recipe) -> dict[str, Answer]:
             recipe, recipe.path, world.bearer("admin"), acting=acting
         )
         assert answer.status == recipe.ok, answer.text
+    return said
+
+
+def check_feed(world: World, recipe: Recipe) -> dict[str, Answer]:
+    """Ann's feed token opens her feed, whatever key comes with it or none; keys alone, bob's
+    token, a made-up one or her replaced one open nothing of hers."""
+
+    def token_of(who: str, *, new: bool = False) -> str:
+        made = world.client.request(
+            "POST" if new else "GET", "/v1/calendar", headers={"Authorization": world.bearer(who)}
+        )
+        assert made.status_code == 200, made.text
+        return str(made.json()["url"]).partition("token=")[2]
+
+    def feed(token: str | None, authorization: str | None) -> Answer:
+        params = {} if token is None else {"params": {"token": token}}
+        return world.send(replace(recipe, options=params), recipe.path, authorization)
+
+    said = {}
+    replaced = token_of("ann")
+    ann_s = token_of("ann", new=True)
+    for reason, authorization in {**world.denied_keys(), "ann": world.bearer("ann")}.items():
+        mine = feed(ann_s, authorization)
+        assert mine.status == recipe.ok, (reason, mine.text)
+        assert mine.headers["content-type"].startswith("text/calendar"), reason
+        assert all(MARKERS[shown] in mine.text for shown in recipe.shows), reason
+        said[f"ann's key alone ({reason})"] = feed(None, authorization)
+        assert said[f"ann's key alone ({reason})"].status == 422
+    said["bob's token"] = feed(token_of("bob"), None)
+    assert said["bob's token"].status == 200, said["bob's token"].text
+    for reason, token in {
+        "replaced": replaced,
+        "made up": "cal_" + "A" * 32,
+        "a key": world.api.keys["ann"],
+    }.items():
+        said[f"a {reason} token"] = answer = feed(token, world.bearer("ann"))
+        assert answer.error() == (404, "not_found"), (reason, answer.text)
     return said
 
 

@@ -147,3 +147,23 @@ def test_remembered_secrets_are_hidden_wherever_text_is_masked() -> None:
     remember_secrets({"zq7-remembered-path-token", "zq7"})  # the short one is too common
     assert mask_text("sent to /hooks/zq7-remembered-path-token/in") == f"sent to /hooks/{MASK}/in"
     assert mask_text("zq7 stays") == "zq7 stays"
+
+
+def test_a_formatter_that_takes_the_arguments_apart_still_gets_them_masked() -> None:
+    """uvicorn's access log reads the request line from the record's arguments: they are
+    masked one by one, so that it can, and the token in a feed's address is hidden."""
+    import logging
+
+    from uvicorn.logging import AccessFormatter
+
+    from agentcron.secrets import MaskingFilter
+
+    token = "cal_" + "x1" * 16
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", f"/v1/calendar.ics?token={token}", "1.1", 200), None,
+    )  # fmt: skip
+    assert MaskingFilter().filter(record)
+    line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s').format(record)
+    assert token not in line
+    assert "/v1/calendar.ics?token=**** HTTP/1.1" in line

@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from agentcron import __version__
-from agentcron.api import chat, errors, events, metrics, person, tasks, transfer
+from agentcron.api import calendar, chat, errors, events, metrics, person, tasks, transfer
 from agentcron.api.bodies import Status, answers, as_json
 from agentcron.api.limits import BodyLimit, RateLimiter
 from agentcron.config import Settings
@@ -68,8 +68,10 @@ def create_app(settings: Settings | None = None, service: TaskService | None = N
         chat.router,
         events.router,
         metrics.router,
+        calendar.router,
     ):
         app.include_router(routes, responses=errors.COMMON)
+    app.include_router(calendar.feeds)  # opened by its token, not a key
 
     @app.get("/healthz", **answers(Status))
     async def healthz() -> Response:

@@ -220,6 +220,12 @@ class Imported(_Body):
     existed: int = Field(description="Lines whose idempotency key named a task already made.")
 
 
+class CalendarFeed(_Body):
+    """The address of the person's calendar feed (the token in it opens it: keep it)."""
+
+    url: str
+
+
 class Status(_Body):
     """The process's state: 'ok' (alive) or 'ready' (its store, and broker, answer)."""
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import uvicorn
 
 from agentcron.api.app import create_app
+from agentcron.api.log_config import uvicorn_log_config
 from agentcron.config import Settings
 from agentcron.errors import ConfigurationError, InvalidInputError
 from agentcron.service import TaskService
@@ -42,6 +43,7 @@ class EmbeddedApi:
             port=port,
             log_level=settings.log_level.lower(),
             server_header=False,
+            log_config=uvicorn_log_config(),
             timeout_graceful_shutdown=5,  # event streams never end by themselves
         )
         self._server = _InProcess(config)

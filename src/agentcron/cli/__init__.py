@@ -16,6 +16,7 @@ from agentcron import __version__
 from agentcron.cli import (
     actions,
     api,
+    calendar,
     channels,
     chat,
     config,
@@ -48,6 +49,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(schedule.app, name="schedule")
+app.add_typer(calendar.app, name="calendar")
 app.add_typer(config.app, name="config")
 app.command("serve")(serve.serve)
 app.command("api")(api.api)

@@ -21,6 +21,8 @@ def api(
     run_with_service(lambda service, owner: service.profile(owner))  # the store, or why not
     import uvicorn  # noqa: PLC0415 - only to serve
 
+    from agentcron.api.log_config import uvicorn_log_config  # noqa: PLC0415
+
     print(f"agentcron api on http://{host}:{port} (Ctrl-C stops)", flush=True)
     uvicorn.run(
         "agentcron.api.app:create_app",
@@ -30,5 +32,6 @@ def api(
         workers=workers,
         log_level=settings.log_level.lower(),
         server_header=False,
+        log_config=uvicorn_log_config(),
         timeout_graceful_shutdown=5,  # event streams never end by themselves
     )

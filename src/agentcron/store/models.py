@@ -64,6 +64,8 @@ users: Final = Table(
     _optional("monthly_token_budget", BigInteger),
     _optional("monthly_cost_budget", Double),
     _optional("budget_notice_month", String(7)),
+    _optional("calendar_token", String(64)),
+    UniqueConstraint("calendar_token"),
 )
 """People. One removed keeps their row (and their tasks' history, per the retention): their
 tasks are cancelled and their keys revoked; ``users add`` brings them back."""

@@ -12,6 +12,7 @@ from agentcron.store._rows import TASKS, USERS, Sql, upsert_into, user_view
 from agentcron.views import UserView
 
 _GET = select(USERS).where(USERS.c.id == bindparam("user_id"))
+_BY_CALENDAR = select(USERS).where(USERS.c.calendar_token == bindparam("token"))
 _LIVE_TASKS = (
     select(func.count())
     .select_from(TASKS)
@@ -88,3 +89,12 @@ class SqlUsers:
             .values(budget_notice_month=month)
         )
         return bool(told.rowcount)
+
+    async def set_calendar_token(self, user_id: str, token: str | None) -> None:
+        await self._session.execute(
+            update(USERS).where(USERS.c.id == user_id).values(calendar_token=token)
+        )
+
+    async def by_calendar_token(self, token: str) -> UserView | None:
+        row = (await self._session.execute(_BY_CALENDAR, {"token": token})).first()
+        return user_view(row) if row is not None else None
