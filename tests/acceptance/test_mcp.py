@@ -240,6 +240,26 @@ async def test_the_other_tools_change_and_preview(door: Door) -> None:
     )
 
 
+async def test_payload_secrets_are_masked_as_the_api_masks_them(door: Door) -> None:
+    hook = {
+        "url": "https://hooks.example.com/report?token=SecretToken123",
+        "headers": {"Authorization": "Bearer SecretHeader456"},
+    }
+    async with door.connect() as client:
+        made = await client.call_tool(
+            "schedule_task",
+            {"title": "Report", "when": "in 1 hour", "action": "http", "payload": hook},
+        )
+        shown = await client.call_tool("get_task", {"task_id": answer(made)["id"]})
+    for result in (made, shown):
+        said = json.dumps(answer(result)) + "".join(
+            block.text for block in result.content if block.type == "text"
+        )
+        assert "SecretToken123" not in said
+        assert "SecretHeader456" not in said
+        assert "****" in said
+
+
 def test_a_request_without_a_live_key_is_refused(server: Server) -> None:
     api = Api(server.env, server.url, server.log)
     for headers in ({}, {"Authorization": "Bearer not-a-key"}, {"Authorization": "Basic x"}):
