@@ -87,6 +87,31 @@ class Recipe:
 CREATED = {"json": {"title": "mine", "when": "in 2 hours", "payload": {"message": "hello"}}}
 IMPORTED = {"content": json.dumps({"title": "in", "when": "in 3 hours"}), "headers": NDJSON}
 PATCHED = {"json": {"title": "renamed"}, "headers": {"If-Match": '"1"'}}
+MCP_VERSION = "2026-07-28"
+MCP_CALL = {
+    "json": {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {
+            "name": "list_tasks",
+            "arguments": {"limit": 500},
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": MCP_VERSION,
+                "io.modelcontextprotocol/clientCapabilities": {},
+            },
+        },
+    },
+    "headers": {
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": MCP_VERSION,
+        "Mcp-Method": "tools/call",
+        "Mcp-Name": "list_tasks",
+    },
+}
+"""An MCP tool call standing alone (the 2026-07-28 revision): the caller's tasks."""
+MCP_NO_SESSION = {"headers": {"Accept": "application/json, text/event-stream"}}
+"""A handshake-era stream or session end without a session: 400 for anyone let in."""
 
 # fmt: off
 RECIPES = (
@@ -121,6 +146,9 @@ RECIPES = (
     Recipe("POST", "/v1/calendar"),
     Recipe("DELETE", "/v1/calendar", 204),
     Recipe("GET", "/v1/calendar.ics", shows=("title",), access=FEED),
+    Recipe("POST", "/mcp", shows=("title", "payload"), options=MCP_CALL),
+    Recipe("GET", "/mcp", 400, options=MCP_NO_SESSION),
+    Recipe("DELETE", "/mcp", 400, options=MCP_NO_SESSION),
 )
 # fmt: on
 """One request a route; the test of completeness names any route this leaves out."""

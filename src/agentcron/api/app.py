@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from starlette.routing import Route
 
 from agentcron import __version__
 from agentcron.api import calendar, chat, errors, events, metrics, person, tasks, transfer
@@ -20,6 +21,7 @@ from agentcron.api.bodies import Status, answers, as_json
 from agentcron.api.limits import BodyLimit, RateLimiter
 from agentcron.config import Settings
 from agentcron.errors import AgentCronError
+from agentcron.mcp.http import McpEndpoint
 from agentcron.service import TaskService
 
 if TYPE_CHECKING:
@@ -37,7 +39,8 @@ def create_app(settings: Settings | None = None, service: TaskService | None = N
         if service is not None:
             app.state.service, app.state.store = service, service.store
             try:
-                yield
+                async with mcp.running():
+                    yield
             finally:
                 await _finish_turns(app)
             return
@@ -46,7 +49,8 @@ def create_app(settings: Settings | None = None, service: TaskService | None = N
         app.state.service = build_service(configured, store)
         app.state.store = store
         try:
-            yield
+            async with mcp.running():
+                yield
         finally:
             await _finish_turns(app)
             await store.close()
@@ -55,6 +59,8 @@ def create_app(settings: Settings | None = None, service: TaskService | None = N
 
     configured = settings or load_settings()
     app = FastAPI(title="agentcron", version=__version__, lifespan=lifespan)
+    mcp = McpEndpoint(configured.log_level)
+    app.router.routes.append(Route("/mcp", mcp, methods=["GET", "POST", "DELETE"]))
     app.state.limiter = RateLimiter(configured.api_rate_limit_per_minute)
     app.state.chat_turns = set()
     app.state.http_metrics = metrics.HttpMetrics()

@@ -63,5 +63,12 @@ async def caller(
     return Caller(owner=owner, admin=found.admin, key_id=found.id)
 
 
+async def caller_of(request: Request) -> Caller:
+    """``caller`` outside FastAPI's dependencies, for a route served by another ASGI app
+    (``/mcp``): the same key, the same checks, the same errors."""
+    credentials = await _KEY(request)
+    return await caller(request, credentials, request.headers.get("x-agentcron-user"))
+
+
 Authenticated = Annotated[Caller, Depends(caller)]
 Service = Annotated[TaskService, Depends(service)]

@@ -24,6 +24,7 @@ from agentcron.cli import (
     distributed,
     doctor,
     events,
+    mcp,
     people,
     profile,
     runs,
@@ -53,6 +54,7 @@ app.add_typer(calendar.app, name="calendar")
 app.add_typer(config.app, name="config")
 app.command("serve")(serve.serve)
 app.command("api")(api.api)
+app.command("mcp")(mcp.mcp)
 app.command("scheduler")(distributed.scheduler)
 app.command("worker")(distributed.worker)
 app.command("chat")(chat.chat)
