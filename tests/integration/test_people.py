@@ -101,3 +101,28 @@ async def test_removing_a_person_revokes_their_keys_and_cancels_their_tasks(
     assert (back.name, back.removed_at) == ("Ann again", None)
     assert await service.people.authenticate(key) is None  # an old key stays revoked
     assert (await service.create("ann", {"title": "new", "when": "in 1 hour", **REMINDER})).id
+
+
+async def test_a_calendar_token_opens_its_person_s_feed_until_replaced_closed_or_removed(
+    service: TaskService,
+) -> None:
+    people = service.people
+    token = await people.calendar_token("ann")
+    assert await people.calendar_token("ann") == token  # the same address, asked again
+    assert token not in repr(await people.get_user("ann"))  # a secret: never in a repr
+    assert await people.calendar_owner(token) == "ann"
+    bob_s = await people.calendar_token("bob")
+    assert (bob_s != token, await people.calendar_owner(bob_s)) == (True, "bob")
+    for not_one in ("", "cal_", token[:-1], token + "x", "agc_" + token[4:], token.upper()):
+        assert await people.calendar_owner(not_one) is None, not_one
+    replaced = await people.calendar_token("ann", new=True)
+    assert (await people.calendar_owner(token), await people.calendar_owner(replaced)) == (
+        None, "ann"
+    )  # fmt: skip
+    assert await people.revoke_calendar("ann") is True
+    assert await people.revoke_calendar("ann") is False
+    assert await people.calendar_owner(replaced) is None
+    await service.remove_user("bob")
+    assert await people.calendar_owner(bob_s) is None
+    with pytest.raises(NotFoundError):
+        await people.calendar_token("bob")
