@@ -481,6 +481,11 @@ class TaskService:
             last = await store.runs.last_for_tasks([task.id])
         return replace(task, last_run=last.get(task.id))
 
+    async def find_by_idempotency_key(self, owner: str, key: str) -> TaskView | None:
+        """The owner's task made with this idempotency key, if one was."""
+        async with self.store.reading() as store:
+            return (await store.tasks.by_idempotency_keys(owner, [key])).get(key)
+
     async def list_tasks(
         self,
         owner: str,

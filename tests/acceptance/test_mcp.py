@@ -180,6 +180,30 @@ async def test_a_repeated_call_in_one_session_makes_one_task(door: Door) -> None
     assert sorted(task["id"] for task in listed) == sorted([first["id"], other["id"]])
 
 
+@pytest.fixture
+def api(server: Server) -> Api:
+    return Api(server.env, server.url, server.log)
+
+
+async def test_over_http_without_a_session_a_repeat_by_the_same_key_is_one_task(
+    server: Server, api: Api
+) -> None:
+    """The client's default, the 2026-07-28 revision, keeps no session over HTTP: a retried
+    call with the same key (within the repeat window) still makes one task."""
+    connect = over_http(server.url, api.keys["ann"])
+    request = {"title": "Renew passport", "when": "in 5 days"}
+    async with connect() as client:
+        first = answer(await client.call_tool("schedule_task", request))
+        again = answer(await client.call_tool("schedule_task", request))
+    async with connect() as client:  # a new connection, the same key: the same retry
+        later = answer(await client.call_tool("schedule_task", request))
+    assert (first["created"], again["created"], later["created"]) == (True, False, False)
+    assert again["id"] == later["id"] == first["id"]
+    async with over_http(server.url, api.keys["bob"])() as client:  # another person
+        theirs = answer(await client.call_tool("schedule_task", request))
+    assert theirs["created"]
+
+
 async def test_an_idempotency_key_holds_across_sessions(door: Door) -> None:
     request = {"title": "Water plants", "when": "every sunday at 10", "idempotency_key": "plants"}
     async with door.connect() as client:

@@ -22,6 +22,9 @@ class Acting:
     service: TaskService
     owner: str
     session: str | None
+    key_id: str | None = None
+    """The API key the request came with (HTTP): without a session, repeats are told apart
+    by it and by time (``tools.REPEAT_WINDOW``)."""
 
 
 Resolver = Callable[[ServerRequestContext[Any, Any]], Awaitable[Acting]]

@@ -58,4 +58,4 @@ async def _acting(ctx: ServerRequestContext[Any, Any]) -> Acting:
         raise RuntimeError("an MCP request over HTTP without its HTTP request")
     who: Caller = request.scope[_CALLER]
     session = request.headers.get(MCP_SESSION_ID_HEADER)
-    return Acting(request.app.state.service, who.owner, session)
+    return Acting(request.app.state.service, who.owner, session, who.key_id)

@@ -8,6 +8,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Annotated, Any, Literal, ParamSpec
 
 from mcp.server.mcpserver import MCPServer
@@ -94,14 +95,27 @@ def _given(**fields: Any) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value is not None}
 
 
-def _idempotency_key(who: Acting, request: dict[str, Any]) -> str | None:
+REPEAT_WINDOW = timedelta(minutes=10)
+"""Without a session (HTTP in the 2026-07-28 revision), the same call with the same API key
+within this long (up to twice this, by the window it falls in) is a repeat."""
+
+
+async def _idempotency_key(who: Acting, request: dict[str, Any]) -> str | None:
     """The same request twice in one session is one task: a key of the session and of the
-    request's canonical JSON. Without a session, no key (every call is a new request)."""
-    if who.session is None:
-        return None
+    request's canonical JSON. Without a session, of the API key and the window of time the
+    call falls in, or the window before when that one made the task (so that a repeat just
+    across a window's end is still one). Neither: no key, every call a new request."""
     canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
     digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
-    return f"mcp:{who.session}:{digest}"
+    if who.session is not None:
+        return f"mcp:{who.session}:{digest}"
+    if who.key_id is None:
+        return None
+    window = int(who.service.now().timestamp() // REPEAT_WINDOW.total_seconds())
+    before = f"mcp:{who.key_id}:{window - 1}:{digest}"
+    if await who.service.find_by_idempotency_key(who.owner, before) is not None:
+        return before
+    return f"mcp:{who.key_id}:{window}:{digest}"
 
 
 @_tool
@@ -161,7 +175,7 @@ async def schedule_task(
     )  # fmt: skip
     if action == "reminder" and "message" not in request["payload"]:
         request["payload"] = {**request["payload"], "message": title}  # as 'agentcron add'
-    key = idempotency_key or _idempotency_key(who, request)
+    key = idempotency_key or await _idempotency_key(who, request)
     if key is not None:
         request["idempotency_key"] = key
     task, created = await who.service.create_or_get(who.owner, request)
