@@ -35,6 +35,19 @@ def _no_worker_terminal_size() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def _secrets_remembered_by_one_test_only() -> Iterator[None]:
+    """What a test's notifier or settings remember as secret (``remember_secrets``: a
+    channel's path segment, say) is hidden in this process's every later message; a test
+    starts with what was remembered before it, and leaves nothing of its own behind, so that
+    a word such as 'agentcron' in another test's channel URL masks nothing here."""
+    from agentcron.secrets import _remembered
+
+    values, pattern = set(_remembered.values), _remembered.pattern
+    yield
+    _remembered.values, _remembered.pattern = values, pattern
+
+
 @pytest.fixture
 def pg_schema() -> Iterator[str]:
     """A fresh schema on the test server, dropped afterwards; its URL selects it."""

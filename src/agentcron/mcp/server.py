@@ -3,6 +3,7 @@ whom the transport's resolver says."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal, get_args
 
 from mcp.server.mcpserver import MCPServer
@@ -12,7 +13,7 @@ from agentcron import __version__
 from agentcron.mcp.acting import ActingMiddleware, Resolver
 from agentcron.mcp.tools import add_tools
 from agentcron.mcp.upcoming import URI, read_upcoming
-from agentcron.secrets import mask_log_records
+from agentcron.secrets import MaskingFilter
 
 INSTRUCTIONS = (
     "agentcron schedules tasks that fire on time: reminders, agent runs, HTTP calls. Use "
@@ -27,6 +28,8 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 def build_server(resolve: Resolver, log_level: str = "WARNING") -> MCPServer[Any]:
     """The server, on any transport: ``resolve`` says who each request acts for."""
     level: LogLevel = next((name for name in get_args(LogLevel) if name == log_level), "WARNING")
+    root = logging.getLogger()
+    before = list(root.handlers)
     server: MCPServer[Any] = MCPServer(
         "agentcron",
         title="agentcron",
@@ -35,7 +38,9 @@ def build_server(resolve: Resolver, log_level: str = "WARNING") -> MCPServer[Any
         log_level=level,
         middleware=[ActingMiddleware(resolve)],
     )
-    mask_log_records()  # the SDK gives the root logger a handler when it has none
+    for handler in root.handlers:  # the SDK gives the root logger one when it has none
+        if handler not in before:
+            handler.addFilter(MaskingFilter())
     add_tools(server)
     server.add_resource(
         FunctionResource.from_function(
