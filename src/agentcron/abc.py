@@ -168,6 +168,23 @@ class KeyRepository(Protocol):
         """Revoke every live key of the person; how many."""
         ...
 
+    async def add_session(
+        self, session_id: str, key_id: str, secret_hash: str, now: datetime, expires_at: datetime
+    ) -> None:
+        """A web session opened with the key (its secret only as a hash)."""
+        ...
+
+    async def get_session(
+        self, session_id: str
+    ) -> tuple[ApiKeyView, str, datetime, bool] | None:
+        """The session's key, the hash of the session's secret, when it expires, and whether
+        the key's person is present, or None: one read, made by every page."""
+        ...
+
+    async def remove_session(self, session_id: str) -> None:
+        """Sign the session out (nothing happens to one that is gone already)."""
+        ...
+
 
 class TaskRepository(Protocol):
     """Tasks. Reads by id are scoped to an owner: another person's task is not found."""

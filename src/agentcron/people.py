@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from agentcron.errors import DuplicateError, InvalidInputError, NotFoundError
+from agentcron.errors import AuthError, DuplicateError, InvalidInputError, NotFoundError
 from agentcron.keys import (
+    SESSION_PREFIX,
+    NewKey,
     is_calendar_token,
     make_calendar_token,
     make_key,
     parse_key,
+    parse_session,
     secret_matches,
 )
 from agentcron.schedules import get_zone
@@ -27,6 +31,8 @@ from agentcron.views import ApiKeyView, UserView
 if TYPE_CHECKING:
     from agentcron.abc import Clock, Repositories, Store
 
+WEB_SESSION_LIFETIME = timedelta(days=7)
+"""How long a sign-in on the web page lasts; signing out, or revoking its key, ends it sooner."""
 _USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 _MAX_NAME_CHARS = 200
 
@@ -151,6 +157,47 @@ class PeopleService:
         if not secret_matches(secret, secret_hash) or listed.revoked_at is not None:
             return None
         return listed if present else None
+
+    async def open_session(self, key: str) -> NewKey:
+        """A web session for the live key ``key`` (``NewKey.key`` is what the cookie carries,
+        never stored); AuthError if the key is not one."""
+        found = await self.authenticate(key)
+        if found is None:
+            raise AuthError("This API key is not valid (unknown or revoked); check it and retry.")
+        session = make_key(SESSION_PREFIX)
+        now = self.clock.now()
+        async with self.store.transaction() as store:
+            await store.keys.add_session(
+                session.id, found.id, session.secret_hash, now, now + WEB_SESSION_LIFETIME
+            )
+        return session
+
+    async def session_key(self, token: str) -> ApiKeyView | None:
+        """The live key a web session was opened with: the session well formed, known, its
+        secret matching, not expired, and its key as ``authenticate`` would take it."""
+        parsed = parse_session(token)
+        if parsed is None:
+            return None
+        session_id, secret = parsed
+        async with self.store.reading() as store:
+            found = await store.keys.get_session(session_id)
+        if found is None:
+            return None
+        key, secret_hash, expires_at, present = found
+        if not secret_matches(secret, secret_hash) or expires_at <= self.clock.now():
+            return None
+        return key if present and key.revoked_at is None else None
+
+    async def close_session(self, token: str) -> None:
+        """Sign out: the session opens nothing any more (only its whole token can do it)."""
+        parsed = parse_session(token)
+        if parsed is None:
+            return
+        session_id, secret = parsed
+        async with self.store.transaction() as store:
+            found = await store.keys.get_session(session_id)
+            if found is not None and secret_matches(secret, found[1]):
+                await store.keys.remove_session(session_id)
 
     async def calendar_token(self, user_id: str, *, new: bool = False) -> str:
         """The token of the person's calendar feed, made on first asking; ``new`` replaces

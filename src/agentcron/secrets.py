@@ -33,7 +33,7 @@ _USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/?#@:
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
 _SECRET_TEXT = re.compile(
     r"\b(?i:bearer)\s+[\w.~+/=-]{8,}|\b(sk|pk|rk)-[\w-]{12,}|\b(?i:basic)\s+(?P<basic>[\w+/=]{8,})"
-    r"|\bagc_[0-9a-f]{12}_[\w-]{20,}"  # agentcron's own API keys
+    r"|\bag[cw]_[0-9a-f]{12}_[\w-]{20,}"  # agentcron's own API keys and web sessions
     r"|\bcal_[\w-]{32}"  # and its calendar feed tokens
 )
 _ENCODED = re.compile(r"[0-9+/=]|.[A-Z]")

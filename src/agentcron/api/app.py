@@ -23,6 +23,7 @@ from agentcron.config import Settings
 from agentcron.errors import AgentCronError
 from agentcron.mcp.http import McpEndpoint
 from agentcron.service import TaskService
+from agentcron.web import forms, live, pages, signin
 
 if TYPE_CHECKING:
     from agentcron.distributed.broker import Broker
@@ -78,6 +79,8 @@ def create_app(settings: Settings | None = None, service: TaskService | None = N
     ):
         app.include_router(routes, responses=errors.COMMON)
     app.include_router(calendar.feeds)  # opened by its token, not a key
+    for page in (signin.router, pages.router, forms.router, live.router):
+        app.include_router(page)  # the web page: a session cookie, not a key
 
     @app.get("/healthz", **answers(Status))
     async def healthz() -> Response:

@@ -22,6 +22,7 @@ from agentcron.api.auth import Authenticated, Service
 from agentcron.api.sse import event
 from agentcron.errors import AgentCronError
 from agentcron.secrets import mask_text
+from agentcron.service import TaskService
 
 router = APIRouter(prefix="/v1")
 
@@ -49,10 +50,19 @@ async def chat(body: ChatMessage, who: Authenticated, tasks: Service, request: R
     Events: ``text`` (``{"text": piece}``, as the model writes), then ``reply``
     (``{"reply", "tasks_changed", "tool_calls", "usage", "served"}``) or ``error``
     (``{"error": {"code", "message"}}``)."""
+    return stream_turn(request, tasks, who.owner, body.message, body.conversation)
+
+
+def stream_turn(
+    request: Request, tasks: TaskService, owner: str, message: str, conversation: str
+) -> StreamingResponse:
+    """One turn of the owner's ``conversation`` as the events above (the API's and the web
+    page's chat alike). What the person can fix (an empty or oversized message, no model
+    configured) is raised before the stream opens."""
     from agentcron.agent.chat import ChatAssistant  # noqa: PLC0415 - pydantic-ai is heavy
 
-    assistant = ChatAssistant(tasks, who.owner)
-    text = assistant.check_message(body.message)
+    assistant = ChatAssistant(tasks, owner)
+    text = assistant.check_message(message)
     assistant.resolve_model()
     pieces: asyncio.Queue[str | None] = asyncio.Queue()
 
@@ -60,7 +70,7 @@ async def chat(body: ChatMessage, who: Authenticated, tasks: Service, request: R
         try:
             reply = await assistant.send(
                 text,
-                conversation=body.conversation,
+                conversation=conversation,
                 on_text=lambda piece: pieces.put_nowait(event("text", {"text": piece})),
             )
             said = reply.to_dict() | {"served": bool(await tasks.serving())}

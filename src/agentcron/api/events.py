@@ -19,6 +19,7 @@ from fastapi.responses import StreamingResponse
 from agentcron.api import sse
 from agentcron.api.auth import Authenticated, Service
 from agentcron.errors import InvalidInputError
+from agentcron.service import TaskService
 
 router = APIRouter(prefix="/v1")
 
@@ -26,7 +27,7 @@ HEARTBEAT_SECONDS = 15.0
 RECONNECT_MILLISECONDS = 2000
 
 
-def _start(last_event_id: str | None, after: int | None) -> int | None:
+def start_of(last_event_id: str | None, after: int | None) -> int | None:
     if after is not None:
         return after
     if last_event_id is None or not last_event_id.strip():
@@ -55,8 +56,13 @@ async def events(
     """Stream the caller's events: ``task.created|changed|paused|resumed|cancelled|completed|
     failed``, ``run.started|retried|finished``, ``delivery.sent|failed``; each ``data`` is
     ``{"id", "kind", "task_id", "run_id", "at", "status", ...}``."""
-    start = _start(last_event_id, after)
-    follow = tasks.follow_events(who.owner, after=start)
+    return stream_events(tasks, who.owner, start_of(last_event_id, after))
+
+
+def stream_events(tasks: TaskService, owner: str, start: int | None) -> StreamingResponse:
+    """The owner's events after event ``start`` (None: from now on) as an endless stream,
+    for the API and the web page alike."""
+    follow = tasks.follow_events(owner, after=start)
 
     async def stream() -> AsyncIterator[str]:
         yield f"retry: {RECONNECT_MILLISECONDS}\n\n"

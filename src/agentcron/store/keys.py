@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Row, bindparam, delete, insert, select, update
 
 from agentcron.store import models
 from agentcron.store._rows import USERS, Sql
 from agentcron.views import ApiKeyView
 
 KEYS = models.api_keys
+SESSIONS = models.web_sessions
 _LISTED = [c for c in KEYS.c if c.name != "secret_hash"]
 _WITH_PERSON = (
     select(*KEYS.c, USERS.c.removed_at.label("person_removed_at"))
@@ -19,6 +20,17 @@ _WITH_PERSON = (
     .where(KEYS.c.id == bindparam("key_id"))
 )
 """Built once: building a statement and its cache key costs more than running this one."""
+_SESSION_WITH_KEY = (
+    select(
+        *KEYS.c,
+        USERS.c.removed_at.label("person_removed_at"),
+        SESSIONS.c.secret_hash.label("session_hash"),
+        SESSIONS.c.expires_at.label("session_expires_at"),
+    )
+    .join(KEYS, KEYS.c.id == SESSIONS.c.key_id)
+    .join(USERS, USERS.c.id == KEYS.c.user_id)
+    .where(SESSIONS.c.id == bindparam("session_id"))
+)
 
 
 def _view(row: Row[Any]) -> ApiKeyView:
@@ -64,3 +76,30 @@ class SqlKeys:
             .returning(KEYS.c.id)
         )
         return len(revoked.all())
+
+    async def add_session(
+        self, session_id: str, key_id: str, secret_hash: str, now: datetime, expires_at: datetime
+    ) -> None:
+        """A new web session of the key; the key's sessions that expired go (a key is
+        signed in with a few times a week: this is their only upkeep)."""
+        await self._session.execute(
+            delete(SESSIONS).where(SESSIONS.c.key_id == key_id, SESSIONS.c.expires_at <= now)
+        )
+        await self._session.execute(
+            insert(SESSIONS).values(
+                id=session_id, key_id=key_id, secret_hash=secret_hash, created_at=now,
+                expires_at=expires_at,
+            )  # fmt: skip
+        )
+
+    async def get_session(
+        self, session_id: str
+    ) -> tuple[ApiKeyView, str, datetime, bool] | None:
+        row = (await self._session.execute(_SESSION_WITH_KEY, {"session_id": session_id})).first()
+        if row is None:
+            return None
+        present = row.person_removed_at is None
+        return _view(row), row.session_hash, row.session_expires_at, present
+
+    async def remove_session(self, session_id: str) -> None:
+        await self._session.execute(delete(SESSIONS).where(SESSIONS.c.id == session_id))

@@ -85,6 +85,19 @@ api_keys: Final = Table(
 """Keys for the HTTP API: ``id`` is the key's public part, ``secret_hash`` the SHA-256 of its
 secret part (the key itself is shown once, when made, and never stored)."""
 
+web_sessions: Final = Table(
+    "web_sessions",
+    metadata,
+    _required("id", String(16), primary_key=True),
+    _required("key_id", String(16), ForeignKey("api_keys.id")),
+    _required("secret_hash", String(64)),
+    _required("created_at", UTCDateTime()),
+    _required("expires_at", UTCDateTime()),
+    Index("ix_web_sessions_key_id", "key_id"),
+)
+"""The web page's sign-ins: each opened with a key, and as live as it is (revoking the key
+signs out every session it opened)."""
+
 tasks: Final = Table(
     "tasks",
     metadata,
