@@ -9,6 +9,7 @@ to show, or a page saying it. Either way, the message is the service's, masked.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from agentcron.secrets import mask_text, mask_value
 from agentcron.web import timefmt
 from agentcron.web.session import SignInNeeded
 
+_log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 FRAGMENT_HEADER = "x-agentcron-fragment"
 SECURITY_HEADERS = {
@@ -107,5 +109,8 @@ class WebRoute(APIRoute):
                     for problem in error.errors()[:3]
                 )
                 return refusal(request, 422, f"This request is not one the page sends ({said}).")
+            except Exception:  # a bug: said as a page, its traceback in the log
+                _log.exception("The web page failed on %s %s", request.method, request.url.path)
+                return refusal(request, 500, "Something went wrong in agentcron; its log says what.")
 
         return handled
