@@ -10,7 +10,7 @@ ARGS ?= serve
 PREFIX ?= $(HOME)/.local
 BIN_DIR ?= $(PREFIX)/bin
 
-.PHONY: run install test lint format bench bytecode clean
+.PHONY: run install test lint format bench bytecode browser clean
 
 run: bytecode
 	$(RUN) agentcron $(ARGS)
@@ -25,7 +25,7 @@ install: bytecode
 # finds no test (PYTEST_ARGS naming a few) fails only if the other finds none either.
 TEST_PROCESSES ?= 2
 
-test: lint bytecode
+test: lint bytecode browser
 	$(RUN) pytest -n $(TEST_PROCESSES) --dist loadgroup -m "not serial" $(PYTEST_ARGS); \
 	shared=$$?; \
 	$(RUN) pytest -m serial $(PYTEST_ARGS); \
@@ -50,6 +50,10 @@ bench: bytecode
 # (about a tenth of a second per process). Up to date, this takes a few milliseconds.
 bytecode: .venv/.synced
 	$(RUN) python -m compileall -q src
+
+# Debian's Chromium, which the web page's tests drive (installed when missing).
+browser:
+	@sh scripts/ensure-chromium
 
 $(UV):
 	python3 -m venv $(TOOLS)
