@@ -174,9 +174,7 @@ class KeyRepository(Protocol):
         """A web session opened with the key (its secret only as a hash)."""
         ...
 
-    async def get_session(
-        self, session_id: str
-    ) -> tuple[ApiKeyView, str, datetime, bool] | None:
+    async def get_session(self, session_id: str) -> tuple[ApiKeyView, str, datetime, bool] | None:
         """The session's key, the hash of the session's secret, when it expires, and whether
         the key's person is present, or None: one read, made by every page."""
         ...

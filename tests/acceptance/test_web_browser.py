@@ -102,7 +102,9 @@ def test_a_person_signs_in_makes_a_task_by_chat_watches_it_fire_and_pauses_anoth
     expect(row.locator("td[data-label='Status']")).to_have_text("active")
     expect(row.locator("td[data-label='Schedule']")).to_contain_text("once on")
 
-    expect(row.locator("td[data-label='Last run'] .badge")).to_have_text("succeeded", timeout=20_000)
+    expect(row.locator("td[data-label='Last run'] .badge")).to_have_text(
+        "succeeded", timeout=20_000
+    )
     expect(row.locator("td[data-label='Status']")).to_have_text("completed")
     assert page.evaluate("window.notReloaded") is True  # the run came over the live stream
     page.screenshot(path=SHOTS / "tasks.png", full_page=True)

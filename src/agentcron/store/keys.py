@@ -87,14 +87,15 @@ class SqlKeys:
         )
         await self._session.execute(
             insert(SESSIONS).values(
-                id=session_id, key_id=key_id, secret_hash=secret_hash, created_at=now,
+                id=session_id,
+                key_id=key_id,
+                secret_hash=secret_hash,
+                created_at=now,
                 expires_at=expires_at,
-            )  # fmt: skip
+            )
         )
 
-    async def get_session(
-        self, session_id: str
-    ) -> tuple[ApiKeyView, str, datetime, bool] | None:
+    async def get_session(self, session_id: str) -> tuple[ApiKeyView, str, datetime, bool] | None:
         row = (await self._session.execute(_SESSION_WITH_KEY, {"session_id": session_id})).first()
         if row is None:
             return None

@@ -28,6 +28,7 @@ View = Annotated[Literal["row", "task"], Form()]
 async def act(
     request: Request,
     task_id: int,
+    *,
     verb: Literal["pause", "resume", "cancel", "run"],
     who: Acting,
     tasks: Service,
@@ -49,6 +50,7 @@ async def act(
 async def edit(
     request: Request,
     task_id: int,
+    *,
     who: Acting,
     tasks: Service,
     title: Annotated[str, Form(max_length=10_000)],
@@ -102,6 +104,7 @@ async def _task_answer(
 @router.post("/settings/profile")
 async def profile(
     request: Request,
+    *,
     who: Acting,
     tasks: Service,
     timezone: Annotated[str, Form(max_length=64)],
@@ -119,6 +122,7 @@ async def profile(
 @router.post("/settings/channels")
 async def add_channel(
     request: Request,
+    *,
     who: Acting,
     tasks: Service,
     name: Annotated[str, Form(max_length=64)],
@@ -133,6 +137,7 @@ async def add_channel(
 async def channel(
     request: Request,
     name: str,
+    *,
     verb: Literal["test", "remove"],
     who: Acting,
     tasks: Service,

@@ -43,6 +43,7 @@ async def person_context(tasks: TaskService, who: Viewer) -> dict[str, Any]:
 @router.get("/")
 async def tasks_page(
     request: Request,
+    *,
     who: Seeing,
     tasks: Service,
     q: Annotated[str, Query(max_length=200)] = "",

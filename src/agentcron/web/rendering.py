@@ -46,6 +46,7 @@ TEXT_FIELDS = {"reminder": "message", "agent": "instructions"}
 """The payload field the edit form shows for an action (others keep their payload)."""
 
 templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.auto_reload = False  # installed templates do not change: no stat per include
 templates.env.globals |= {
     "version": __version__,
     "text_fields": TEXT_FIELDS,
@@ -111,6 +112,8 @@ class WebRoute(APIRoute):
                 return refusal(request, 422, f"This request is not one the page sends ({said}).")
             except Exception:  # a bug: said as a page, its traceback in the log
                 _log.exception("The web page failed on %s %s", request.method, request.url.path)
-                return refusal(request, 500, "Something went wrong in agentcron; its log says what.")
+                return refusal(
+                    request, 500, "Something went wrong in agentcron; its log says what."
+                )
 
         return handled

@@ -25,7 +25,7 @@ CSRF_HEADER = "x-csrf-token"
 _LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 
-class SignInNeeded(Exception):  # noqa: N818 - a signal to the page, not an error of the person's
+class SignInNeeded(Exception):
     """No live session: the page answers with the sign-in page."""
 
 

@@ -41,7 +41,7 @@ def span(seconds: float | None) -> str:
         return ""
     if abs(seconds) < 10:
         return f"{seconds:.1f} s"
-    whole = int(round(seconds))
+    whole = round(seconds)
     minutes, secs = divmod(abs(whole), 60)
     hours, minutes = divmod(minutes, 60)
     sign = "-" if whole < 0 else ""

@@ -71,9 +71,13 @@ document.addEventListener("submit", (event) => {
   const target = form.dataset.target && document.querySelector(form.dataset.target);
   if (!target) return;
   event.preventDefault();
-  if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+  const button = event.submitter;  // a row's buttons share one form, each its own action
+  const ask = (button && button.dataset.confirm) || form.dataset.confirm;
+  if (ask && !window.confirm(ask)) return;
+  const action = button && button.hasAttribute("formaction") ? button.formAction : form.action;
+  const body = new FormData(form);
   for (const button of form.querySelectorAll("button")) button.disabled = true;
-  fetchFragment(form.action, { method: "POST", body: new FormData(form) }, target)
+  fetchFragment(action, { method: "POST", body }, target)
     .finally(() => { for (const button of form.querySelectorAll("button")) button.disabled = false; });
 });
 
