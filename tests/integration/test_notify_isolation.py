@@ -19,6 +19,7 @@ RUNS = 12
 ATTEMPTS = 3
 
 
+@pytest.mark.serial  # the working channel's messages bounded in elapsed time
 @pytest.mark.parametrize(
     ("failure", "error"),
     [({"status": 500}, "answered HTTP 500"), ({"hang": True}, "did not answer in time")],
