@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from agentcron.testing.browser import chromium
 from agentcron.testing.model_server import ScriptedModelServer, Text, ToolCall, ToolCalls
+from tests.support.agent_rig import report
 from tests.support.api_server import Api, serve_with_http
 
 SHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
@@ -47,6 +48,7 @@ def site(
         "AGENTCRON_TIMEZONE": "Europe/Paris",
         "AGENTCRON_MODEL": "openai:scripted-model",
         "AGENTCRON_OPENAI_BASE_URL": model_server.base_url,
+        "AGENTCRON_MIN_AGENT_INTERVAL_SECONDS": "0",
     }
     with serve_with_http(env, home / "serve.log") as url:
         yield Api(env, url, home / "serve.log")
@@ -86,6 +88,7 @@ def test_a_person_signs_in_makes_a_task_by_chat_watches_it_fire_and_pauses_anoth
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    refused = "the server responded with a status of 422"  # the edit refused, below
     page.goto(f"{site.url}/signin")
     page.screenshot(path=SHOTS / "signin.png")
     sign_in(page, site)
@@ -123,8 +126,52 @@ def test_a_person_signs_in_makes_a_task_by_chat_watches_it_fire_and_pauses_anoth
     run.locator("summary").click()
     expect(run.locator(".output")).to_contain_text("Call mom: it is her birthday.")
     expect(run).to_contain_text("late")
+    expect(page.locator("#edit")).to_have_count(0)  # an ended task is not edited
+
+    page.goto(f"{site.url}/tasks/{plants}")  # edited on its own page, refused, then saved
+    page.locator("#edit > summary").click()
+    page.get_by_label("When").fill("every blursday")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#edit .flash.error")).to_contain_text("blursday")
+    page.get_by_label("When").fill("every day at 7am")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".facts")).to_contain_text("every day at 07:00")
+    assert (
+        site.call("GET", f"/v1/tasks/{plants}")
+        .json()["description"]
+        .startswith("every day at 07:00")
+    )
+    assert [problem for problem in problems if refused not in problem] == []
+
+
+def test_a_task_s_page_shows_what_the_agent_did_folded_until_opened(
+    site: Api, browser: Browser, model_server: ScriptedModelServer
+) -> None:
+    model_server.script(
+        ToolCalls([ToolCall("current_time", {})]),
+        report("BTC is at 51,200 USD: still above your 50k line."),
+    )
+    made = site.call(
+        "POST", "/v1/tasks",
+        json={"title": "BTC check", "when": "in 2 seconds", "action": "agent",
+              "payload": {"instructions": "Check the BTC price; tell me below 50k."}},
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    page = browser.new_page(viewport=DESKTOP)
+    sign_in(page, site)
+    page.goto(f"{site.url}/tasks/{made.json()['id']}")
+    run = page.locator(".runs .run").first
+    expect(run.locator(".badge")).to_have_text("succeeded", timeout=20_000)  # live, no reload
+    trace = run.locator("details.trace")
+    expect(trace).to_be_hidden()  # folded with its run
+    run.locator("summary").first.click()
+    expect(run.locator(".output")).to_contain_text("still above your 50k line")
+    expect(trace.locator("summary")).to_have_text("Agent trace: 1 tool call, 2 model requests")
+    expect(trace.locator("table").first).to_be_hidden()
+    trace.locator("summary").click()
+    expect(trace.locator("table").first).to_contain_text("current_time")
+    expect(trace.locator("table").last).to_contain_text("scripted-model")
     page.screenshot(path=SHOTS / "task.png", full_page=True)
-    assert problems == []
 
 
 def test_the_page_reads_well_on_a_phone_and_works_from_the_keyboard(

@@ -23,6 +23,7 @@ from fastapi.templating import Jinja2Templates
 from agentcron import __version__
 from agentcron.api.errors import status_of
 from agentcron.errors import AgentCronError, RateLimitError
+from agentcron.plurals import plural
 from agentcron.secrets import mask_text, mask_value
 from agentcron.web import timefmt
 from agentcron.web.session import SignInNeeded
@@ -54,6 +55,7 @@ templates.env.globals |= {
     "local": timefmt.local,
     "clock": timefmt.clock,
     "span": timefmt.span,
+    "plural": plural,
 }
 templates.env.filters["masked_json"] = lambda value: json.dumps(mask_value(value), indent=2)
 templates.env.filters["masked"] = mask_text

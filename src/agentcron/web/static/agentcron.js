@@ -222,12 +222,20 @@ function refreshList() {
   });
 }
 
+// A task's page anew, but not under the hands of someone editing it: then once they stop.
+function refreshTask() {
+  later("live", () => {
+    const live = document.getElementById("live");
+    if (!live) return;
+    if (live.querySelector("#edit[open]")) { setTimeout(refreshTask, 2000); return; }
+    fetchFragment(live.dataset.refresh, { method: "GET" }, live);
+  });
+}
+
 function onEvent(happened) {
   const live = document.getElementById("live");
   if (live) {
-    if (String(happened.task_id) === live.dataset.task && !document.querySelector("#live details[open] :focus")) {
-      later("live", () => fetchFragment(live.dataset.refresh, { method: "GET" }, document.getElementById("live")));
-    }
+    if (String(happened.task_id) === live.dataset.task) refreshTask();
     return;
   }
   const row = document.getElementById(`task-${happened.task_id}`);
