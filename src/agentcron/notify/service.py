@@ -12,12 +12,19 @@ from agentcron.abc import Clock, Message, Repositories, Store
 from agentcron.budgets import spend_of
 from agentcron.config import Settings
 from agentcron.domain import DeliveryStatus
-from agentcron.errors import ConflictError, InvalidInputError, NotFoundError, ScheduleError
+from agentcron.errors import (
+    ConflictError,
+    DeliveryFailed,
+    InvalidInputError,
+    NotFoundError,
+    ScheduleError,
+)
 from agentcron.notify.notifier import AppriseNotifier
 from agentcron.notify.quiet import QuietHours
 from agentcron.plurals import plural
 from agentcron.schedules import get_zone
 from agentcron.schedules._zones import zone_name
+from agentcron.secrets import mask_text
 from agentcron.views import ChannelView, DeliveryView, Profile
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -106,7 +113,8 @@ class NotificationService:
         return ChannelView(**{**channel.__dict__, "is_default": default})
 
     async def test_channel(self, owner: str, name: str) -> ChannelView:
-        """Send a test message now; DeliveryFailed with the transport's words if it fails."""
+        """Send a test message now; DeliveryFailed saying why (the transport's words, masked)
+        if it does not go out."""
         async with self.store.reading() as store:
             channel = await _channel(store, owner, name)
         message = Message(
@@ -117,6 +125,9 @@ class NotificationService:
         notifier = AppriseNotifier(self.settings)  # its own connections, closed after
         try:
             await notifier.send(channel.url, message)
+        except DeliveryFailed as error:
+            said = mask_text(error.message).rstrip(".")
+            raise DeliveryFailed(f"The test message to {name} did not go out: {said}.") from None
         finally:
             await notifier.close()
         return channel
