@@ -112,6 +112,10 @@ class UserRepository(Protocol):
         """Set (or clear, with None) when the person is not to be disturbed."""
         ...
 
+    async def set_timezone(self, user_id: str, timezone: str) -> None:
+        """Set the person's zone (an IANA name, checked by the caller)."""
+        ...
+
     async def present(self) -> list[UserView]:
         """Every person not removed, by id."""
         ...

@@ -3,9 +3,11 @@ PostgreSQL, driven with httpx by keys made with ``agentcron keys create``."""
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,9 @@ import pytest
 
 from tests.acceptance.test_cli_schedule import agentcron
 from tests.support.api_server import Api, Server, api_serving, serve_with_http
+from tests.support.local_http import free_port
 from tests.support.sql import private_schema
+from tests.support.webhooks import WebhookReceiver
 
 REMINDER = {"action": "reminder", "payload": {"message": "call mom"}}
 
@@ -339,3 +343,94 @@ def test_calendar_url_prints_the_feed_s_address_for_the_cli_s_person(tmp_path: P
     closed = agentcron("calendar", "close", env=env)
     assert (closed.returncode, closed.stdout.strip()) == (0, "Your calendar feed is closed.")
     assert agentcron("calendar", "close", env=env).stdout.strip() == "You had no calendar feed."
+
+
+def test_a_person_changes_their_zone_and_quiet_hours_over_http(api: Api) -> None:
+    zone = api.call("PATCH", "/v1/profile", json={"timezone": "asia/tokyo"})
+    assert zone.status_code == 200, zone.text
+    assert (zone.json()["timezone"], zone.json()["quiet_hours"], zone.json()["admin"]) == (
+        "Asia/Tokyo", None, False
+    )  # fmt: skip
+    assert api.call("GET", "/v1/profile").json() == zone.json()
+    daily = {"title": "Stretch", "when": "every day at 9", **REMINDER}
+    assert api.call("POST", "/v1/tasks", json=daily).json()["timezone"] == "Asia/Tokyo"
+    quiet = api.call("PATCH", "/v1/profile", json={"quiet_hours": "22:00-7:00"}).json()
+    assert (quiet["timezone"], quiet["quiet_hours"]) == ("Asia/Tokyo", "22:00-07:00")
+    both = api.call(
+        "PATCH", "/v1/profile", json={"timezone": "America/New_York", "quiet_hours": None}
+    ).json()
+    assert (both["timezone"], both["quiet_hours"]) == ("America/New_York", None)
+
+    for body, says in (
+        ({"timezone": "Mars/Base"}, "Unknown time zone 'Mars/Base'. Use an IANA name such as"),
+        ({"timezone": "Europe/Pariss", "quiet_hours": "off"}, "Did you mean 'Europe/Paris'"),
+        ({"timezone": "Asia/Tokyo", "quiet_hours": "25:00-07:00"}, "does not exist"),
+        ({"timezone": None}, "timezone cannot be null"),
+        ({}, "Nothing to change: give timezone, quiet_hours or both."),
+        ({"zone": "Asia/Tokyo"}, "zone: Extra inputs are not permitted"),
+        ({"timezone": "A" * 65}, "timezone: String should have at most 64 characters"),
+    ):
+        refused = api.call("PATCH", "/v1/profile", json=body)
+        assert error_of(refused) == (422, "invalid_input"), (body, refused.text)
+        assert says in refused.json()["error"]["message"], (body, refused.text)
+    kept = api.call("GET", "/v1/profile").json()  # none of the refused changes was written
+    assert (kept["timezone"], kept["quiet_hours"]) == ("America/New_York", None)
+    assert api.call("GET", "/v1/profile", who="bob").json()["timezone"] == "Europe/Paris"
+
+
+def test_channels_are_added_tested_and_removed_over_http_their_secrets_unsaid(api: Api) -> None:
+    password, token = f"Pw{uuid.uuid4().hex[:12]}", f"Tok{uuid.uuid4().hex[:12]}"
+    hook = WebhookReceiver()
+    with hook.running():
+        url = hook.json_url(auth=f"bot:{password}", query=f"-token={token}")  # sent as ?token=
+        made = api.call("POST", "/v1/channels", json={"name": "hook", "url": url})
+        assert made.status_code == 201, made.text
+        channel = made.json()
+        assert (channel["name"], channel["url"], channel["default"]) == (
+            "hook", f"json://bot:****@127.0.0.1:{hook.port}/hook?-token=****", True,
+        )  # fmt: skip
+        assert api.call("GET", "/v1/channels").json() == {"channels": [channel]}
+        again = api.call("POST", "/v1/channels", json={"name": "hook", "url": url})
+        assert error_of(again) == (409, "conflict")
+        assert "You have a channel named 'hook' already" in again.json()["error"]["message"]
+        for body in (
+            {"name": "bad", "url": f"nosuch://bot:{password}@host/x"},
+            {"name": "no spaces", "url": "json://localhost/hook"},
+            {"name": "bad"},
+            {"name": "bad", "url": "json://localhost/hook", "colour": "blue"},
+        ):
+            assert error_of(api.call("POST", "/v1/channels", json=body)) == (422, "invalid_input")
+
+        tested = api.call("POST", "/v1/channels/hook/test")
+        assert (tested.status_code, tested.json()) == (200, channel)
+        (sent,) = hook.received()
+        assert (
+            sent.headers["authorization"]
+            == "Basic " + base64.b64encode(f"bot:{password}".encode()).decode()
+        )
+        assert (sent.query, sent.body["title"]) == ({"token": token}, "agentcron test")
+
+        dead = f"json://bot:{password}@127.0.0.1:{free_port()}/hook?-token={token}"
+        closed = api.call("POST", "/v1/channels", json={"name": "closed", "url": dead}).json()
+        assert closed["default"] is False  # the first one is
+        failed = api.call("POST", "/v1/channels/closed/test")
+        assert error_of(failed) == (502, "delivery_failed")
+        assert failed.json()["error"]["message"].startswith(
+            "The test message to closed did not go out: cannot reach the receiver at 127.0.0.1"
+        )
+        answers = [made.text, again.text, tested.text, failed.text]
+
+        removed = api.call("DELETE", "/v1/channels/closed")
+        assert (removed.status_code, removed.json()) == (200, closed)
+        answers.append(removed.text)
+    for method, path in (("DELETE", "/v1/channels/closed"), ("POST", "/v1/channels/closed/test")):
+        gone = api.call(method, path)
+        assert error_of(gone) == (404, "not_found")
+        assert "You have no channel named 'closed'" in gone.json()["error"]["message"]
+    assert error_of(api.call("DELETE", "/v1/channels/hook", who="bob")) == (404, "not_found")
+    assert api.call("GET", "/v1/channels").json() == {"channels": [channel]}
+    assert len(hook.received()) == 1
+    log = api.log.read_text()
+    for secret in (password, token):
+        assert secret not in log
+        assert not any(secret in answer for answer in answers), secret

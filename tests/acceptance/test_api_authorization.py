@@ -16,11 +16,12 @@ status and the first bytes are read, for a moment at most).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from agentcron.testing.model_server import Dynamic, RecordedRequest, ScriptedMod
 from tests.acceptance.test_cli_schedule import agentcron
 from tests.support.api_server import Api, Server
 from tests.support.sql import private_schema
+from tests.support.webhooks import WebhookReceiver
 
 pytestmark = pytest.mark.xdist_group("api-authorization")
 
@@ -52,7 +54,7 @@ MARKERS = {
 SECRET = f"AnnSecret{MARK}"
 """The secret part of ann's channel URL: it reaches nobody, ann included."""
 MISSING_ID = 987654321
-"""An id no task or run has, whatever its kind."""
+"""An id no task or run has, whatever its kind (nor a channel, as a name)."""
 NDJSON = {"Content-Type": "application/x-ndjson"}
 READ_FOR = 3.0
 """Seconds a streamed answer is read at most (an event stream need not end)."""
@@ -78,6 +80,8 @@ class Recipe:
     options: dict[str, Any] = field(default_factory=dict)
     stream: bool = False
     access: str = PERSON
+    body: Callable[[], dict[str, Any]] | None = None
+    """A JSON body made anew for each request (what must be unique, as a channel's name)."""
 
     @property
     def name(self) -> str:
@@ -87,6 +91,15 @@ class Recipe:
 CREATED = {"json": {"title": "mine", "when": "in 2 hours", "payload": {"message": "hello"}}}
 IMPORTED = {"content": json.dumps({"title": "in", "when": "in 3 hours"}), "headers": NDJSON}
 PATCHED = {"json": {"title": "renamed"}, "headers": {"If-Match": '"1"'}}
+PROFILE = {"json": {"timezone": "Europe/Paris", "quiet_hours": None}}  # as it was: others read it
+SPARES = itertools.count(1)
+
+
+def new_channel() -> dict[str, Any]:
+    """A channel of a name not used yet, its URL holding ann's secret (never to come back)."""
+    return {"name": f"new{next(SPARES)}", "url": f"json://localhost/hook?token={SECRET}"}
+
+
 MCP_VERSION = "2026-07-28"
 MCP_CALL = {
     "json": {
@@ -138,7 +151,11 @@ RECIPES = (
     Recipe("POST", "/v1/tasks:import", options=IMPORTED),
     Recipe("GET", "/v1/tasks:export", shows=("title", "payload")),
     Recipe("GET", "/v1/profile"),
+    Recipe("PATCH", "/v1/profile", options=PROFILE),
     Recipe("GET", "/v1/channels", shows=("channel", "channel host")),
+    Recipe("POST", "/v1/channels", 201, body=new_channel),
+    Recipe("DELETE", "/v1/channels/{name}", needs="channel"),
+    Recipe("POST", "/v1/channels/{name}/test", needs="channel"),
     Recipe("POST", "/v1/chat", stream=True, shows=("chat",), options={"json": {"message": "hi"}}),
     Recipe("DELETE", "/v1/chat", 204, options={"params": {"conversation": "spare"}}),
     Recipe("GET", "/v1/events", stream=True, shows=("title",), options={"params": {"after": 0}}),
@@ -220,6 +237,8 @@ class World:
     revoked: str
     shared: dict[str, int]
     failed_runs: list[int]
+    hook: WebhookReceiver
+    """Where ann's spare channels point: a test message to one is taken."""
 
     @property
     def ann(self) -> str:
@@ -233,6 +252,8 @@ class World:
         acting: str | None = None,
     ) -> Answer:
         options = dict(recipe.options)
+        if recipe.body is not None:
+            options["json"] = recipe.body()
         headers = dict(options.pop("headers", {}))
         if authorization is not None:
             headers["Authorization"] = authorization
@@ -259,8 +280,19 @@ class World:
     def bearer(self, who: str) -> str:
         return f"Bearer {self.api.keys[who]}"
 
-    def resource(self, kind: str) -> int:
-        """An id of ann's of ``kind``: a fresh task (it may be changed), or a shared one."""
+    def resource(self, kind: str) -> int | str:
+        """An id of ann's of ``kind``: a fresh task or channel (it may be changed), or a
+        shared one. A channel's id is its name."""
+        if kind == "channel":
+            name = f"spare{next(SPARES)}"
+            url = self.hook.json_url(query=f"token={SECRET}")
+            made = self.client.post(
+                "/v1/channels",
+                headers={"Authorization": self.bearer("ann")},
+                json={"name": name, "url": url},
+            )
+            assert made.status_code == 201, made.text
+            return name
         if kind in ("task", "paused_task"):
             made = self.client.post(
                 "/v1/tasks",
@@ -327,20 +359,21 @@ def world(
         "AGENTCRON_OPENAI_BASE_URL": model_server.base_url,
         "AGENTCRON_API_RATE_LIMIT_PER_MINUTE": "100000",
     }
-    with private_schema() as url:
+    hook = WebhookReceiver()
+    with private_schema() as url, hook.running():
         if request.param == "postgresql":
             env["AGENTCRON_DATABASE_URL"] = url
         served = Server(env, home / "api.log")
         try:
             api = Api(served.env, served.url, served.log)
             with httpx.Client(base_url=served.url, timeout=10) as client:
-                yield ann_s_data(api, client)
+                yield ann_s_data(api, client, hook)
         finally:
             served.stop()
         assert "Traceback" not in served.log.read_text()
 
 
-def ann_s_data(api: Api, client: httpx.Client) -> World:
+def ann_s_data(api: Api, client: httpx.Client, hook: WebhookReceiver) -> World:
     """Ann's tasks, runs (one with output, failed ones to retry), channel, conversation and a
     revoked key; every text of hers carries a marker."""
     ann = {"Authorization": f"Bearer {api.keys['ann']}"}
@@ -366,7 +399,7 @@ def ann_s_data(api: Api, client: httpx.Client) -> World:
     said = client.post("/v1/chat", headers=ann, json={"message": f"remember {MARKERS['chat']}"})
     assert said.status_code == 200, said.text
     revoked = asyncio.run(channel_and_revoked_key(api))
-    return World(api, client, revoked, {"ran_task": ran_task, "run": done}, failed)
+    return World(api, client, revoked, {"ran_task": ran_task, "run": done}, failed, hook)
 
 
 async def channel_and_revoked_key(api: Api) -> str:
@@ -385,14 +418,14 @@ async def channel_and_revoked_key(api: Api) -> str:
     return secret
 
 
-def same_answer(theirs: Answer, their_id: int, missing: Answer) -> None:
+def same_answer(theirs: Answer, their_id: int | str, missing: Answer) -> None:
     """Another person's id answered as one that does not exist: status, headers, body (the id
     itself aside)."""
     assert theirs.status == missing.status
     names = {name for name in theirs.headers if name not in ("date", "content-length")}
     assert names == {name for name in missing.headers if name not in ("date", "content-length")}
     assert theirs.headers.get("content-type") == missing.headers.get("content-type")
-    unmarked = re.sub(rf"\b{their_id}\b", "ID", theirs.text)
+    unmarked = re.sub(rf"\b{re.escape(str(their_id))}\b", "ID", theirs.text)
     assert unmarked == re.sub(rf"\b{MISSING_ID}\b", "ID", missing.text)
 
 
@@ -523,5 +556,5 @@ def check_feed(world: World, recipe: Recipe) -> dict[str, Answer]:
     return said
 
 
-def fill(path: str, resource: int | None) -> str:
+def fill(path: str, resource: int | str | None) -> str:
     return path if resource is None else re.sub(r"\{[a-z_]+\}", str(resource), path)

@@ -459,6 +459,37 @@ def test_profile_shows_and_sets_quiet_hours(env: dict[str, str]) -> None:
     assert as_json(env, "profile", "set", "--quiet-hours", "off")["quiet_hours"] is None
 
 
+def test_profile_sets_the_zone_new_tasks_are_made_in(env: dict[str, str]) -> None:
+    before = as_json(env, "add", "Stretch", "--when", "every day at 9")
+    changed = as_json(env, "profile", "set", "--timezone", "asia/tokyo")
+    assert (changed["timezone"], changed["quiet_hours"]) == ("Asia/Tokyo", None)
+    assert "zone Asia/Tokyo" in lines_of(ok(env, "profile", "show"))
+    after = as_json(env, "add", "Stretch again", "--when", "every day at 9")
+    assert (before["timezone"], after["timezone"]) == ("Europe/Paris", "Asia/Tokyo")
+    assert as_json(env, "show", str(before["id"]))["timezone"] == "Europe/Paris"  # kept its own
+
+    both = as_json(env, "profile", "set", "--tz", "America/New_York", "--quiet-hours", "22:00-7:00")
+    assert (both["timezone"], both["quiet_hours"]) == ("America/New_York", "22:00-07:00")
+    assert refused(env, "profile", "set", "--timezone", "Mars/Base") == (
+        "Unknown time zone 'Mars/Base'. Use an IANA name such as 'Europe/Paris' or "
+        "'America/New_York'."
+    )
+    assert "Did you mean 'Europe/Paris'" in refused(
+        env, "profile", "set", "--timezone", "Europe/Pariss", "--quiet-hours", "off"
+    )
+    assert "does not exist" in refused(
+        env, "profile", "set", "--timezone", "Asia/Tokyo", "--quiet-hours", "25:00-07:00"
+    )
+    assert refused(env, "profile", "set") == (
+        "Nothing to change: give --timezone Europe/Paris, --quiet-hours 22:00-07:00 (or off), "
+        "or both."
+    )
+    kept = as_json(env, "profile", "show")  # none of the refused changes was written
+    assert (kept["timezone"], kept["quiet_hours"]) == ("America/New_York", "22:00-07:00")
+    done = agentcron("profile", "set", "--timezone", "Mars/Base", "--json", env=env)
+    assert json.loads(done.stderr)["error"]["code"] == "invalid_input"
+
+
 # deliveries
 
 

@@ -73,3 +73,24 @@ async def test_a_delivery_outside_quiet_hours_goes_at_once(
             (delivery,) = await rig.settled(run.id)
     assert (delivery.status, delivery.held_until) == ("sent", None)
     assert len(hook.received()) == 1
+
+
+async def test_quiet_hours_are_read_in_the_person_s_zone_once_they_change_it(
+    database_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    """At 11:00 in Paris it is 19:00 in Tokyo: quiet hours of 18:00-08:00 hold nothing of
+    ann's until her zone is Tokyo's, then they hold until 08:00 there."""
+    hook = WebhookReceiver()
+    with hook.running():
+        async with NotifyRig.running(database_url, tmp_path, clock) as rig:
+            await rig.channel("hook", hook.json_url())
+            await rig.notifications.set_quiet_hours("ann", "18:00-08:00")
+            in_paris = await rig.fire(await rig.task("In Paris"))
+            (told,) = await rig.settled(in_paris.id)
+            assert (told.status, told.held_until) == ("sent", None)
+
+            await rig.notifications.set_timezone("ann", "Asia/Tokyo")
+            in_tokyo = await rig.fire(await rig.task("In Tokyo"))
+            (held,) = await rig.deliveries(in_tokyo.id)
+    assert (held.status, held.held_until) == ("held", datetime(2026, 11, 22, 23, 0, tzinfo=UTC))
+    assert [r.body["title"] for r in hook.received()] == ["In Paris"]

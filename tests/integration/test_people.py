@@ -11,6 +11,7 @@ from agentcron.service import TaskService
 from agentcron.store import SqlStore
 from agentcron.store.models import api_keys
 from agentcron.testing import FakeClock
+from tests.conftest import START
 from tests.support.sql import sessions
 
 REMINDER = {"action": "reminder", "payload": {"message": "hi"}}
@@ -126,3 +127,56 @@ async def test_a_calendar_token_opens_its_person_s_feed_until_replaced_closed_or
     assert await people.calendar_owner(bob_s) is None
     with pytest.raises(NotFoundError):
         await people.calendar_token("bob")
+
+
+async def test_a_person_s_new_zone_is_their_new_tasks_and_the_old_ones_keep_theirs(
+    service: TaskService,
+) -> None:
+    daily = {"title": "Stretch", "when": "every day at 9", **REMINDER}
+    before = await service.create("ann", daily)
+    assert (before.timezone, before.next_run_at) == ("Europe/Paris", START.replace(day=23, hour=8))
+    changed = await service.notifications.set_timezone("ann", "asia/tokyo")  # any case
+    assert changed.user.timezone == "Asia/Tokyo"
+    assert changed.to_dict()["timezone"] == "Asia/Tokyo"
+    assert (await service.profile("ann")).timezone == "Asia/Tokyo"
+    after = await service.create("ann", daily)
+    assert (after.timezone, after.next_run_at) == ("Asia/Tokyo", START.replace(day=23, hour=0))
+    assert "(Asia/Tokyo)" in after.description
+    kept = await service.get("ann", before.id)
+    assert (kept.timezone, kept.next_run_at, kept.version) == (
+        "Europe/Paris", before.next_run_at, before.version
+    )  # fmt: skip
+    assert (await service.profile("bob")).timezone == "America/New_York"  # nobody else's
+
+
+async def test_an_unknown_zone_is_refused_saying_which_would_do_and_nothing_changes(
+    service: TaskService,
+) -> None:
+    notifications = service.notifications
+    await notifications.set_quiet_hours("ann", "22:00-07:00")
+    refused = {
+        "Mars/Base": "Unknown time zone 'Mars/Base'. Use an IANA name such as 'Europe/Paris'",
+        "Europe/Pariss": "Did you mean 'Europe/Paris'",
+        "  ": "The time zone is empty. Use an IANA name such as 'Europe/Paris'.",
+    }
+    for zone, says in refused.items():
+        with pytest.raises(InvalidInputError) as error:
+            await notifications.set_timezone("ann", zone)
+        assert says in error.value.message, zone
+    # both at once: a refusal of either writes neither
+    with pytest.raises(InvalidInputError, match="name a time that does not exist"):
+        await notifications.update_profile(
+            "ann", {"timezone": "Asia/Tokyo", "quiet_hours": "25:00-07:00"}
+        )
+    with pytest.raises(InvalidInputError, match="Unknown time zone 'Mars/Base'"):
+        await notifications.update_profile("ann", {"timezone": "Mars/Base", "quiet_hours": "off"})
+    with pytest.raises(InvalidInputError, match="Nothing to change"):
+        await notifications.update_profile("ann", {})
+    person = (await notifications.profile("ann")).user
+    assert (person.timezone, person.quiet_hours) == ("Europe/Paris", "22:00-07:00")
+    both = await notifications.update_profile(
+        "ann", {"timezone": "America/Chicago", "quiet_hours": None}
+    )
+    assert (both.user.timezone, both.user.quiet_hours) == ("America/Chicago", None)
+    with pytest.raises(NotFoundError, match="No person named 'zed'"):
+        await notifications.set_timezone("zed", "UTC")

@@ -17,6 +17,7 @@ from agentcron.errors import (
     AuthError,
     ConfigurationError,
     ConflictError,
+    DeliveryFailed,
     ForbiddenError,
     LimitError,
     NotFoundError,
@@ -65,6 +66,7 @@ _MEANINGS = {
     413: "The body is over the size allowed.",
     422: "The request is malformed, or its values are refused.",
     429: "Too many requests with this key for now (see Retry-After).",
+    502: "The notification did not go out: its service refused it or did not answer.",
     503: "The store, or what the request needs, is unavailable for now.",
 }
 
@@ -95,6 +97,8 @@ def status_of(error: AgentCronError) -> int:
         return 409
     if isinstance(error, UserError):
         return 422
+    if isinstance(error, DeliveryFailed):
+        return 502  # the channel's service refused or is away, not agentcron's store
     if isinstance(error, RuntimeFailure | ConfigurationError):
         return 503  # the store or broker away, or the operator's setup: not the request's fault
     return 500  # a bug

@@ -133,20 +133,8 @@ def default(
 @app.command("test")
 def send_test(name: Name, as_json: JsonFlag = False) -> None:
     """Send a test message now; if it does not go out, say why (exit status 1)."""
-    channel = run_with_service(lambda s, o: _test(s, o, name))
+    channel = run_with_service(lambda s, o: s.notifications.test_channel(o, name))
     if as_json:
         print_json(channel.to_dict() | {"sent": True})
     else:
         console().print(f"Sent a test message to {channel.name} ({channel.shown}).", markup=False)
-
-
-async def _test(service: TaskService, owner: str, name: str) -> ChannelView:
-    from agentcron.errors import DeliveryFailed  # noqa: PLC0415
-    from agentcron.secrets import mask_text  # noqa: PLC0415
-
-    try:
-        return await service.notifications.test_channel(owner, name)
-    except DeliveryFailed as error:
-        raise DeliveryFailed(
-            f"The test message to {name} did not go out: {mask_text(error.message).rstrip('.')}."
-        ) from None

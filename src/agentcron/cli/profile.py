@@ -12,6 +12,7 @@ from agentcron.cli.tasks import JsonFlag
 from agentcron.errors import InvalidInputError
 
 if TYPE_CHECKING:
+    from agentcron.notify.service import ProfileChanges
     from agentcron.service import TaskService
     from agentcron.views import Profile
 
@@ -26,6 +27,17 @@ def show(as_json: JsonFlag = False) -> None:
 
 @app.command("set")
 def set_(
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone",
+            "--tz",
+            help="Your zone, an IANA name such as Europe/Paris: your quiet hours and the tasks "
+            "you make from now on without --tz are read in it; tasks made before keep their "
+            "own zone.",
+            show_default=False,
+        ),
+    ] = None,
     quiet_hours: Annotated[
         str | None,
         typer.Option(
@@ -37,12 +49,20 @@ def set_(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Change your profile."""
+    """Change your zone, your quiet hours or both (each checked before either is written)."""
 
     async def work(service: TaskService, owner: str) -> Profile:
-        if quiet_hours is None:
-            raise InvalidInputError("Nothing to change: give --quiet-hours 22:00-07:00 (or off).")
-        return await service.notifications.set_quiet_hours(owner, quiet_hours)
+        changes: ProfileChanges = {}
+        if timezone is not None:
+            changes["timezone"] = timezone
+        if quiet_hours is not None:
+            changes["quiet_hours"] = quiet_hours
+        if not changes:
+            raise InvalidInputError(
+                "Nothing to change: give --timezone Europe/Paris, --quiet-hours 22:00-07:00 "
+                "(or off), or both."
+            )
+        return await service.notifications.update_profile(owner, changes)
 
     _print(run_with_service(work), as_json)
 

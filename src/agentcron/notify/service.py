@@ -6,21 +6,40 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from typing import TypedDict
 
 from agentcron.abc import Clock, Message, Repositories, Store
 from agentcron.budgets import spend_of
 from agentcron.config import Settings
 from agentcron.domain import DeliveryStatus
-from agentcron.errors import ConflictError, InvalidInputError, NotFoundError
+from agentcron.errors import (
+    ConflictError,
+    DeliveryFailed,
+    InvalidInputError,
+    NotFoundError,
+    ScheduleError,
+)
 from agentcron.notify.notifier import AppriseNotifier
 from agentcron.notify.quiet import QuietHours
 from agentcron.plurals import plural
+from agentcron.schedules import get_zone
+from agentcron.schedules._zones import zone_name
+from agentcron.secrets import mask_text
 from agentcron.views import ChannelView, DeliveryView, Profile
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _RESENDABLE = (DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN)
 MAX_CHANNELS = 50
 ChangeSignal = Callable[[], Awaitable[None]]
+
+
+class ProfileChanges(TypedDict, total=False):
+    """What ``update_profile`` changes; a field left out stays as it is."""
+
+    timezone: str
+    """An IANA zone, such as 'Europe/Paris'."""
+    quiet_hours: str | None
+    """'22:00-07:00', in the person's zone; None (or 'off') clears them."""
 
 
 def check_channel_name(name: str) -> str:
@@ -94,7 +113,8 @@ class NotificationService:
         return ChannelView(**{**channel.__dict__, "is_default": default})
 
     async def test_channel(self, owner: str, name: str) -> ChannelView:
-        """Send a test message now; DeliveryFailed with the transport's words if it fails."""
+        """Send a test message now; DeliveryFailed saying why (the transport's words, masked)
+        if it does not go out."""
         async with self.store.reading() as store:
             channel = await _channel(store, owner, name)
         message = Message(
@@ -105,6 +125,9 @@ class NotificationService:
         notifier = AppriseNotifier(self.settings)  # its own connections, closed after
         try:
             await notifier.send(channel.url, message)
+        except DeliveryFailed as error:
+            said = mask_text(error.message).rstrip(".")
+            raise DeliveryFailed(f"The test message to {name} did not go out: {said}.") from None
         finally:
             await notifier.close()
         return channel
@@ -131,11 +154,26 @@ class NotificationService:
     async def set_quiet_hours(self, owner: str, quiet_hours: str | None) -> Profile:
         """Set quiet hours ('22:00-07:00', in the person's zone), or clear them with None or
         'off'."""
-        value = None
-        if quiet_hours is not None and quiet_hours.strip().lower() not in ("", "off", "none"):
-            value = str(QuietHours.parse(quiet_hours))
+        return await self.update_profile(owner, {"quiet_hours": quiet_hours})
+
+    async def set_timezone(self, owner: str, timezone: str) -> Profile:
+        """Set the person's zone, an IANA name such as 'Europe/Paris' (in any case). Their
+        quiet hours and the tasks they make from now on without a zone of their own are read
+        in it; tasks made before keep the zone each one stores."""
+        return await self.update_profile(owner, {"timezone": timezone})
+
+    async def update_profile(self, owner: str, changes: ProfileChanges) -> Profile:
+        """Change the zone, the quiet hours or both at once: both are checked before either
+        is written, so that a refusal of one changes neither."""
+        if not changes:
+            raise InvalidInputError("Nothing to change: give a time zone, quiet hours or both.")
+        zone = _zone_named(changes["timezone"]) if "timezone" in changes else None
+        quiet = _quiet_hours(changes["quiet_hours"]) if "quiet_hours" in changes else None
         async with self.store.transaction() as store:
-            await store.users.set_quiet_hours(owner, value)
+            if zone is not None:
+                await store.users.set_timezone(owner, zone)
+            if "quiet_hours" in changes:
+                await store.users.set_quiet_hours(owner, quiet)
         return await self.profile(owner)
 
     # deliveries
@@ -189,6 +227,21 @@ async def _channel(store: Repositories, owner: str, name: str) -> ChannelView:
             f"You have no channel named '{name}'; 'agentcron channels ls' lists yours."
         )
     return channel
+
+
+def _zone_named(timezone: str) -> str:
+    """The IANA key of a person's zone, or why the name is refused (and which would do)."""
+    try:
+        return zone_name(get_zone(timezone))
+    except ScheduleError as error:  # a person's zone is no schedule: refused as input
+        raise InvalidInputError(error.message) from None
+
+
+def _quiet_hours(given: str | None) -> str | None:
+    """Quiet hours in their normal form; None for none ('off', 'none' or nothing given)."""
+    if given is None or given.strip().lower() in ("", "off", "none"):
+        return None
+    return str(QuietHours.parse(given))
 
 
 def check_known(names: Sequence[str], known: set[str]) -> None:

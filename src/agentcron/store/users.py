@@ -56,6 +56,11 @@ class SqlUsers:
             update(USERS).where(USERS.c.id == user_id).values(quiet_hours=quiet_hours)
         )
 
+    async def set_timezone(self, user_id: str, timezone: str) -> None:
+        await self._session.execute(
+            update(USERS).where(USERS.c.id == user_id).values(timezone=timezone)
+        )
+
     async def present(self) -> list[UserView]:
         query = select(USERS).where(USERS.c.removed_at.is_(None)).order_by(USERS.c.id)
         return [user_view(row) for row in await self._session.execute(query)]
