@@ -110,12 +110,10 @@ async def profile(
     timezone: Annotated[str, Form(max_length=64)],
     quiet_hours: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """The person's zone and quiet hours ('' or 'off': none)."""
-    current = await tasks.notifications.profile(who.owner)
-    if timezone.strip() != current.user.timezone:
-        await tasks.notifications.set_timezone(who.owner, timezone.strip())
-    await tasks.notifications.set_quiet_hours(who.owner, quiet_hours or None)
-    person = await tasks.notifications.profile(who.owner)
+    """The person's zone and quiet hours ('' or 'off': none), both or neither written."""
+    person = await tasks.notifications.update_profile(
+        who.owner, {"timezone": timezone.strip(), "quiet_hours": quiet_hours or None}
+    )
     return answer(request, "_profile.html", "/settings", profile=person, who=who, saved=True)
 
 
