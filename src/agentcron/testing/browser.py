@@ -30,12 +30,12 @@ FLAGS = (
 
 
 def chromium_path() -> str:
-    """Where Chromium is: ``AGENTCRON_CHROMIUM``, else ``chromium`` on the PATH."""
-    path = os.environ.get("AGENTCRON_CHROMIUM") or shutil.which("chromium")
+    """Where Chromium is: ``AGENTCRON_TEST_CHROMIUM``, else ``chromium`` on the PATH."""
+    path = os.environ.get("AGENTCRON_TEST_CHROMIUM") or shutil.which("chromium")
     if not path:
         raise RuntimeError(
             "Chromium is not installed: 'apt-get install chromium' (make test and .ci/run do "
-            "it), or set AGENTCRON_CHROMIUM to a Chromium binary."
+            "it), or set AGENTCRON_TEST_CHROMIUM to a Chromium binary."
         )
     return path
 
