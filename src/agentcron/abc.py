@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from agentcron.domain import ClaimedRun, DeliveryJob, Outcome, WrittenRun
+from agentcron.domain import ClaimedRun, DeliveryJob, Outcome, PreviousRun, WrittenRun
 from agentcron.views import (
     ApiKeyView,
     AttemptView,
@@ -195,6 +195,11 @@ class TaskRepository(Protocol):
         """The owner's task; ``for_update`` locks it until the transaction ends."""
         ...
 
+    async def followers(self, task_ids: Sequence[int]) -> list[TaskView]:
+        """The tasks (any status, anyone's: ids are the caller's to check) that follow any
+        of these, by id."""
+        ...
+
     async def get_with_owner(self, owner: str, task_id: int) -> tuple[TaskView, UserView] | None:
         """The owner's task and the owner, in one read."""
         ...
@@ -283,6 +288,22 @@ class RunRepository(Protocol):
     start is committed before its action begins, as a new attempt: a crash after it is seen
     (the attempt is recorded as lost), and a run cancelled or paused before it never begins.
     """
+
+    async def add_many(self, runs: Sequence[RunFields]) -> None:
+        """Runs, written as given (a follower's runs: ``engine.following``)."""
+        ...
+
+    async def of_followed(self, followed_run_ids: Sequence[int]) -> dict[tuple[int, int], str]:
+        """The status of each run these runs' ends made, by (its task, the run it followed)."""
+        ...
+
+    async def revive_skipped(self, task_id: int, followed_run_id: int, now: datetime) -> None:
+        """Queue the task's run skipped after ``followed_run_id`` (which then succeeded)."""
+        ...
+
+    async def previous(self, run_id: int) -> PreviousRun | None:
+        """What a follower's run is told of the run it follows, or None (purged since)."""
+        ...
 
     async def get(self, owner: str, run_id: int) -> RunView | None:
         """A run of one of the owner's tasks."""
@@ -830,6 +851,8 @@ class ActionContext:
     settings: Settings
     tasks: TaskGateway | None = None
     """agentcron's tasks, for actions that read or create them (the agent's tools)."""
+    previous: PreviousRun | None = None
+    """For a task that runs after another: the run it follows (``agentcron.placeholders``)."""
 
 
 @dataclass(frozen=True)

@@ -182,6 +182,7 @@ class Engine:
             self.clock,
             self.worker_id,
             on_recorded=self._recorded,
+            on_followed=self.wakeup.wake,
             notices=self.deliverer,
         )
         self.executor = InProcessExecutor(

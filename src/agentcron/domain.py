@@ -58,6 +58,8 @@ class RunTrigger(StrEnum):
     SCHEDULE = "schedule"
     MANUAL = "manual"
     RETRY = "retry"
+    AFTER = "after"
+    """Made when a run of the task it follows ended."""
 
 
 class NotifyPolicy(StrEnum):
@@ -146,6 +148,21 @@ class ClaimedRun:
     notify: tuple[str, ...] = ()
     urgent: bool = False
     """How its task tells its owner (read with the task, so recording the run reads no task)."""
+    followed_run_id: int | None = None
+    """The run whose end made this one (its task follows another), read as it starts."""
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    """The run a follower's run follows: what its action may use (``{previous.output}``, an
+    agent's briefing)."""
+
+    run_id: int
+    task_id: int
+    status: str
+    scheduled_for: datetime
+    finished_at: datetime | None
+    output: str | None
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,11 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from agentcron import placeholders
 from agentcron.abc import Clock, Repositories, Store, TaskFields
 from agentcron.actions import ActionRegistry
 from agentcron.budgets import spend_of
+from agentcron.chains import check_followed, live_followers_below
 from agentcron.config import Settings
 from agentcron.domain import (
     ENDED_TASK_STATUSES,
@@ -50,7 +52,7 @@ from agentcron.people import PeopleService
 from agentcron.plurals import plural
 from agentcron.processes import gone
 from agentcron.schedule_memo import ScheduleMemo
-from agentcron.schedules import Schedule, get_zone, parse, parse_normalized
+from agentcron.schedules import AfterTask, Schedule, get_zone, parse, parse_normalized
 from agentcron.schedules._zones import zone_name
 from agentcron.views import (
     AttemptView,
@@ -412,6 +414,10 @@ class TaskService:
                             first_with[key] = index
                 if on_checked is not None:
                     on_checked(checked)
+            for index, built in fresh.items():
+                if built["follows_task_id"] is not None:
+                    with refusals.checking(index):
+                        await check_followed(store, owner, built["follows_task_id"])
             refusals.raise_any()
             if fresh:
                 self._check_live_limit(live, adding=len(fresh))
@@ -445,6 +451,7 @@ class TaskService:
         self, owner: str, spec: NewTask, user_zone: str, now: datetime, memo: ScheduleMemo
     ) -> TaskFields:
         schedule = memo.parse(spec.when, spec.timezone or user_zone, now)
+        follows = schedule.task_id if isinstance(schedule, AfterTask) else None
         action = self.actions.get(spec.action)
         options = spec.model_dump(exclude_unset=True, include=set(TaskOptions.model_fields))
         task: TaskFields = {
@@ -453,7 +460,7 @@ class TaskService:
             "owner_id": owner,
             "title": spec.title,
             "action": spec.action,
-            "payload": self._checked_payload(spec.action, spec.payload),
+            "payload": self._checked_payload(spec.action, spec.payload, follows=follows),
             "schedule": schedule.normalized,
             "schedule_kind": schedule.kind.value,
             "timezone": schedule.timezone,
@@ -467,10 +474,11 @@ class TaskService:
             "created_at": now,
             "updated_at": now,
             "version": 1,
+            "follows_task_id": follows,
             **options,
         }
         _check_bounds(task)
-        task["next_run_at"] = first_occurrence(schedule, task, now, memo)
+        task["next_run_at"] = None if follows else first_occurrence(schedule, task, now, memo)
         self._check_agent_interval(task["action"], schedule, now, memo)
         return task
 
@@ -549,32 +557,40 @@ class TaskService:
             if action != task.action:
                 fields |= self._action_defaults(task, action, given=set(fields))
                 fields["action"] = action
-            if "payload" in fields or action != task.action:
-                fields["payload"] = self._checked_payload(
-                    action, fields.get("payload", task.payload)
-                )
             when = fields.pop("when", None)
             timezone = fields.pop("timezone", None)
             merged = {**task.__dict__, **fields}
             _check_bounds(merged)
             bounds = {"starts_at", "ends_at", "max_runs"} & set(fields)
-            if when is not None or timezone is not None or bounds:
+            follows = task.follows_task_id
+            rescheduled = when is not None or timezone is not None or bool(bounds)
+            if rescheduled:
                 if when is not None:
                     schedule = parse(when, timezone or task.timezone, now)
                 else:
                     current = parse_normalized(task.schedule, task.timezone)
                     schedule = current.with_timezone(timezone or task.timezone)
+                follows = schedule.task_id if isinstance(schedule, AfterTask) else None
+                if follows is not None:
+                    await check_followed(store, owner, follows, follower_id=task.id)
                 fields |= {
                     "schedule": schedule.normalized,
                     "schedule_kind": schedule.kind.value,
                     "timezone": schedule.timezone,
+                    "follows_task_id": follows,
                 }
                 self._check_agent_interval(action, schedule, now)
-                fields["next_run_at"] = first_occurrence(schedule, merged, now)
+                fields["next_run_at"] = (
+                    None if follows is not None else first_occurrence(schedule, merged, now)
+                )
                 # runs written ahead on the old schedule (or bounds) must not fire
                 withdrawn = await store.runs.withdraw_planned(task.id)
                 fields["run_count"] = max(0, task.run_count - len(withdrawn))
-            elif action != task.action:
+            if "payload" in fields or action != task.action or follows != task.follows_task_id:
+                fields["payload"] = self._checked_payload(
+                    action, fields.get("payload", task.payload), follows=follows
+                )
+            if not rescheduled and action != task.action:
                 schedule = parse_normalized(task.schedule, task.timezone)
                 self._check_agent_interval(action, schedule, now)
             fields |= {"updated_at": now, "version": task.version + 1}
@@ -619,8 +635,9 @@ class TaskService:
 
     async def cancel(self, owner: str, task_id: int) -> TaskView:
         """Stop for good: waiting runs are cancelled, and a running one is stopped by its
-        worker. A task that already ended is returned as it is, with its last run, so the
-        person can be told it had already fired."""
+        worker; the tasks that run after it (directly or through others) are cancelled with
+        it, since nothing would start them again. A task that already ended is returned as
+        it is, with its last run, so the person can be told it had already fired."""
         return await self._transition(owner, task_id, set(LIVE_TASK_STATUSES), TaskStatus.CANCELLED)
 
     async def _transition(
@@ -642,6 +659,12 @@ class TaskService:
                 fields["next_run_at"] = None
                 cancelled = await store.runs.cancel_waiting(task.id, now, "task cancelled")
                 last_run = next((run for run in cancelled if run.started_at is not None), None)
+                for below in await live_followers_below(store, task.id):  # nothing starts them
+                    await store.runs.cancel_waiting(below.id, now, f"task {task.id} cancelled")
+                    await store.tasks.update(
+                        below.id, {"status": target, "next_run_at": None, "updated_at": now,
+                                   "version": below.version + 1},
+                    )  # fmt: skip
             elif target == TaskStatus.PAUSED:
                 withdrawn = await store.runs.withdraw_planned(task.id)
                 if withdrawn:
@@ -829,7 +852,12 @@ class TaskService:
 
     # checks
 
-    def _checked_payload(self, action_name: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def _checked_payload(
+        self, action_name: str, payload: dict[str, Any], *, follows: int | None
+    ) -> dict[str, Any]:
+        """The payload checked by its action, its size and its placeholders (those of a task
+        that runs after another: ``follows``)."""
+        placeholders.check(payload, follows=follows is not None)
         limit = self.settings.max_instructions_chars
         for key, subject in (
             ("message", "The message is"),

@@ -44,6 +44,8 @@ class TaskView:
     created_at: datetime
     updated_at: datetime
     version: int
+    follows_task_id: int | None = None
+    """The task whose runs start this one (its schedule is 'after task N'), if any."""
     last_run: RunView | None = None
     """The task's latest run that is no longer only waiting (read with the task, not stored)."""
 
@@ -89,6 +91,8 @@ class RunView:
     usage: dict[str, Any] | None
     dispatched_at: datetime | None = None
     """When it was last handed to the broker (the distributed shape), if it was."""
+    followed_run_id: int | None = None
+    """The run (of the task this one follows) whose end made this run, if one did."""
 
     @property
     def lateness_seconds(self) -> float | None:

@@ -12,14 +12,15 @@ import re
 import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
+from urllib.parse import unquote
 
 import httpx
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agentcron.abc import Action, ActionContext, ActionResult
 from agentcron.actions._addresses import literal_refusal, refused
 from agentcron.actions._http_client import shared_client
-from agentcron.errors import ActionFailed, InvalidInputError
+from agentcron.errors import ActionFailed, InvalidInputError, summarize_problems
 from agentcron.secrets import mask_text, mask_url
 
 MAX_BODY_RECORDED = 4096
@@ -90,13 +91,25 @@ class HttpAction(Action):
 
     def check(self, payload: BaseModel) -> None:
         assert isinstance(payload, HttpPayload)
+        if "previous." in unquote(str(payload.url)):
+            raise InvalidInputError(
+                "Placeholders such as {previous.output} go in the body, json or headers of an "
+                "http task, not in its URL."
+            )
         if self.settings.http_allow_private:
             return
         if why := literal_refusal(str(payload.url)):
             raise InvalidInputError(f"The http action does not call private addresses: {why}")
 
     async def run(self, context: ActionContext) -> ActionResult:
-        payload = HttpPayload.model_validate(context.payload)
+        try:
+            payload = HttpPayload.model_validate(context.payload)
+        except ValidationError as error:  # placeholders filled in with what a header refuses
+            problems = summarize_problems(error.errors(), "payload")
+            raise ActionFailed(
+                f"The payload, its placeholders filled in, is not one to send ({problems}).",
+                retryable=False,
+            ) from None
         request_body: dict[str, Any] = {}
         if payload.json_body is not None:
             request_body["json"] = payload.json_body

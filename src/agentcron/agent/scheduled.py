@@ -86,6 +86,14 @@ def run_prompt(context: ActionContext, brief: Briefing, now: datetime) -> str:
         "Instructions:",
         str(context.payload["instructions"]),
     ]
+    if (previous := context.previous) is not None:
+        ended = (previous.finished_at or previous.scheduled_for).astimezone(zone)
+        lines += [
+            "",
+            f"This task runs after task {previous.task_id}. Its run {previous.run_id} "
+            f"{previous.status} at {ended:%a %d %b %H:%M}; what it said:",
+            previous.output or "(nothing)",
+        ]
     if recent:
         lines += ["", "Previous outputs of this task, newest first:"]
         for run in recent:

@@ -76,6 +76,9 @@ class Task(_Body):
     created_at: str
     updated_at: str
     version: int = Field(description="Its version, as the ETag gives it for If-Match.")
+    follows_task_id: int | None = Field(
+        description="The task whose runs start this one (schedule 'after task N'), if any."
+    )
     description: str = Field(description="The schedule in words, with its zone.")
     last_run: LastRun | None
 
@@ -110,6 +113,9 @@ class Run(_Body):
     error: str | None
     usage: dict[str, Any] | None = Field(description="An agent's tokens and cost.")
     dispatched_at: str | None
+    followed_run_id: int | None = Field(
+        description="The run whose end made this one (a task that follows another)."
+    )
     lateness_seconds: float | None = Field(description="How long after its occurrence it started.")
 
 

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from agentcron.abc import Clock, Notices, Store
 from agentcron.domain import Outcome, RunStatus
 from agentcron.engine.batches import BatchWriter
+from agentcron.engine.following import Ended, follow
 
 log = logging.getLogger("agentcron.recorder")
 Recorded = Callable[[list[Outcome]], Awaitable[None]]
@@ -17,7 +18,8 @@ Recorded = Callable[[list[Outcome]], Awaitable[None]]
 
 class Recorder(BatchWriter[Outcome]):
     """Writes outcomes of this worker's runs in batches; ends the tasks they end, and writes
-    their deliveries in the same transaction, so that a recorded run is always told."""
+    their deliveries and the runs of the tasks that follow theirs in the same transaction, so
+    that a recorded run is always told, and a chain never loses or doubles a step."""
 
     name = "recorder"
     what = "outcomes (their runs will be retried)"
@@ -29,6 +31,7 @@ class Recorder(BatchWriter[Outcome]):
         worker_id: str,
         *,
         on_recorded: Recorded | None = None,
+        on_followed: Callable[[], None] | None = None,
         notices: Notices | None = None,
         batch: int = 500,
         interval: float = 0.01,
@@ -38,6 +41,8 @@ class Recorder(BatchWriter[Outcome]):
         self.clock = clock
         self.worker_id = worker_id
         self.on_recorded = on_recorded
+        self.on_followed = on_followed
+        """Told when recording made runs of tasks that follow others (they are due now)."""
         self.notices = notices
 
     def run_ids(self) -> list[int]:
@@ -50,6 +55,7 @@ class Recorder(BatchWriter[Outcome]):
         started = time.perf_counter()
         now = self.clock.now()
         jobs = []
+        followed = 0
         async with self.store.transaction() as store:
             written = await store.runs.record_outcomes(batch, self.worker_id, now)
             mine = [o for o in batch if o.run.id in written]
@@ -57,6 +63,10 @@ class Recorder(BatchWriter[Outcome]):
             await store.tasks.finish(
                 sorted({o.run.task_id for o in mine if o.status != RunStatus.RETRYING}), now
             )
+            ends = [Ended(o.run.id, o.run.task_id, o.status) for o in mine]
+            followed = await follow(store, ends, now)
+            if followed:
+                await store.announce_change()  # other processes' workers and dispatchers
             if self.notices is not None:
                 ended = [o for o in mine if o.status != RunStatus.RETRYING]
                 jobs = await self.notices.write(store, ended, now) if ended else []
@@ -65,5 +75,7 @@ class Recorder(BatchWriter[Outcome]):
         )
         if jobs and self.notices is not None:
             self.notices.written(jobs)
+        if followed and self.on_followed is not None:
+            self.on_followed()
         if self.on_recorded is not None:
             await self.on_recorded(mine)

@@ -14,10 +14,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from agentcron import placeholders
 from agentcron.abc import ActionContext, ActionResult, Clock, Store, TaskGateway
 from agentcron.actions import ActionRegistry
 from agentcron.config import Settings
-from agentcron.domain import ClaimedRun, Outcome, RunStatus
+from agentcron.domain import ClaimedRun, Outcome, PreviousRun, RunStatus
 from agentcron.engine.planning import backoff_delay
 from agentcron.errors import ActionFailed, AgentCronError
 from agentcron.plurals import plural
@@ -88,6 +89,7 @@ class Runner:
         started = time.perf_counter()
         try:
             action = self.actions.get(run.action)
+            previous, payload = await self._after(run)
             context = ActionContext(
                 run_id=run.id,
                 task_id=run.task_id,
@@ -96,9 +98,10 @@ class Runner:
                 timezone=run.timezone,
                 scheduled_for=run.scheduled_for,
                 attempt=run.attempt,
-                payload=run.payload,
+                payload=payload,
                 settings=self.settings,
                 tasks=self.tasks,
+                previous=previous,
             )
             async with asyncio.timeout(run.timeout_seconds):
                 result = await action.run(context)
@@ -122,6 +125,17 @@ class Runner:
             return self._failure(run, started_at, f"{type(error).__name__}: {error}", True, None)
         log.debug("run %s succeeded in %.1f ms", run.id, (time.perf_counter() - started) * 1e3)
         return self._success(run, started_at, result)
+
+    async def _after(self, run: ClaimedRun) -> tuple[PreviousRun | None, dict[str, Any]]:
+        """For a run of a task that follows another: the run it follows, and the payload
+        with its placeholders filled in from it. One read, for those runs only."""
+        if run.followed_run_id is None and not placeholders.used(run.payload):
+            return None, run.payload
+        previous = None
+        if run.followed_run_id is not None:
+            async with self.store.reading() as store:
+                previous = await store.runs.previous(run.followed_run_id)
+        return previous, placeholders.render_all(run.payload, previous)
 
     def _success(self, run: ClaimedRun, started_at: datetime, result: ActionResult) -> Outcome:
         now = self.clock.now()

@@ -35,6 +35,7 @@ from agentcron.domain import (
     RunTrigger,
     TaskStatus,
 )
+from agentcron.engine.following import Ended, follow
 from agentcron.engine.planning import TaskState, plan
 from agentcron.engine.wakeup import WakeEvent
 from agentcron.schedules import parse_normalized
@@ -339,8 +340,11 @@ async def settle_failed(
     store: Repositories, failed: list[ClaimedRun], now: datetime, notices: Notices | None
 ) -> list[DeliveryJob]:
     """After runs failed for good because their worker vanished: end the tasks that will not
-    fire again, and write what tells their owners (to send once committed)."""
+    fire again, make the runs of the tasks that follow theirs, and write what tells their
+    owners (to send once committed)."""
     await store.tasks.finish(sorted({run.task_id for run in failed}), now)
+    if await follow(store, [Ended(run.id, run.task_id, RunStatus.FAILED) for run in failed], now):
+        await store.announce_change()
     if notices is None or not failed:
         return []
     outcomes = [

@@ -18,6 +18,8 @@ class ScheduleKind(StrEnum):
     INTERVAL = "interval"
     CRON = "cron"
     RRULE = "rrule"
+    AFTER = "after"
+    """Not a clock: after another task's runs (``schedules.after``)."""
 
 
 class Schedule(ABC):

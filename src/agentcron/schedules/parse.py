@@ -10,6 +10,7 @@ from agentcron.clock import ensure_utc
 from agentcron.errors import ScheduleError
 from agentcron.schedules._base import Schedule
 from agentcron.schedules._zones import get_zone, zone_name
+from agentcron.schedules.after import looks_like_after, parse_after
 from agentcron.schedules.cron import Cron, looks_like_cron
 from agentcron.schedules.iso import (
     instant_of,
@@ -61,6 +62,8 @@ def parse(text: str, tz: str, now: datetime) -> Schedule:
         raise ScheduleError(
             f"The schedule is {len(stripped)} characters long; at most {MAX_LENGTH}."
         )
+    if looks_like_after(stripped):  # no instant of its own: made by the runs it follows
+        return parse_after(stripped, tz)
     try:
         schedule = _parse_form(stripped, tz, now)
     except ScheduleError as error:
@@ -93,6 +96,8 @@ def parse_normalized(text: str, tz: str) -> Schedule:
     """
     if looks_like_repeating(text):
         return parse_repeating(text, tz)
+    if looks_like_after(text):
+        return parse_after(text, tz)
     if _RRULE.match(text):
         return parse_rrule(text, tz, _EPOCH)  # a normalized rule always has its DTSTART
     if looks_like_cron(text):

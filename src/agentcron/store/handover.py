@@ -184,6 +184,7 @@ class SqlHandover:
                     RUNS.c.scheduled_for,
                     RUNS.c.attempt,
                     RUNS.c.not_before,
+                    RUNS.c.followed_run_id,
                 )
             )
         ).all()

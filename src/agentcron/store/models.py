@@ -130,6 +130,7 @@ tasks: Final = Table(
     _required("created_at", UTCDateTime()),
     _required("updated_at", UTCDateTime()),
     _required("version", Integer),
+    _optional("follows_task_id", ID),
     UniqueConstraint("owner_id", "idempotency_key"),
     Index(
         "ix_tasks_due",
@@ -139,7 +140,10 @@ tasks: Final = Table(
     ),
     Index("ix_tasks_owner_id_status", "owner_id", "status"),
     Index("ix_tasks_owner_id_next_run_at_id", "owner_id", "next_run_at", "id"),  # lists' order
+    Index("ix_tasks_follows_task_id", "follows_task_id"),
 )
+"""``follows_task_id``: the task whose runs start this one (its schedule 'after task N'),
+kept beside the schedule so that recording a run finds its followers by index."""
 
 _OUTBOX = "status IN ('queued', 'retrying') AND dispatched_at IS NULL"
 
@@ -164,7 +168,9 @@ runs: Final = Table(
     _optional("error", Text),
     _optional("usage", JSON),
     _optional("dispatched_at", UTCDateTime()),
+    _optional("followed_run_id", ID),
     UniqueConstraint("task_id", "scheduled_for"),
+    Index("ux_runs_task_id_followed_run_id", "task_id", "followed_run_id", unique=True),
     Index("ix_runs_status_not_before", "status", "not_before"),
     Index("ix_runs_task_id_status", "task_id", "status"),
     Index(
@@ -175,7 +181,10 @@ runs: Final = Table(
     ),
 )
 """``dispatched_at``: when the run was last handed to the broker (the distributed shape);
-unset while it waits to be, so that the outbox index holds only the runs still to hand over."""
+unset while it waits to be, so that the outbox index holds only the runs still to hand over.
+``followed_run_id``: for a run of a task that follows another, the run it followed (one run
+of a follower per followed run, at most: the unique pair). Not a foreign key: history is
+purged oldest first, and a follower's run outlives the run it followed."""
 
 run_attempts: Final = Table(
     "run_attempts",

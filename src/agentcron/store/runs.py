@@ -35,6 +35,7 @@ from agentcron.domain import (
     ClaimedRun,
     Outcome,
     OverlapPolicy,
+    PreviousRun,
     RunStatus,
     RunTrigger,
     TaskStatus,
@@ -183,6 +184,55 @@ class SqlRuns:
     async def add(self, run: dict[str, Any]) -> RunView:
         row = (await self._session.execute(insert(RUNS).values(run).returning(*RUNS.c))).one()
         return run_view(row)
+
+    async def add_many(self, runs: Sequence[dict[str, Any]]) -> None:
+        if runs:
+            await self._session.execute(insert(RUNS), list(runs))
+
+    async def of_followed(self, followed_run_ids: Sequence[int]) -> dict[tuple[int, int], str]:
+        """The runs made by these runs' ends: their status by (task, followed run)."""
+        if not followed_run_ids:
+            return {}
+        rows = await self._session.execute(
+            select(RUNS.c.task_id, RUNS.c.followed_run_id, RUNS.c.status).where(
+                among(RUNS.c.followed_run_id, followed_run_ids, self._sqlite)
+            )
+        )
+        return {(row.task_id, row.followed_run_id): row.status for row in rows}
+
+    async def revive_skipped(self, task_id: int, followed_run_id: int, now: datetime) -> None:
+        """A follower's run skipped because the run it followed failed, queued after all:
+        that run, retried by hand, succeeded."""
+        await self._session.execute(
+            update(RUNS)
+            .where(
+                RUNS.c.task_id == task_id,
+                RUNS.c.followed_run_id == followed_run_id,
+                RUNS.c.status == RunStatus.SKIPPED,
+            )
+            .values(
+                status=RunStatus.QUEUED,
+                reason=None,
+                not_before=now,
+                queued_at=now,
+                finished_at=None,
+            )
+        )
+
+    async def previous(self, run_id: int) -> PreviousRun | None:
+        """What a follower's run is told of the run it follows."""
+        row = (
+            await self._session.execute(
+                select(
+                    RUNS.c.id, RUNS.c.task_id, RUNS.c.status, RUNS.c.scheduled_for,
+                    RUNS.c.finished_at, RUNS.c.output,
+                ).where(RUNS.c.id == run_id)
+            )
+        ).first()  # fmt: skip
+        if row is None:
+            return None
+        return PreviousRun(row.id, row.task_id, row.status, row.scheduled_for, row.finished_at,
+                           row.output)  # fmt: skip
 
     async def requeue(self, run_id: int, now: datetime, reason: str) -> None:
         await self._session.execute(
@@ -453,7 +503,13 @@ class SqlRuns:
                 may_start(),
                 ~queue_task_busy,
             )
-            .returning(RUNS.c.id, RUNS.c.task_id, RUNS.c.scheduled_for, RUNS.c.attempt)
+            .returning(
+                RUNS.c.id,
+                RUNS.c.task_id,
+                RUNS.c.scheduled_for,
+                RUNS.c.attempt,
+                RUNS.c.followed_run_id,
+            )
         )
         runs = claimed.all()
         if not runs:
@@ -619,7 +675,8 @@ class SqlRuns:
 
 
 async def with_tasks(session: Sql, runs: Sequence[Row[Any]]) -> list[ClaimedRun]:
-    """Runs (rows of id, task_id, scheduled_for, attempt) with their tasks' fields."""
+    """Runs (rows of id, task_id, scheduled_for, attempt, and followed_run_id where the run
+    may be a follower's) with their tasks' fields."""
     tasks: dict[int, dict[str, Any]] = {
         row.id: dict(row._mapping) | {"notify": tuple(row.notify or ())}
         for row in await session.execute(
@@ -633,6 +690,7 @@ async def with_tasks(session: Sql, runs: Sequence[Row[Any]]) -> list[ClaimedRun]
             **tasks[run.task_id] | {"id": run.id, "task_id": run.task_id},
             scheduled_for=run.scheduled_for,
             attempt=run.attempt,
+            followed_run_id=getattr(run, "followed_run_id", None),
         )
         for run in runs
     ]

@@ -19,6 +19,7 @@ from sqlalchemy import (
     delete,
     func,
     null,
+    or_,
     select,
     text,
     type_coerce,
@@ -32,6 +33,7 @@ from agentcron.errors import DuplicateError
 from agentcron.store._rows import (
     ATTEMPTS,
     DELIVERIES,
+    MAX_ID,
     RUNS,
     TASKS,
     USERS,
@@ -94,6 +96,16 @@ class SqlTasks:
         query = _GET_FOR_UPDATE if for_update and not self._sqlite else _GET
         row = (await self._session.execute(query, {"task_id": task_id, "owner": owner})).first()
         return task_view(row) if row is not None else None
+
+    async def followers(self, task_ids: Sequence[int]) -> list[TaskView]:
+        if not task_ids:
+            return []
+        query = (
+            select(TASKS)
+            .where(among(TASKS.c.follows_task_id, task_ids, self._sqlite))
+            .order_by(TASKS.c.id)
+        )
+        return [task_view(row) for row in await self._session.execute(query)]
 
     async def get_with_owner(self, owner: str, task_id: int) -> tuple[TaskView, UserView] | None:
         if not storable_id(task_id):
@@ -270,6 +282,10 @@ class SqlTasks:
                 TASKS.c.next_run_at.is_(None),
                 TASKS.c.status.in_([TaskStatus.ACTIVE, TaskStatus.FAILED]),
                 ~outstanding,
+                or_(  # a follower has no next run by nature: it ends only at its max_runs
+                    TASKS.c.follows_task_id.is_(None),
+                    TASKS.c.run_count >= func.coalesce(TASKS.c.max_runs, MAX_ID),
+                ),
             )
             .values(
                 status=case((one_off_failed, TaskStatus.FAILED), else_=TaskStatus.COMPLETED),
