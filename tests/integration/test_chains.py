@@ -171,8 +171,8 @@ async def test_cycles_unknown_tasks_and_misused_placeholders_are_refused(
         await service.create("ann", reminder("F", f"after task {head.id}", "{previous.outptu}"))
     with pytest.raises(InvalidInputError, match="runs on a clock"):
         await service.create("ann", reminder("G", "every day at 9am", "{previous.output}"))
+    changes = {"when": "every day at 10am", "payload": {"message": "{previous.output}"}}
     with pytest.raises(InvalidInputError, match="runs on a clock"):  # turned back to a clock
-        changes = {"when": "every day at 10am", "payload": {"message": "{previous.output}"}}
         await service.update("ann", third.id, changes)
     literal = await service.create("ann", reminder("H", "every day", 'JSON: {"a": 1} {name}'))
     assert literal.payload["message"] == 'JSON: {"a": 1} {name}'  # other braces stay as they are
