@@ -71,9 +71,9 @@ async def live_followers_below(store: Repositories, task_id: int) -> list[TaskVi
     return [t for t in await followers_below(store, [task_id]) if t.status in LIVE_TASK_STATUSES]
 
 
-async def chain_of(store: Repositories, owner: str, task: TaskView) -> list[TaskView]:
-    """The chain ``task`` is part of, from its head down (each task after the one it
-    follows); the task alone when it is in none."""
+async def chain_of(store: Repositories, owner: str, task: TaskView) -> list[tuple[int, TaskView]]:
+    """The chain ``task`` is part of, from its head down, each task after the one it follows
+    (depth first), with its depth (the head's is 0); ``[(0, task)]`` when it is in none."""
     head = task
     for _ in range(MAX_DEPTH):
         if head.follows_task_id is None:
@@ -83,15 +83,15 @@ async def chain_of(store: Repositories, owner: str, task: TaskView) -> list[Task
             break
         head = above
     below = await followers_below(store, [head.id])
-    return [head, *sorted(below, key=lambda t: (_depth(t, head, below), t.id))]
+    children: dict[int, list[TaskView]] = {}
+    for follower in below:
+        children.setdefault(follower.follows_task_id or 0, []).append(follower)
+    ordered: list[tuple[int, TaskView]] = []
 
+    def walk(at: TaskView, depth: int) -> None:
+        ordered.append((depth, at))
+        for child in children.get(at.id, []):
+            walk(child, depth + 1)
 
-def _depth(task: TaskView, head: TaskView, tasks: Sequence[TaskView]) -> int:
-    by_id = {t.id: t for t in tasks}
-    depth, current = 0, task
-    while current.follows_task_id is not None and current.follows_task_id != head.id:
-        parent = by_id.get(current.follows_task_id)
-        if parent is None:
-            break
-        depth, current = depth + 1, parent
-    return depth
+    walk(head, 0)
+    return ordered

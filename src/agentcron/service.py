@@ -24,7 +24,7 @@ from agentcron import placeholders
 from agentcron.abc import Clock, Repositories, Store, TaskFields
 from agentcron.actions import ActionRegistry
 from agentcron.budgets import spend_of
-from agentcron.chains import check_followed, live_followers_below
+from agentcron.chains import MAX_DEPTH, chain_of, check_followed, live_followers_below
 from agentcron.config import Settings
 from agentcron.domain import (
     ENDED_TASK_STATUSES,
@@ -333,6 +333,62 @@ class TaskService:
         many requests have been checked so far, as checking goes (a progress bar)."""
         return await self._create_retried(owner, requests, batch=True, on_checked=on_checked)
 
+    async def create_chain(
+        self,
+        owner: str,
+        steps: Sequence[NewTask | dict[str, Any]],
+        *,
+        after_when: str = "succeeded",
+    ) -> list[TaskView]:
+        """A chain in one transaction: the first step on its own schedule, each later one
+        'after task <the one before> <after_when>' (their own ``when``, if any, is refused).
+        Every step is checked before any is written; a refusal names the step."""
+        if len(steps) < 2:
+            raise InvalidInputError("A chain has at least two steps (--step, twice or more).")
+        if len(steps) > MAX_DEPTH:
+            raise InvalidInputError(f"A chain may have at most {MAX_DEPTH} steps.")
+        specs = []
+        for number, step in enumerate(steps, start=1):
+            raw = dict(step) if isinstance(step, dict) else step.model_dump(exclude_unset=True)
+            if number > 1:
+                if raw.get("when"):
+                    raise InvalidInputError(
+                        f"Step {number} runs after step {number - 1}: it takes no 'when' of "
+                        "its own."
+                    )
+                raw["when"] = f"after task 1 {after_when}"  # its real id is known once written
+            if raw.get("idempotency_key"):
+                raise InvalidInputError(f"Step {number}: a chain's steps take no idempotency key.")
+            try:
+                specs.append(read_input(NewTask, raw))
+            except UserError as error:
+                raise type(error)(f"Step {number}: {error.message}") from None
+        for number, spec in enumerate(specs, start=1):
+            try:
+                await self.notifications.check_names(owner, spec.notify or [])
+            except UserError as error:
+                raise type(error)(f"Step {number}: {error.message}") from None
+        now = self.now()
+        memo = ScheduleMemo()
+        made: list[TaskView] = []
+        async with self.store.transaction() as store:
+            found = await store.users.get_counting_live(owner)
+            if found is None or found[0].removed_at is not None:
+                raise _no_person(owner)
+            user, live = found
+            self._check_live_limit(live, adding=len(specs))
+            for number, given in enumerate(specs, start=1):
+                after = {"when": f"after task {made[-1].id} {after_when}"} if made else {}
+                spec = given.model_copy(update=after)
+                try:
+                    fields = self._build(owner, spec, user.timezone, now, memo)
+                except UserError as error:
+                    raise type(error)(f"Step {number}: {error.message}") from None
+                made += await store.tasks.add_many([fields])
+            await store.announce_change()
+        await self._changed()
+        return made
+
     async def check_many(
         self,
         owner: str,
@@ -488,6 +544,11 @@ class TaskService:
             task = await _task(store, owner, task_id)
             last = await store.runs.last_for_tasks([task.id])
         return replace(task, last_run=last.get(task.id))
+
+    async def chain(self, owner: str, task_id: int) -> list[tuple[int, TaskView]]:
+        """The chain the task is part of, head first, each task with its depth."""
+        async with self.store.reading() as store:
+            return await chain_of(store, owner, await _task(store, owner, task_id))
 
     async def find_by_idempotency_key(self, owner: str, key: str) -> TaskView | None:
         """The owner's task made with this idempotency key, if one was."""

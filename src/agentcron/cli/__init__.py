@@ -17,6 +17,7 @@ from agentcron.cli import (
     actions,
     api,
     calendar,
+    chain,
     channels,
     chat,
     config,
@@ -58,6 +59,7 @@ app.command("mcp")(mcp.mcp)
 app.command("scheduler")(distributed.scheduler)
 app.command("worker")(distributed.worker)
 app.command("chat")(chat.chat)
+app.command("chain")(chain.chain)
 for name, command in (tasks.COMMANDS | runs.COMMANDS | transfer.COMMANDS).items():
     app.command(name)(command)  # type: ignore[type-var]
 app.command("status")(status.status)

@@ -78,6 +78,27 @@ def show_tasks(tasks: list[TaskView]) -> None:
     console().print(table)
 
 
+def next_run(task: TaskView) -> str:
+    """'next run Tue ...', or for a task that follows another, when it runs instead."""
+    if task.follows_task_id is not None:
+        return f"it runs when task {task.follows_task_id}'s runs end"
+    return f"next run {when(task.next_run_at, task.timezone)}"
+
+
+def show_chain(chain: list[tuple[int, TaskView]], current: int) -> None:
+    """The chain a task is in, head first, each step under the one it runs after."""
+    console().print("[bold]chain[/]")
+    for depth, task in chain:
+        mark = "[bold]>[/]" if task.id == current else " "
+        branch = f"{'   ' * (depth - 1)}└─ " if depth else ""
+        runs_on = task.description if depth == 0 else f"after {task.follows_task_id}"
+        console().print(
+            f"{mark} {branch}{task.id} {escape(task.title)} [dim]({runs_on})[/] "
+            f"{status_markup(task.status)}",
+            soft_wrap=True,
+        )
+
+
 def last_run(task: TaskView) -> str:
     """The last run's outcome and when it ended: a failure stands out, with its reason."""
     run = task.last_run

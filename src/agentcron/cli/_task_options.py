@@ -37,6 +37,17 @@ class TaskFlags:
     when: Annotated[
         str | None, _option("--when", "-w", help="When: 'every weekday at 8:30', cron, RRULE, ISO.")
     ] = None
+    after: Annotated[
+        int | None,
+        _option("--after", help="Run after each run of this task (by id) instead of --when."),
+    ] = None
+    after_when: Annotated[
+        Literal["succeeded", "failed", "finished"] | None,
+        _option(
+            "--after-when",
+            help="With --after: after its runs that succeeded (default), failed or finished.",
+        ),
+    ] = None
     tz: Annotated[
         str | None, _option("--tz", help="IANA zone (default: yours; edit keeps wall times).")
     ] = None
@@ -123,6 +134,20 @@ class TaskFlags:
     def given(self) -> bool:
         """Whether any option was given at all (an edit needs one)."""
         return any(getattr(self, field.name) is not None for field in fields(self))
+
+    def schedule(self, following: int | None = None) -> str | None:
+        """What the task runs on: --when, or --after as the schedule 'after task N ...'
+        (``following``: the task an edited one follows now, which --after-when alone keeps)."""
+        if self.after is not None and self.when is not None:
+            raise InvalidInputError(
+                "Give --when (a clock) or --after (another task's runs), not both."
+            )
+        followed = self.after if self.after is not None else following
+        if self.after_when is not None and followed is None:
+            raise InvalidInputError("--after-when goes with --after ID (the task to run after).")
+        if self.after is None and self.after_when is None:
+            return self.when
+        return f"after task {followed} {self.after_when or 'succeeded'}"
 
     def agent(self) -> dict[str, Any]:
         """The agent's payload fields given as flags (--model, --mcp)."""

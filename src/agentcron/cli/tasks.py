@@ -43,7 +43,7 @@ def _done(task: TaskView, as_json: bool, verb: str) -> None:
 
     console().print(
         f'{verb} task [bold]{task.id}[/] "{escape(task.title)}": {task.description}; '
-        f"next run {_render.when(task.next_run_at, task.timezone)}"
+        + _render.next_run(task)
     )
 
 
@@ -60,7 +60,7 @@ def _added(task: TaskView, created: bool, as_json: bool) -> None:
 
         console().print(
             f'Task [bold]{task.id}[/] "{escape(task.title)}" already exists: '
-            f"{task.description}; next run {_render.when(task.next_run_at, task.timezone)}"
+            f"{task.description}; {_render.next_run(task)}"
         )
 
 
@@ -82,9 +82,10 @@ def add(
     if named is not None and flags.title is not None:
         raise InvalidInputError("Give the title once: as the argument or as --title.")
     title = named if named is not None else flags.title
-    if title is None or flags.when is None:
+    when = flags.schedule()
+    if title is None or when is None:
         raise InvalidInputError(
-            "A task needs a title and --when, e.g. "
+            "A task needs a title and --when (or --after ID), e.g. "
             'agentcron add "Call mom" --when "tomorrow at 6pm".'
         )
 
@@ -96,7 +97,7 @@ def add(
             zone = (await service.profile(owner)).timezone
         request: dict[str, Any] = {
             "title": title,
-            "when": flags.when,
+            "when": when,
             "timezone": flags.tz,
             "action": chosen,
             "payload": build_payload(chosen, flags, title, data),
@@ -142,16 +143,22 @@ def ls(
 def show(task_id: TaskId, as_json: JsonFlag = False) -> None:
     """Show one task, with where and when its runs tell you."""
 
-    async def work(service: TaskService, owner: str) -> tuple[TaskView, Profile]:
-        return await service.get(owner, task_id), await service.notifications.profile(owner)
+    async def work(
+        service: TaskService, owner: str
+    ) -> tuple[TaskView, Profile, list[tuple[int, TaskView]]]:
+        task = await service.get(owner, task_id)
+        chain = await service.chain(owner, task_id)
+        return task, await service.notifications.profile(owner), chain
 
-    task, person = run_with_service(work)
+    task, person, chain = run_with_service(work)
     if as_json:
-        print_json(task.to_dict())
+        print_json(task.to_dict() | {"chain": [t.id for _, t in chain] if len(chain) > 1 else []})
     else:
         from agentcron.cli import _render  # noqa: PLC0415 - Rich, only to print
 
         _render.show_task(task, person.channels, person.user.quiet_hours)
+        if len(chain) > 1:
+            _render.show_chain(chain, task.id)
 
 
 @with_task_options
@@ -168,7 +175,7 @@ def edit(flags: TaskFlags, task_id: TaskId, as_json: JsonFlag = False) -> None:
         current = await service.get(owner, task_id)
         changes: dict[str, Any] = {
             "title": flags.title,
-            "when": flags.when,
+            "when": flags.schedule(following=current.follows_task_id),
             "timezone": flags.tz,
             "action": flags.action,
             **flags.options(flags.tz or current.timezone, service.now()),
