@@ -195,6 +195,10 @@ class TaskRepository(Protocol):
         """The owner's task; ``for_update`` locks it until the transaction ends."""
         ...
 
+    async def count_runs(self, counts: dict[int, int]) -> None:
+        """Add runs to tasks' run counts (in the statement: no count read before is lost)."""
+        ...
+
     async def followers(self, task_ids: Sequence[int]) -> list[TaskView]:
         """The tasks (any status, anyone's: ids are the caller's to check) that follow any
         of these, by id."""

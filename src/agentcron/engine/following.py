@@ -73,9 +73,7 @@ async def follow(store: Repositories, ended: Sequence[Ended], now: datetime) -> 
                 counts[task.id] += 1
                 queued += 1
     await store.runs.add_many(rows)
-    for task in followers:
-        if counts[task.id]:
-            await store.tasks.update(task.id, {"run_count": task.run_count + counts[task.id]})
+    await store.tasks.count_runs({task_id: n for task_id, n in counts.items() if n})
     return queued
 
 

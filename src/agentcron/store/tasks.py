@@ -97,6 +97,14 @@ class SqlTasks:
         row = (await self._session.execute(query, {"task_id": task_id, "owner": owner})).first()
         return task_view(row) if row is not None else None
 
+    async def count_runs(self, counts: dict[int, int]) -> None:
+        for task_id, count in counts.items():
+            await self._session.execute(
+                update(TASKS)
+                .where(TASKS.c.id == task_id)
+                .values(run_count=TASKS.c.run_count + count)
+            )
+
     async def followers(self, task_ids: Sequence[int]) -> list[TaskView]:
         if not task_ids:
             return []
