@@ -151,7 +151,8 @@ async def create_task(  # noqa: PLR0917 - a tool's parameters are what the model
 
     Args:
         title: a short title, e.g. 'Call mom'.
-        when: the schedule in words, cron or ISO, e.g. 'every weekday at 8:30', 'tomorrow at 6pm'.
+        when: the schedule in words, cron or ISO, e.g. 'every weekday at 8:30', 'tomorrow at 6pm';
+            or 'after task 12' to run after each successful run of task 12 (a chain).
         instructions: for 'agent', the brief the agent will act on; for 'reminder', the message.
         kind: 'agent' (an AI agent acts when due) or 'reminder' (a fixed message).
         timezone: an IANA zone, only if the person names one different from theirs.

@@ -28,8 +28,9 @@ When = Annotated[
         description=(
             "When it runs, in words or a standard form: 'tomorrow at 6pm', 'in 20 minutes', "
             "'every weekday at 8:30', 'every other week on tuesday at 9', 'every sunday at 10pm "
-            "until december 31', cron ('30 8 * * 1-5'), an RRULE, or an ISO 8601 instant "
-            "('2026-12-24T18:00:00+01:00')."
+            "until december 31', cron ('30 8 * * 1-5'), an RRULE, an ISO 8601 instant "
+            "('2026-12-24T18:00:00+01:00'), or 'after task 12' (also '... failed', "
+            "'... finished') to run after each run of another task, told of it."
         ),
         min_length=1,
         max_length=500,
