@@ -347,6 +347,12 @@ def setting_origins(settings: Settings) -> dict[str, Any]:
     return {name: {"value": values[name], "source": where[name]} for name in values}
 
 
+def entry_sources(setting: str) -> dict[str, str]:
+    """Where each entry of the table setting ``setting`` (``actions``) was given: its
+    AGENTCRON_* variable or an agentcron.toml file (an entry given in neither is absent)."""
+    return config_files.entry_origins(os.environ, settings_files(), setting)
+
+
 def machine_timezone() -> str:
     """The IANA name of this machine's zone, or UTC when it cannot be told."""
     import tzlocal  # noqa: PLC0415 - only needed when no zone is configured

@@ -8,6 +8,7 @@ warning each, with the closest setting) rather than silently ignored.
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -127,4 +128,28 @@ def origins(
             found[setting] = env_name(setting)
         else:
             found[setting] = next((path for path, keys in given if setting in keys), "default")
+    return found
+
+
+def entry_origins(
+    environ: Mapping[str, str], files: Iterable[SettingsFile], setting: str
+) -> dict[str, str]:
+    """Where each entry of a table setting (``actions``) comes from: its variable or a file.
+    A table's entries are merged from every source (pydantic-settings does so), the first
+    source winning for an entry given twice, so each entry has an origin of its own."""
+    variable = env_name(setting)
+    found: dict[str, str] = {}
+    for name, value in environ.items():
+        if name.upper() == variable:
+            try:
+                table = json.loads(value)
+            except ValueError:
+                table = None  # reading the settings refused it already
+            if isinstance(table, dict):
+                found |= dict.fromkeys(table, variable)
+    for file in files:
+        for key, table in file.values.items():
+            if key.lower() == setting and isinstance(table, dict):
+                for entry in table:
+                    found.setdefault(entry, str(file.path))
     return found

@@ -356,17 +356,54 @@ class PayloadField:
 
 
 @dataclass(frozen=True)
+class ActionSource:
+    """Where an action comes from: an ``agentcron.actions`` entry point of an installed
+    distribution (agentcron's own built-in actions among them), or the ``actions`` setting
+    (``kind`` 'entry_point' or 'configured'). Read from metadata: an action that cannot be
+    imported still has one, so that a person can tell which package to fix."""
+
+    kind: str
+    target: str
+    """The class, as ``package.module:ClassName``."""
+    distribution: str | None = None
+    """The distribution whose entry point names it (None: configured, or not known)."""
+    version: str | None = None
+    built_in: bool = False
+    """Whether agentcron itself provides it."""
+    configured_in: str | None = None
+    """Where the ``actions`` setting naming it was given (``AGENTCRON_ACTIONS``, an
+    agentcron.toml file), when known."""
+
+    @property
+    def description(self) -> str:
+        """In words: 'agentcron 0.1.0 (built in), entry point agentcron.actions.http:HttpAction',
+        'configured: acme.actions:Backup, in AGENTCRON_ACTIONS'."""
+        if self.kind == "configured":
+            where = f", in {self.configured_in}" if self.configured_in else ""
+            return f"configured: {self.target}{where}"
+        made = f"{self.distribution} {self.version}" if self.distribution else "unknown"
+        return f"{made}{' (built in)' if self.built_in else ''}, entry point {self.target}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"description": self.description}
+
+
+@dataclass(frozen=True)
 class ActionView:
     """An action as ``agentcron actions ls`` shows it: what it does, its payload's fields
-    and a payload that works."""
+    and a payload that works, the payload's whole JSON schema, and where it comes from."""
 
     name: str
+    """What a task's ``--action`` names it."""
     summary: str
     fields: list[PayloadField]
     example: dict[str, Any]
+    payload_schema: dict[str, Any]
+    """The payload model's JSON schema, of which ``fields`` says the top level in words."""
+    source: ActionSource
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return asdict(self) | {"source": self.source.to_dict()}
 
 
 @dataclass(frozen=True)

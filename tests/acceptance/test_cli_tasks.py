@@ -7,6 +7,7 @@ import os
 import pty
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -576,3 +577,51 @@ def test_actions_ls_documents_each_payload_from_the_actions(env: dict[str, str])
         'example: --action reminder --payload \'{"message": "Stand-up in the small room"}\''
         in words
     )
+    shell = (
+        f"agentcron {version('agentcron')} (built in), "
+        "entry point agentcron.actions.shell:ShellAction"
+    )
+    assert by_name["shell"]["source"]["description"] == shell
+    assert f"source: {shell}" in words
+    assert by_name["shell"]["payload_schema"]["properties"]["command"]["maxLength"] == 4000
+    assert by_name["http"]["payload_schema"]["required"] == ["url"]
+
+
+def test_actions_ls_says_where_each_action_comes_from(env: dict[str, str], tmp_path: Path) -> None:
+    """A configured action names its setting's source; one that cannot load is a warning
+    naming its source, and the others are listed."""
+    here = tmp_path / "project"
+    here.mkdir()
+    (here / "agentcron.toml").write_text(
+        '[actions]\nnote = "agentcron.actions.reminder:ReminderAction"\n'
+        'broken = "agentcron_no_such_module:Thing"\n',
+        encoding="utf-8",
+    )
+    listed = agentcron("actions", "ls", "--json", env=env, cwd=here)
+    assert listed.returncode == 0, listed.stderr
+    by_name = {action["name"]: action for action in json.loads(listed.stdout)}
+    assert sorted(by_name) == ["agent", "http", "note", "reminder", "shell"]
+    file = here / "agentcron.toml"
+    assert by_name["note"]["source"] == {
+        "kind": "configured",
+        "target": "agentcron.actions.reminder:ReminderAction",
+        "distribution": None,
+        "version": None,
+        "built_in": False,
+        "configured_in": str(file),
+        "description": f"configured: agentcron.actions.reminder:ReminderAction, in {file}",
+    }
+    warning = json.loads(listed.stderr)["warning"]
+    assert warning == (
+        f"Action 'broken' (configured: agentcron_no_such_module:Thing, in {file}) cannot be "
+        "loaded: ModuleNotFoundError: No module named 'agentcron_no_such_module'"
+    )
+    # the variable's entries are merged with the file's, the variable winning for "note"
+    variable = json.dumps({"note": "agentcron.actions.reminder:ReminderAction"})
+    human = agentcron("actions", "ls", env=env | {"AGENTCRON_ACTIONS": variable}, cwd=here)
+    assert human.returncode == 0, human.stderr
+    assert human.stderr == f"warning: {warning}\n"
+    assert (
+        "note: Tell you a fixed message; no model, no request.\n"
+        "  source: configured: agentcron.actions.reminder:ReminderAction, in AGENTCRON_ACTIONS\n"
+    ) in human.stdout

@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from agentcron.config import McpServer, Settings, load_settings, setting_origins
+from agentcron.config import (
+    McpServer,
+    Settings,
+    entry_sources,
+    load_settings,
+    setting_origins,
+)
 from agentcron.config_files import (
     NOT_SETTINGS,
     SettingsFile,
@@ -99,6 +105,30 @@ def test_the_current_folders_file_wins_over_the_users_and_the_environment_over_b
     assert origins["user"] == {"value": "ann", "source": str(config / "agentcron.toml")}
     assert origins["concurrency"] == {"value": 16, "source": "AGENTCRON_CONCURRENCY"}
     assert origins["lease_seconds"] == {"value": 30.0, "source": "default"}
+
+
+def test_a_tables_entries_are_merged_from_every_source_and_each_says_where_from(
+    folders: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``actions`` is a table: its entries come from the variable and both files at once, the
+    first source winning for an entry given twice (what ``agentcron actions ls`` says)."""
+    here, config = folders
+    (config / "agentcron.toml").write_text(
+        '[actions]\nmine = "a.b:Mine"\nshared = "a.b:FromUser"\n'
+    )
+    (here / "agentcron.toml").write_text('[actions]\nshared = "a.b:FromHere"\nlocal = "a.b:L"\n')
+    monkeypatch.setenv("AGENTCRON_ACTIONS", '{"local": "a.b:FromEnv"}')
+    assert load_settings().actions == {
+        "mine": "a.b:Mine", "shared": "a.b:FromHere", "local": "a.b:FromEnv",
+    }  # fmt: skip
+    assert entry_sources("actions") == {
+        "local": "AGENTCRON_ACTIONS",
+        "shared": str(here / "agentcron.toml"),
+        "mine": str(config / "agentcron.toml"),
+    }
+    monkeypatch.setenv("AGENTCRON_ACTIONS", "not JSON")  # refused when the settings are read
+    assert entry_sources("actions")["local"] == str(here / "agentcron.toml")
+    assert entry_sources("mcp_servers") == {}
 
 
 def test_the_users_folder_as_current_folder_is_read_once(

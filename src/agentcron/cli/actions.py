@@ -1,4 +1,5 @@
-"""``agentcron actions``: what a task can do, and the payload each action takes."""
+"""``agentcron actions``: what a task can do, the payload each action takes, and where each
+action comes from."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import typer
 from agentcron.cli._context import current_settings
 from agentcron.cli._output import console, print_json, warn
 from agentcron.cli.tasks import JsonFlag
-from agentcron.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from agentcron.views import ActionView
@@ -20,17 +20,17 @@ app = typer.Typer(help="The actions a task can do, and their payloads.", no_args
 
 @app.command("ls")
 def ls(as_json: JsonFlag = False) -> None:
-    """Each action with its payload's fields and an example (--payload takes it as JSON)."""
+    """Each action with its payload's fields, an example (--payload takes it as JSON) and
+    its source: the installed package and entry point, or the configuration (--json: the
+    payload's whole JSON schema too)."""
     from agentcron.actions import ActionRegistry  # noqa: PLC0415 - not for help
-    from agentcron.actions.catalog import describe  # noqa: PLC0415
+    from agentcron.actions.catalog import describe_all  # noqa: PLC0415
+    from agentcron.config import entry_sources  # noqa: PLC0415
 
-    registry = ActionRegistry.load(current_settings())
-    views = []
-    for name in registry.names():
-        try:
-            views.append(describe(registry.get(name)))
-        except ConfigurationError as error:  # a plugin that cannot load: the others still show
-            warn(error.message)
+    registry = ActionRegistry.load(current_settings(), configured_in=entry_sources("actions"))
+    views, problems = describe_all(registry)
+    for problem in problems:  # a plugin that cannot load: the others still show
+        warn(problem)
     if as_json:
         print_json([view.to_dict() for view in views])
     else:
@@ -44,6 +44,7 @@ def _show(views: list[ActionView]) -> None:
         if index:
             console().print()
         console().print(f"[bold]{view.name}[/]: {escape(view.summary)}")
+        console().print(f"  source: {escape(view.source.description)}", soft_wrap=True)
         for field in view.fields:
             need = "required" if field.required else _default(field.default)
             console().print(
