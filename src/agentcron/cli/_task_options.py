@@ -43,7 +43,9 @@ class TaskFlags:
     title: Annotated[str | None, _option("--title", help="A short name for the task.")] = None
     action: Annotated[
         str | None,
-        _option("--action", help="reminder, http, shell or agent ('agentcron actions ls')."),
+        _option(
+            "--action", help="reminder, http, shell, agent or mcp_tool ('agentcron actions ls')."
+        ),
     ] = None
     message: Annotated[
         str | None,
