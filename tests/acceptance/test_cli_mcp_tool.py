@@ -42,8 +42,8 @@ def test_a_bad_server_tool_or_arguments_are_refused_and_a_good_task_runs(tmp_pat
         ),
         (
             {"server": "tools", "tool": "hello", "arguments": {"name": "Ann"}},
-            "MCP server 'tools' has no tool 'hello'; its tools: fail, greet, refuse, wait, "
-            "weather.",
+            "MCP server 'tools' has no tool 'hello'; its tools: chart, fail, greet, refuse, "
+            "repeat, wait, weather.",
         ),
         (
             {"server": "tools", "tool": "greet", "arguments": {"name": "Ann", "times": 0}},

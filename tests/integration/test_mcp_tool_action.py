@@ -139,7 +139,9 @@ async def test_a_change_of_payload_or_action_is_checked_against_the_server(
     payload["arguments"] = {"name": "Ann", "times": 3}
     changed = await service.update("ann", task.id, {"action": "mcp_tool", "payload": payload})
     assert (changed.action, changed.payload["arguments"]["times"]) == ("mcp_tool", 3)
-    with pytest.raises(InvalidInputError, match="has no tool 'weathr'; its tools: fail, greet"):
+    with pytest.raises(
+        InvalidInputError, match="has no tool 'weathr'; its tools: chart, fail, greet"
+    ):
         await service.update("ann", task.id, {"payload": payload | {"tool": "weathr"}})
     assert (await service.get("ann", task.id)).payload == payload
 
@@ -191,6 +193,24 @@ async def test_runs_record_the_text_and_the_structured_content(
         "structured_content": {"city": "Paris", "celsius": 21.5, "sky": "clear"},
     }
     assert '"sky": "clear"' in (forecast.output or "")  # the server's own text of it
+
+
+@pytest.mark.usefixtures("over_http")
+async def test_a_long_text_is_cut_and_other_content_is_named(rig: Rig) -> None:
+    long, chart = await rig.service.create_many(
+        "ann",
+        [
+            calling("repeat", arguments={"text": "ab", "times": 3000}),
+            calling("chart", arguments={"points": 12}),
+        ],
+    )
+    rig.clock.advance(timedelta(minutes=1))
+    await rig.tick()
+    (cut,) = await rig.runs(long.id)
+    assert (cut.output, cut.result) == ("ab" * 2048, {"truncated": True})
+    (pictured,) = await rig.runs(chart.id)
+    assert pictured.output == "a chart of 12 points"
+    assert pictured.result == {"truncated": False, "other_content": ["image"]}
 
 
 @pytest.mark.usefixtures("over_http")

@@ -1,6 +1,6 @@
-"""A small MCP server for the ``mcp_tool`` tests: a tool that answers text, one that answers
-structured content, one that fails (a tool error), one whose call is a protocol error, and
-one that takes its time.
+"""A small MCP server for the ``mcp_tool`` tests: tools that answer text (short, long, or
+with a picture), one that answers structured content, one that fails (a tool error), one
+whose call is a protocol error, and one that takes its time.
 
 ``python mcp_tools.py`` serves over stdio; ``python mcp_tools.py http PORT`` over streamable
 HTTP at ``http://127.0.0.1:PORT/mcp``. With ``--log FILE`` first, the server adds a line
@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypedDict
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.utilities.types import Image
 from mcp.shared.exceptions import MCPError
 from pydantic import Field
 
@@ -41,6 +42,18 @@ server = Tools("tools", log_level="WARNING")
 def greet(name: str, times: Annotated[int, Field(ge=1, le=3)] = 1) -> str:
     """Greet someone, up to three times (text only)."""
     return " ".join([f"Hello, {name}!"] * times)
+
+
+@server.tool(structured_output=False)
+def repeat(text: str, times: int) -> str:
+    """The text, so many times over."""
+    return text * times
+
+
+@server.tool(structured_output=False)
+def chart(points: int) -> list[Any]:
+    """A caption, and a picture of the chart."""
+    return [f"a chart of {points} points", Image(data=b"\x89PNG\r\n\x1a\n", format="png")]
 
 
 class Weather(TypedDict):

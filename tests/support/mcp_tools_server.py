@@ -15,7 +15,7 @@ from agentcron.config import McpServer
 from tests.support.local_http import free_port
 
 SCRIPT = Path(__file__).with_name("mcp_tools.py")
-TOOLS = ["fail", "greet", "refuse", "wait", "weather"]
+TOOLS = ["chart", "fail", "greet", "refuse", "repeat", "wait", "weather"]
 
 
 def stdio_tools(log: Path | None = None) -> McpServer:

@@ -115,24 +115,23 @@ class McpToolAction(Action):
                 # the raw result: its content blocks, structured content and error flag as sent
                 result = await toolset.client.call_tool_mcp(call.tool, call.arguments)
         except Exception as error:  # not reached, or a protocol error: may work next time
-            raise ActionFailed(
-                mask_text(f"{where} could not be called: {_in_words(error)}")
-            ) from None
+            raise ActionFailed(f"{where} could not be called: {_in_words(error)}") from None
         texts = [block.text for block in result.content if block.type == "text"]
         text = "\n".join(texts)
         if result.is_error:
             raise ActionFailed(mask_text(f"{where} failed: {text[:500] or 'no message given'}"))
-        recorded: dict[str, Any] = {"truncated": len(text) > MAX_TEXT_RECORDED}
-        if others := sorted({block.type for block in result.content if block.type != "text"}):
-            recorded["other_content"] = others  # images, resources: named, not kept
-        output = text
+        output, recorded = text, dict[str, Any]()
         if result.structured_content is not None:
             encoded = json.dumps(result.structured_content, ensure_ascii=False)
-            if len(encoded.encode()) <= MAX_STRUCTURED_RECORDED:
+            size = len(encoded.encode())
+            if size <= MAX_STRUCTURED_RECORDED:
                 recorded["structured_content"] = result.structured_content
             else:
-                recorded["structured_content_bytes"] = len(encoded.encode())
-            output = output or encoded
+                recorded["structured_content_bytes"] = size
+            output = output or encoded  # no text: the structured content is what it said
+        if others := sorted({block.type for block in result.content if block.type != "text"}):
+            recorded["other_content"] = others  # images, resources: named, not kept
+        recorded["truncated"] = len(output) > MAX_TEXT_RECORDED
         return ActionResult(output=output[:MAX_TEXT_RECORDED], result=recorded)
 
 
@@ -188,9 +187,10 @@ def _short(message: str) -> str:
 
 
 def _in_words(error: BaseException) -> str:
-    """An error from reaching a server, as a person reads it (a group: its first leaf)."""
+    """An error from reaching a server, as a person reads it (a group: its first leaf),
+    masked: it may quote the server's URL."""
     while isinstance(error, BaseExceptionGroup) and error.exceptions:
         error = error.exceptions[0]
     if isinstance(error, TimeoutError):
         return "no answer in time"
-    return str(error) or type(error).__name__
+    return mask_text(str(error) or type(error).__name__)
