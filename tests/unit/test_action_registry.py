@@ -95,4 +95,4 @@ def test_the_readme_shows_each_actions_own_example() -> None:
     shown = {cells[0].strip(" `"): json.loads(cells[2].strip(" `")) for cells in rows}
     registry = ActionRegistry.load(Settings())
     assert shown == {name: describe(registry.get(name)).example for name in shown}
-    assert sorted(shown) == ["agent", "http", "reminder", "shell"]
+    assert sorted(shown) == ["agent", "http", "mcp_tool", "reminder", "shell"]
