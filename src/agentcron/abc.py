@@ -913,6 +913,16 @@ class Action(ABC):
     def check(self, payload: BaseModel) -> None:  # noqa: B027 - optional hook, no-op by default
         """Operator rules beyond the payload's shape (allow-lists); raise to refuse."""
 
+    async def confirm(self, payload: dict[str, Any], seen: dict[str, Any]) -> None:  # noqa: B027
+        """Checks that need I/O (does the MCP server have this tool?); raise
+        InvalidInputError to refuse. Optional, no-op by default.
+
+        The service awaits it when a task is created, or its payload or action changes,
+        outside any transaction (a slow server holds no lock), before ``validate``: the
+        payload is as given, and one whose form is wrong is ``validate``'s to refuse.
+        ``seen`` is shared by the checks of one call, so that a batch asks each server
+        once (keys are the action's own, prefixed with its name)."""
+
     @abstractmethod
     async def run(self, context: ActionContext) -> ActionResult:
         """Do the work once. Raise ActionFailed on failure; the runner enforces the timeout."""

@@ -366,6 +366,7 @@ class TaskService:
         for number, spec in enumerate(specs, start=1):
             try:
                 await self.notifications.check_names(owner, spec.notify or [])
+                await self._confirm([(0, spec.action, spec.payload)], _Refusals(1, batch=False))
             except UserError as error:
                 raise type(error)(f"Step {number}: {error.message}") from None
         now = self.now()
@@ -415,6 +416,9 @@ class TaskService:
         for index, request in enumerate(requests):
             with refusals.checking(index):
                 specs[index] = _read_new(request)
+        await self._confirm(
+            [(index, spec.action, spec.payload) for index, spec in specs.items()], refusals
+        )
         try:
             return await self._create(owner, specs, refusals, on_checked, write=write)
         except DuplicateError:
@@ -601,6 +605,8 @@ class TaskService:
         """Change a task; a new schedule or zone recomputes the next run from now."""
         changes = request if isinstance(request, TaskChanges) else read_input(TaskChanges, request)
         await self.notifications.check_names(owner, changes.notify or [])
+        if changes.payload is not None or changes.action is not None:
+            await self._confirm_change(owner, task_id, changes)
         now = self.now()
         async with self.store.transaction() as store:
             task = await _task(store, owner, task_id, for_update=True)
@@ -913,6 +919,29 @@ class TaskService:
 
     # checks
 
+    async def _confirm(
+        self, requests: Sequence[tuple[int, str, dict[str, Any]]], refusals: _Refusals
+    ) -> None:
+        """The actions' checks that need I/O (``Action.confirm``), before any transaction,
+        with one ``seen`` for the call: a batch asks each MCP server once. An unknown action
+        is left to the checks that follow, which say so."""
+        seen: dict[str, Any] = {}
+        known = set(self.actions.names())
+        for index, action_name, payload in requests:
+            if action_name in known:
+                with refusals.checking(index):
+                    await self.actions.get(action_name).confirm(payload, seen)
+
+    async def _confirm_change(self, owner: str, task_id: int, changes: TaskChanges) -> None:
+        """``_confirm`` for a change of the task's payload or action (the task read first,
+        for the half not given)."""
+        async with self.store.reading() as store:
+            task = await _task(store, owner, task_id)
+        action = changes.action or task.action
+        if changes.payload is not None or action != task.action:
+            payload = task.payload if changes.payload is None else changes.payload
+            await self._confirm([(0, action, payload)], _Refusals(1, batch=False))
+
     def _checked_payload(
         self, action_name: str, payload: dict[str, Any], *, follows: int | None
     ) -> dict[str, Any]:
@@ -1000,6 +1029,7 @@ class _Refusals:
         self.total = total
         self.batch = batch
         self.found: list[tuple[int, UserError]] = []
+        self.refused: set[int] = set()
 
     @contextmanager
     def checking(self, index: int) -> Iterator[None]:
@@ -1009,7 +1039,9 @@ class _Refusals:
         except UserError as error:
             if not self.batch:
                 raise
-            self.found.append((index, error))
+            if index not in self.refused:  # a request's first refusal is the one named
+                self.refused.add(index)
+                self.found.append((index, error))
 
     def raise_any(self) -> None:
         if self.found:

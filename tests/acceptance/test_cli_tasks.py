@@ -558,7 +558,7 @@ def test_delete_removes_an_ended_task_and_its_history(env: dict[str, str]) -> No
 def test_actions_ls_documents_each_payload_from_the_actions(env: dict[str, str]) -> None:
     listed = json.loads(ok(env, "actions", "ls", "--json"))
     by_name = {action["name"]: action for action in listed}
-    assert sorted(by_name) == ["agent", "http", "reminder", "shell"]
+    assert sorted(by_name) == ["agent", "http", "mcp_tool", "reminder", "shell"]
     fields = {name: {f["name"]: f for f in a["fields"]} for name, a in by_name.items()}
     assert fields["shell"]["command"]["kind"] == "string"
     assert fields["shell"]["command"]["required"] is True

@@ -135,7 +135,7 @@ def test_the_readme_shows_each_actions_own_example() -> None:
     shown = {cells[0].strip(" `"): json.loads(cells[2].strip(" `")) for cells in rows}
     registry = ActionRegistry.load(Settings())
     assert shown == {name: registry.get(name).payload_example for name in shown}
-    assert sorted(shown) == ["agent", "http", "reminder", "shell"]
+    assert sorted(shown) == ["agent", "http", "mcp_tool", "reminder", "shell"]
 
 
 def test_a_built_in_action_comes_from_agentcrons_own_entry_point() -> None:
@@ -184,7 +184,7 @@ def test_every_action_is_described_with_its_schema_and_source_the_broken_ones_ap
     where = dict.fromkeys(settings.actions, "agentcron.toml")
     views, problems = describe_all(ActionRegistry.load(settings, configured_in=where))
     by_name = {view.name: view for view in views}
-    assert sorted(by_name) == ["agent", "http", "loud", "reminder", "shell"]
+    assert sorted(by_name) == ["agent", "http", "loud", "mcp_tool", "reminder", "shell"]
     assert problems == [
         f"Action 'bad' (configured: {__name__}:NOT_AN_ACTION, in agentcron.toml) is not a "
         "subclass of agentcron.actions.Action."

@@ -1,5 +1,5 @@
-"""Actions: what a run does. Built-in: reminder, http, shell (refused unless allow-listed)
-and agent. Plugins subclass ``Action`` (the contract is in ``agentcron.abc``)."""
+"""Actions: what a run does. Built-in: reminder, http, shell (refused unless allow-listed),
+agent and mcp_tool. Plugins subclass ``Action`` (the contract is in ``agentcron.abc``)."""
 
 from agentcron.abc import Action, ActionContext, ActionResult
 from agentcron.actions.registry import ENTRY_POINT_GROUP, ActionRegistry

@@ -50,7 +50,7 @@ class Task(_Body):
     id: int
     owner_id: str
     title: str
-    action: str = Field(description="reminder, agent, http, shell, or a plugin's action.")
+    action: str = Field(description="reminder, agent, http, shell, mcp_tool, or a plugin's action.")
     payload: dict[str, Any] = Field(description="The action's fields, secrets masked.")
     schedule: str = Field(description="The schedule's normal form (an RRULE, cron, ...).")
     schedule_kind: ScheduleKind

@@ -55,7 +55,8 @@ class TaskFlags:
     action: Annotated[
         str | None,
         _option(
-            "--action", help="reminder, http, shell, agent or a plugin's ('agentcron actions ls')."
+            "--action",
+            help="reminder, http, shell, agent, mcp_tool or a plugin's ('agentcron actions ls').",
         ),
     ] = None
     message: Annotated[
