@@ -132,8 +132,8 @@ def test_add_after_another_task_on_its_successes_or_its_failures(env: dict[str, 
         "chain",
         "> 1 Backup (every day at 02:00 (Europe/Paris)) active",
         "  └─ 2 Verify (after 1) active",
-        "  └─ 3 Alarm (after 1) active",
-        "  └─ 4 Log (after 1) active",
+        "  └─ 3 Alarm (after 1 failed) active",
+        "  └─ 4 Log (after 1 finished) active",
     ]
 
 
