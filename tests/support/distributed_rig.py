@@ -4,8 +4,8 @@ processes on a private PostgreSQL schema and a Redis database of their own.
 Each process is started in a session of its own (``start_new_session``), so a test can
 SIGKILL its whole process group, and nothing else; its output goes to a file in the test's
 folder, whose tail is shown when a wait times out. Tasks are created in this process with
-``TaskService.create_many`` on the same schema (its transaction's NOTIFY wakes the
-schedulers), and the test watches the runs in the database.
+``TaskService.create_many`` (a chain with ``create_chain``) on the same schema (its
+transaction's NOTIFY wakes the schedulers), and the test watches the runs in the database.
 
 The processes' connections carry an ``application_name`` of their own, so a test can find
 (and end) exactly those backends on a server other programs share.
@@ -241,8 +241,13 @@ class Cluster:
         """Tasks of ``local`` in one transaction; their ids, in order."""
         return asyncio.run(self._create(requests, settings))
 
+    def create_chain(self, steps: Sequence[dict[str, Any]], **settings: Any) -> list[int]:
+        """A chain of ``local``'s (``TaskService.create_chain``: the first step on its own
+        ``when``, each later one after the one before); its tasks' ids, head first."""
+        return asyncio.run(self._create(steps, settings, chain=True))
+
     async def _create(
-        self, requests: Sequence[dict[str, Any]], settings: dict[str, Any]
+        self, requests: Sequence[dict[str, Any]], settings: dict[str, Any], *, chain: bool = False
     ) -> list[int]:
         chosen = Settings(
             timezone="UTC",
@@ -256,7 +261,8 @@ class Cluster:
             await store.migrate()
             service = build_service(chosen, store)
             await service.ensure_user(OWNER, timezone="UTC")
-            created = await service.create_many(OWNER, list(requests))
+            made = service.create_chain if chain else service.create_many
+            created = await made(OWNER, list(requests))
         finally:
             await store.close()
         return [task.id for task in created]

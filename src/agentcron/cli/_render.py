@@ -91,12 +91,19 @@ def show_chain(chain: list[tuple[int, TaskView]], current: int) -> None:
     for depth, task in chain:
         mark = "[bold]>[/]" if task.id == current else " "
         branch = f"{'   ' * (depth - 1)}└─ " if depth else ""
-        runs_on = task.description if depth == 0 else f"after {task.follows_task_id}"
+        runs_on = task.description if depth == 0 else _runs_after(task)
         console().print(
             f"{mark} {branch}{task.id} {escape(task.title)} [dim]({runs_on})[/] "
             f"{status_markup(task.status)}",
             soft_wrap=True,
         )
+
+
+def _runs_after(task: TaskView) -> str:
+    """'after 12' for a step after the successes of task 12; 'after 12 failed' or 'after 12
+    finished' for one after its failures or after any end (schedule 'after task 12 failed')."""
+    when = task.schedule.rsplit(" ", 1)[-1]
+    return f"after {task.follows_task_id}" + ("" if when == "succeeded" else f" {when}")
 
 
 def last_run(task: TaskView) -> str:
