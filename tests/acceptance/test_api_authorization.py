@@ -9,6 +9,11 @@ acting for someone else. Another person's ids must answer exactly as ids that do
 and nothing of ann's (the unique markers put in her titles, payload, run output, channel,
 conversation and id) may reach anyone else in any answer.
 
+The web page's routes are opened by a session (its cookie), not a key: each is sent with
+ann's session, bob's, an admin's (a page acts for its own person only), and with none that is
+live (no cookie, a key where the session goes, a revoked key's, one signed out, a forged one);
+each change is sent with ann's session but without its CSRF token, or with bob's.
+
 A new route is one line in ``RECIPES``; a Server-Sent Events route takes ``stream=True`` (its
 status and the first bytes are read, for a moment at most).
 """
@@ -33,6 +38,7 @@ from fastapi import FastAPI
 from agentcron.api.app import create_app
 from agentcron.bootstrap import build_service, open_store
 from agentcron.config import Settings
+from agentcron.keys import csrf_token
 from agentcron.testing.model_server import Dynamic, RecordedRequest, ScriptedModelServer, Text
 from tests.acceptance.test_cli_schedule import agentcron
 from tests.support.api_server import Api, Server
@@ -60,9 +66,12 @@ READ_FOR = 3.0
 """Seconds a streamed answer is read at most (an event stream need not end)."""
 
 
-PUBLIC, PERSON, ADMIN, FEED = "public", "person", "admin", "feed"
+PUBLIC, PERSON, ADMIN, FEED, PAGE = "public", "person", "admin", "feed", "page"
 """Who a route is for: anyone; a person, on what is theirs; an operator (an admin key);
-whoever holds a person's calendar feed token (no key needed, none is enough)."""
+whoever holds a person's calendar feed token (no key needed, none is enough); a person
+signed in on the web page, on what is theirs (their session's cookie; no key is enough)."""
+FRAGMENT = {"X-Agentcron-Fragment": "1"}
+"""What the page's script sends: the HTML of what changed back, not a redirect."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,8 @@ class Recipe:
     access: str = PERSON
     body: Callable[[], dict[str, Any]] | None = None
     """A JSON body made anew for each request (what must be unique, as a channel's name)."""
+    verb: str = ""
+    """What fills a ``{verb}`` in the path (a page's form of several actions)."""
 
     @property
     def name(self) -> str:
@@ -125,6 +136,10 @@ MCP_CALL = {
 """An MCP tool call standing alone (the 2026-07-28 revision): the caller's tasks."""
 MCP_NO_SESSION = {"headers": {"Accept": "application/json, text/event-stream"}}
 """A handshake-era stream or session end without a session: 400 for anyone let in."""
+EDITED = {"data": {"title": "renamed", "version": "1"}, "headers": FRAGMENT}
+CHANNEL = {"data": {"name": "spare", "url": "json://spare.example.com/hook"}, "headers": FRAGMENT}
+ZONE = {"data": {"timezone": "Europe/Paris"}, "headers": FRAGMENT}
+"""The zone everyone has already (a form that changes only quiet hours)."""
 
 # fmt: off
 RECIPES = (
@@ -166,6 +181,25 @@ RECIPES = (
     Recipe("POST", "/mcp", shows=("title", "payload"), options=MCP_CALL),
     Recipe("GET", "/mcp", 400, options=MCP_NO_SESSION),
     Recipe("DELETE", "/mcp", 400, options=MCP_NO_SESSION),
+    Recipe("GET", "/signin", access=PUBLIC),
+    Recipe("POST", "/signin", 403, options={"data": {"key": "agc_x"}}, access=PUBLIC),
+    Recipe("GET", "/static/{name}", needs="script", access=PUBLIC),
+    Recipe("GET", "/", shows=("title",), access=PAGE),
+    Recipe("GET", "/tasks/{task_id}", needs="ran_task", shows=("title", "output"), access=PAGE),
+    Recipe("GET", "/tasks/{task_id}/row", needs="task", shows=("title",), access=PAGE),
+    Recipe("GET", "/tasks/{task_id}/edit", needs="task", shows=("title", "payload"), access=PAGE),
+    Recipe("POST", "/tasks/{task_id}", needs="task", options=EDITED, access=PAGE),
+    Recipe("POST", "/tasks/{task_id}/{verb}", needs="task", shows=("title",), verb="pause",
+           options={"headers": FRAGMENT}, access=PAGE),
+    Recipe("GET", "/settings", shows=("channel", "channel host"), access=PAGE),
+    Recipe("POST", "/settings/profile", options=ZONE, access=PAGE),
+    Recipe("POST", "/settings/channels", shows=("channel",), options=CHANNEL, access=PAGE),
+    Recipe("POST", "/settings/channels/{name}/{verb}", needs="channel", verb="remove",
+           options={"headers": FRAGMENT}, access=PAGE),
+    Recipe("POST", "/signout", 303, access=PAGE),
+    Recipe("POST", "/chat", stream=True, options={"data": {"message": "hi"}}, access=PAGE),
+    Recipe("GET", "/live", stream=True, shows=("title",), options={"params": {"after": 0}},
+           access=PAGE),
 )
 # fmt: on
 """One request a route; the test of completeness names any route this leaves out."""
@@ -235,6 +269,10 @@ class World:
     api: Api
     client: httpx.Client
     revoked: str
+    revoked_session: str
+    """A session opened with the revoked key before it was revoked."""
+    signed_out: str
+    """A session of ann's, signed out of."""
     shared: dict[str, int]
     failed_runs: list[int]
     hook: WebhookReceiver
@@ -250,7 +288,12 @@ class World:
         path: str,
         authorization: str | None,
         acting: str | None = None,
+        *,
+        session: str | None = None,
+        csrf: str | None = None,
     ) -> Answer:
+        """The recipe's request; with ``session``, its cookie and the CSRF token of the
+        page's forms (the session's own unless ``csrf`` says another, '' for none)."""
         options = dict(recipe.options)
         if recipe.body is not None:
             options["json"] = recipe.body()
@@ -259,6 +302,11 @@ class World:
             headers["Authorization"] = authorization
         if acting is not None:
             headers["X-Agentcron-User"] = acting
+        if session is not None:
+            headers["Cookie"] = f"agentcron_session={session}"
+            csrf = csrf_token(session) if csrf is None else csrf
+        if csrf:
+            headers["X-CSRF-Token"] = csrf
         if not recipe.stream:
             got = self.client.request(recipe.method, path, headers=headers, **options)
             return Answer(got.status_code, got.headers, got.text)
@@ -280,9 +328,15 @@ class World:
     def bearer(self, who: str) -> str:
         return f"Bearer {self.api.keys[who]}"
 
+    def sign_in(self, who: str) -> str:
+        """A new session of ``who``'s key, opened on the sign-in page as a browser opens it."""
+        return sign_in(self.client, self.api.keys[who])
+
     def resource(self, kind: str) -> int | str:
         """An id of ann's of ``kind``: a fresh task or channel (it may be changed), or a
-        shared one. A channel's id is its name."""
+        shared one, the page's script. A channel's id is its name."""
+        if kind == "script":
+            return "agentcron.js"
         if kind == "channel":
             name = f"spare{next(SPARES)}"
             url = self.hook.json_url(query=f"token={SECRET}")
@@ -328,6 +382,20 @@ class World:
             "a bearer of nothing": "Bearer",
             "another scheme": f"Basic {key}",
             "no scheme": key,
+        }
+
+    def denied_sessions(self) -> dict[str, tuple[str | None, str | None]]:
+        """(Authorization, session cookie) that open no page, by what is wrong with them."""
+        live = self.sign_in("ann")
+        session_id = live.removeprefix("agw_")[:12]
+        return {
+            "no session": (None, None),
+            "ann's key, no session": (self.bearer("ann"), None),
+            "ann's key as the session": (None, self.api.keys["ann"]),
+            "a revoked key's session": (None, self.revoked_session),
+            "a session signed out of": (None, self.signed_out),
+            "another secret": (None, f"agw_{session_id}_{'A' * 43}"),
+            "not a session": (None, "not-a-session"),
         }
 
 
@@ -398,13 +466,39 @@ def ann_s_data(api: Api, client: httpx.Client, hook: WebhookReceiver) -> World:
     assert "3 runs done, 2 failed" in once.stdout, once.stdout + once.stderr
     said = client.post("/v1/chat", headers=ann, json={"message": f"remember {MARKERS['chat']}"})
     assert said.status_code == 200, said.text
-    revoked = asyncio.run(channel_and_revoked_key(api))
-    return World(api, client, revoked, {"ran_task": ran_task, "run": done}, failed, hook)
+    revoked, revoked_session = asyncio.run(channel_and_revoked_key(api))
+    signed_out = sign_in(client, api.keys["ann"])
+    out = client.post(
+        "/signout",
+        headers={
+            "Cookie": f"agentcron_session={signed_out}",
+            "X-CSRF-Token": csrf_token(signed_out),
+        },
+    )
+    assert out.status_code == 303, out.text
+    shared = {"ran_task": ran_task, "run": done}
+    return World(api, client, revoked, revoked_session, signed_out, shared, failed, hook)
 
 
-async def channel_and_revoked_key(api: Api) -> str:
+def sign_in(client: httpx.Client, key: str) -> str:
+    """The session the sign-in page opens for ``key`` (its form's token sent back with the
+    form's cookie, as a browser sends them)."""
+    form = client.get("/signin")
+    token = form.cookies["agentcron_signin"]
+    assert f'name="csrf" value="{token}"' in form.text
+    signed = client.post(
+        "/signin",
+        data={"key": key, "csrf": token},
+        headers={"Cookie": f"agentcron_signin={token}"},
+    )
+    assert signed.status_code == 303, signed.text
+    session: str = signed.cookies["agentcron_session"]
+    return session
+
+
+async def channel_and_revoked_key(api: Api) -> tuple[str, str]:
     """Ann's channel (made after her runs ran, so that nothing is sent to it), and a key of
-    hers, revoked."""
+    hers, revoked, with a session it opened before."""
     settings = api.settings()
     store = open_store(settings)
     try:
@@ -412,21 +506,21 @@ async def channel_and_revoked_key(api: Api) -> str:
         url = f"json://{MARKERS['channel host']}/hook?token={SECRET}"
         await service.notifications.add_channel(api.people["ann"], MARKERS["channel"], url)
         key, secret = await service.people.create_key(api.people["ann"])
+        session = await service.people.open_session(secret)
         await service.people.revoke_key(key.id)
     finally:
         await store.close()
-    return secret
+    return secret, session.key
 
 
 def same_answer(theirs: Answer, their_id: int | str, missing: Answer) -> None:
     """Another person's id answered as one that does not exist: status, headers, body (the id
-    itself aside)."""
+    itself aside: the missing one's answer, its id put in place of MISSING_ID, is theirs)."""
     assert theirs.status == missing.status
     names = {name for name in theirs.headers if name not in ("date", "content-length")}
     assert names == {name for name in missing.headers if name not in ("date", "content-length")}
     assert theirs.headers.get("content-type") == missing.headers.get("content-type")
-    unmarked = re.sub(rf"\b{re.escape(str(their_id))}\b", "ID", theirs.text)
-    assert unmarked == re.sub(rf"\b{MISSING_ID}\b", "ID", missing.text)
+    assert theirs.text == re.sub(rf"\b{MISSING_ID}\b", str(their_id), missing.text)
 
 
 def leaks(answer: Answer, markers: list[str]) -> list[str]:
@@ -437,9 +531,10 @@ def leaks(answer: Answer, markers: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("recipe", RECIPES, ids=[recipe.name for recipe in RECIPES])
 def test_each_route_answers_its_owner_and_nobody_else(world: World, recipe: Recipe) -> None:
-    matrix = {PUBLIC: check_public, PERSON: check_personal, ADMIN: check_admin, FEED: check_feed}[
-        recipe.access
-    ]
+    matrix = {
+        PUBLIC: check_public, PERSON: check_personal, ADMIN: check_admin, FEED: check_feed,
+        PAGE: check_page,
+    }[recipe.access]  # fmt: skip
     others = matrix(world, recipe)
     ann_s = [*MARKERS.values(), world.ann, SECRET]
     for caller, answer in others.items():
@@ -449,9 +544,10 @@ def test_each_route_answers_its_owner_and_nobody_else(world: World, recipe: Reci
 
 def check_public(world: World, recipe: Recipe) -> dict[str, Answer]:
     """Anyone gets the same, whatever key they hold or lack."""
+    path = fill(recipe.path, world.resource(recipe.needs)) if recipe.needs else recipe.path
     said = {}
     for reason, authorization in {**world.denied_keys(), "bob": world.bearer("bob")}.items():
-        answer = said[reason] = world.send(recipe, recipe.path, authorization)
+        answer = said[reason] = world.send(recipe, path, authorization)
         assert answer.status == recipe.ok, (reason, answer.text)
     return said
 
@@ -556,5 +652,56 @@ def check_feed(world: World, recipe: Recipe) -> dict[str, Answer]:
     return said
 
 
-def fill(path: str, resource: int | str | None) -> str:
+def check_page(world: World, recipe: Recipe) -> dict[str, Answer]:
+    """Ann's session gets her page; bob's, an admin's (acting for ann or not: a page acts for
+    its own person only) find her ids as ids that do not exist; no live session is sent to
+    sign in; a change needs the session's own CSRF token. Every answer to another than ann is
+    returned."""
+    target = world.resource(recipe.needs) if recipe.needs else None
+    path = fill(recipe.path, target, recipe.verb)
+    said = {}
+    for reason, (authorization, session) in world.denied_sessions().items():
+        answer = said[reason] = world.send(recipe, path, authorization, session=session)
+        assert sent_to_sign_in(answer, recipe.options), (reason, answer.status, answer.text)
+    script = replace(recipe, options={**recipe.options, "headers": FRAGMENT})
+    answer = said["no session, from the page's script"] = world.send(script, path, None)
+    assert sent_to_sign_in(answer, script.options), answer.status
+    if recipe.method == "POST":
+        ann_s, bob_s = world.sign_in("ann"), world.sign_in("bob")
+        for reason, csrf in (("no token", ""), ("bob's token", csrf_token(bob_s))):
+            refused = world.send(recipe, path, None, session=ann_s, csrf=csrf)
+            assert refused.status == 403, (reason, refused.status, refused.text)
+            assert "its form token does not match" in refused.text, (reason, refused.text)
+    for who, acting in (("bob", None), ("admin", None), ("admin", world.ann)):
+        caller = who if acting is None else f"{who}'s session acting for ann"
+        session = world.sign_in(who)
+        answer = said[caller] = world.send(recipe, path, None, acting, session=session)
+        if target is None:  # their own page (acting for ann the same: it may repeat a change)
+            assert acting is not None or answer.status == recipe.ok, (caller, answer.text)
+            continue
+        assert answer.status == 404, (caller, answer.status, answer.text)
+        missing = said[f"{caller} on a missing id"] = world.send(
+            recipe, fill(recipe.path, MISSING_ID, recipe.verb), None, acting, session=session
+        )
+        same_answer(answer, target, missing)
+    mine = world.send(recipe, path, None, session=world.sign_in("ann"))
+    assert mine.status == recipe.ok, mine.text
+    for shown in recipe.shows:
+        assert MARKERS[shown] in mine.text, f"ann's {shown} is not in her page"
+    assert SECRET not in mine.text
+    if recipe.stream:
+        assert mine.headers["content-type"].startswith("text/event-stream")
+        assert re.match(r"(event|data|id|retry)?:", mine.text), mine.text[:200]
+    return said
+
+
+def sent_to_sign_in(answer: Answer, options: dict[str, Any]) -> bool:
+    """The sign-in page instead: a redirect, or for the page's script a 401 naming it."""
+    if "X-Agentcron-Fragment" in options.get("headers", {}):
+        return (answer.status, answer.headers.get("x-agentcron-redirect")) == (401, "/signin")
+    return (answer.status, answer.headers.get("location")) == (303, "/signin")
+
+
+def fill(path: str, resource: int | str | None, verb: str = "") -> str:
+    path = path.replace("{verb}", verb)
     return path if resource is None else re.sub(r"\{[a-z_]+\}", str(resource), path)

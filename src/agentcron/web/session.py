@@ -59,7 +59,8 @@ async def acting_viewer(request: Request, who: Annotated[Viewer, Depends(viewer)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None:
         sent = str((await request.form()).get("csrf", ""))
-    if not hmac.compare_digest(sent, who.csrf):
+    # as bytes: compare_digest raises on a str that is not ASCII (a forged token may not be)
+    if not hmac.compare_digest(sent.encode(), who.csrf.encode()):
         raise ForbiddenError("This page is out of date (its form token does not match): reload it.")
     return who
 
@@ -103,4 +104,4 @@ def set_signin_token(response: Response, request: Request, token: str) -> None:
 
 def signin_token_matches(request: Request, sent: str) -> bool:
     kept = request.cookies.get(SIGNIN_COOKIE, "")
-    return bool(kept) and hmac.compare_digest(kept, sent)
+    return bool(kept) and hmac.compare_digest(kept.encode(), sent.encode())
