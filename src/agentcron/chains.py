@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from agentcron.domain import LIVE_TASK_STATUSES
-from agentcron.errors import InvalidInputError, NotFoundError
+from agentcron.domain import ENDED_TASK_STATUSES, LIVE_TASK_STATUSES
+from agentcron.errors import ConflictError, InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:
     from agentcron.abc import Repositories
@@ -46,6 +46,11 @@ async def check_followed(
                     f"There is no task {followed_id} to run after; 'agentcron ls' lists yours."
                 )
             return  # the chain above was deleted: it ends there
+        if depth == 0 and task.status in ENDED_TASK_STATUSES:
+            raise ConflictError(
+                f"Task {followed_id} was {task.status}: it will not run again, so nothing would "
+                "start a task after it."
+            )
         current = task.follows_task_id
     raise InvalidInputError(f"A chain may have at most {MAX_DEPTH} steps.")
 

@@ -145,6 +145,8 @@ async def test_cancelling_the_head_cancels_the_chain(
         "cancelled"
     ] * 3
     assert (await service.get("ann", beside.id)).status == "active"
+    with pytest.raises(ConflictError, match=f"Task {head.id} was cancelled: it will not run"):
+        await service.create("ann", reminder("Late", f"after task {head.id}", "z"))
     clock.set(other.next_run_at)  # type: ignore[arg-type]
     await run_through(rig, clock)
     assert [len(await ran(rig, t)) for t in (head, middle, last)] == [0, 0, 0]

@@ -129,7 +129,7 @@ def show_task(task: TaskView, channels: list[ChannelView], quiet_hours: str | No
         ("status", status_markup(task.status)),
         ("when", task.description),
         ("schedule", task.schedule),
-        ("next run", when(task.next_run_at, task.timezone)),
+        ("next run", next_run(task).removeprefix("next run ")),
         ("last run", last_run(task) + (f" (run {task.last_run.id})" if task.last_run else "")),
         ("action", task.action),
         *_agent_rows(task),

@@ -138,9 +138,10 @@ class TaskFlags:
         """Whether any option was given at all (an edit needs one)."""
         return any(getattr(self, field.name) is not None for field in fields(self))
 
-    def schedule(self, following: int | None = None) -> str | None:
+    def schedule(self, following: int | None = None, condition: str | None = None) -> str | None:
         """What the task runs on: --when, or --after as the schedule 'after task N ...'
-        (``following``: the task an edited one follows now, which --after-when alone keeps)."""
+        (``following`` and ``condition``: what an edited follower runs after now, which
+        --after or --after-when alone keeps the other half of)."""
         if self.after is not None and self.when is not None:
             raise InvalidInputError(
                 "Give --when (a clock) or --after (another task's runs), not both."
@@ -150,7 +151,7 @@ class TaskFlags:
             raise InvalidInputError("--after-when goes with --after ID (the task to run after).")
         if self.after is None and self.after_when is None:
             return self.when
-        return f"after task {followed} {self.after_when or 'succeeded'}"
+        return f"after task {followed} {self.after_when or condition or 'succeeded'}"
 
     def agent(self) -> dict[str, Any]:
         """The agent's payload fields given as flags (--model, --mcp)."""

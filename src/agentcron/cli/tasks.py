@@ -175,7 +175,7 @@ def edit(flags: TaskFlags, task_id: TaskId, as_json: JsonFlag = False) -> None:
         current = await service.get(owner, task_id)
         changes: dict[str, Any] = {
             "title": flags.title,
-            "when": flags.schedule(following=current.follows_task_id),
+            "when": flags.schedule(current.follows_task_id, _condition(current)),
             "timezone": flags.tz,
             "action": flags.action,
             **flags.options(flags.tz or current.timezone, service.now()),
@@ -212,8 +212,15 @@ def resume(task_id: TaskId, as_json: JsonFlag = False) -> None:
 
 
 def cancel(task_id: TaskId, as_json: JsonFlag = False) -> None:
-    """Stop a task for good; a run already under way is stopped."""
-    before, after = run_with_service(lambda s, o: _around(s, o, task_id, s.cancel))
+    """Stop a task for good; a run already under way is stopped, and the tasks that run
+    after it are cancelled with it."""
+
+    async def work(service: TaskService, owner: str) -> tuple[TaskView, TaskView, list[int]]:
+        below = _live_below(await service.chain(owner, task_id), task_id)
+        before, after = await _around(service, owner, task_id, service.cancel)
+        return before, after, below
+
+    before, after, below = run_with_service(work)
     if as_json:
         print_json(after.to_dict())
         return
@@ -237,6 +244,33 @@ def cancel(task_id: TaskId, as_json: JsonFlag = False) -> None:
         )
     else:
         console().print(f'Cancelled task [bold]{task_id}[/] "{after.title}"; it will not fire.')
+    if below and after.status == "cancelled" and before.status != "cancelled":
+        ids = ", ".join(map(str, below))
+        console().print(
+            f"Cancelled with it: {plural(len(below), 'task')} that ran after it ({ids})."
+        )
+
+
+def _condition(task: TaskView) -> str | None:
+    """What a follower runs after now: 'succeeded', 'failed' or 'finished' (None: a clock)."""
+    from agentcron.schedules import AfterTask, parse_normalized  # noqa: PLC0415
+
+    schedule = parse_normalized(task.schedule, task.timezone)
+    return schedule.when.value if isinstance(schedule, AfterTask) else None
+
+
+def _live_below(chain: list[tuple[int, TaskView]], task_id: int) -> list[int]:
+    """The live tasks below ``task_id`` in its chain (drawn depth first: they follow it)."""
+    found: list[int] = []
+    depth_of: int | None = None
+    for depth, task in chain:
+        if depth_of is not None and depth <= depth_of:
+            break
+        if task.id == task_id:
+            depth_of = depth
+        elif depth_of is not None and task.status in ("active", "paused"):
+            found.append(task.id)
+    return found
 
 
 async def _around(
