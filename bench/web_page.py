@@ -38,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -266,24 +266,25 @@ def private_database(postgres: bool) -> Iterator[str | None]:
         yield url
 
 
-def median_of_runs(runs: list[dict[str, Any]], *path: str) -> float:
-    medians = []
+def of_runs(
+    runs: list[dict[str, Any]], path: tuple[str, ...], figure: Callable[[list[float]], float]
+) -> float:
+    """The median over runs of each run's ``figure`` of the samples at ``path``."""
+    figures = []
     for run in runs:
         value: Any = run
         for part in path:
             value = value[part]
-        medians.append(statistics.median(value))
-    return statistics.median(medians)
+        figures.append(figure(value))
+    return statistics.median(figures)
+
+
+def median_of_runs(runs: list[dict[str, Any]], *path: str) -> float:
+    return of_runs(runs, path, statistics.median)
 
 
 def p90_of_runs(runs: list[dict[str, Any]], *path: str) -> float:
-    values = []
-    for run in runs:
-        value: Any = run
-        for part in path:
-            value = value[part]
-        values.append(percentile(value, 0.9))
-    return statistics.median(values)
+    return of_runs(runs, path, lambda samples: percentile(samples, 0.9))
 
 
 def report(runs: list[dict[str, Any]], settings: dict[str, Any], info: dict[str, str]) -> str:
