@@ -19,7 +19,8 @@ from tests.support.sql import private_schema
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
-    extra = {"AGENTCRON_SHELL_ALLOW": "sleep"}
+    # a short lease: on PostgreSQL, a run left running is taken back when its lease ends
+    extra = {"AGENTCRON_SHELL_ALLOW": "sleep", "AGENTCRON_LEASE_SECONDS": "3"}
     if request.param == "sqlite":
         yield environment(tmp_path, **extra)
         return

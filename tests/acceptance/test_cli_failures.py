@@ -302,15 +302,28 @@ def test_a_full_disk_is_a_runtime_failure(tiny_disk: Path, tmp_path: Path) -> No
 
 
 def test_an_unexpected_error_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
-    (tmp_path / "broken_action.py").write_text("raise ZeroDivisionError('in the module')\n")
-    result = agentcron(
-        *ADD,
-        "--action",
-        "broken",
-        env=env
-        | {"AGENTCRON_ACTIONS": '{"broken": "broken_action:Broken"}', "PYTHONPATH": str(tmp_path)},
-        cwd=tmp_path,
+    (tmp_path / "broken_action.py").write_text(
+        "from pydantic import BaseModel\n"
+        "from agentcron.actions import Action\n\n"
+        "class Nothing(BaseModel):\n    pass\n\n"
+        "class Broken(Action):\n"
+        "    name = 'broken'\n"
+        "    payload_model = Nothing\n\n"
+        "    def check(self, payload):\n"
+        "        raise ZeroDivisionError('in the check')\n\n"
+        "    async def run(self, context):\n"
+        "        raise NotImplementedError\n"
     )
+    (tmp_path / "unloadable.py").write_text("raise ZeroDivisionError('in the module')\n")
+    actions = '{"broken": "broken_action:Broken", "unloadable": "unloadable:Thing"}'
+    env = env | {"AGENTCRON_ACTIONS": actions, "PYTHONPATH": str(tmp_path)}
+    result = agentcron(*ADD, "--action", "broken", env=env, cwd=tmp_path)
     message = error_of(result, RUNTIME, as_json=False)
-    assert message.startswith("unexpected ZeroDivisionError: in the module.")
+    assert message.startswith("unexpected ZeroDivisionError: in the check.")
     assert "AGENTCRON_TRACEBACK=1" in message
+    # a plugin that cannot even be imported is the setup's to fix, and says which it is
+    result = agentcron(*ADD, "--action", "unloadable", env=env, cwd=tmp_path)
+    assert error_of(result, CONFIGURATION, as_json=False) == (
+        "Action 'unloadable' (configured: unloadable:Thing) cannot be loaded: "
+        "ZeroDivisionError: in the module"
+    )

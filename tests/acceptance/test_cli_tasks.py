@@ -600,7 +600,7 @@ def test_actions_ls_says_where_each_action_comes_from(env: dict[str, str], tmp_p
     listed = agentcron("actions", "ls", "--json", env=env, cwd=here)
     assert listed.returncode == 0, listed.stderr
     by_name = {action["name"]: action for action in json.loads(listed.stdout)}
-    assert sorted(by_name) == ["agent", "http", "note", "reminder", "shell"]
+    assert sorted(by_name) == ["agent", "http", "mcp_tool", "note", "reminder", "shell"]
     file = here / "agentcron.toml"
     assert by_name["note"]["source"] == {
         "kind": "configured",

@@ -233,7 +233,7 @@ def test_actions_ls_lists_the_plugin_with_its_source_and_schema_and_a_broken_one
         }
     ]
     by_name = {action["name"]: action for action in json.loads(listed.stdout)}
-    assert sorted(by_name) == ["agent", "http", "reminder", "shell", "weather"]
+    assert sorted(by_name) == ["agent", "http", "mcp_tool", "reminder", "shell", "weather"]
     weather = by_name["weather"]
     assert weather["source"] == {
         "kind": "entry_point",

@@ -152,7 +152,8 @@ def show(task_id: TaskId, as_json: JsonFlag = False) -> None:
 
     task, person, chain = run_with_service(work)
     if as_json:
-        print_json(task.to_dict() | {"chain": [t.id for _, t in chain] if len(chain) > 1 else []})
+        in_chain = {"chain": [t.id for _, t in chain]} if len(chain) > 1 else {}
+        print_json(task.to_dict() | in_chain)  # the chain it is in, head first, if any
     else:
         from agentcron.cli import _render  # noqa: PLC0415 - Rich, only to print
 

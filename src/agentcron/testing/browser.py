@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -45,11 +46,18 @@ def chromium() -> Iterator[Browser]:
     """A headless Chromium for the ``with`` block, closed after."""
     from playwright.sync_api import sync_playwright  # noqa: PLC0415 - a test dependency
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=list(FLAGS)
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with tempfile.TemporaryDirectory(prefix="agentcron-chromium-") as home:
+        # its own config and cache folders: Chromium writes there beside its profile
+        env: dict[str, str | float | bool] = {
+            **os.environ,
+            "XDG_CONFIG_HOME": f"{home}/config",
+            "XDG_CACHE_HOME": f"{home}/cache",
+        }
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=chromium_path(), headless=True, args=list(FLAGS), env=env
+            )
+            try:
+                yield browser
+            finally:
+                browser.close()
